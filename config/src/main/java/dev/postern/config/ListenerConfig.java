@@ -1,0 +1,47 @@
+package dev.postern.config;
+
+import java.util.Objects;
+
+/**
+ * One listening socket and how it treats its clients. Timeouts and limits are already resolved (global defaults with
+ * this listener's overrides applied).
+ *
+ * @param name unique name, used in logs and metric labels
+ * @param protocol what the listener speaks
+ * @param bind address and port to listen on
+ * @param tls implicit TLS, STARTTLS offered, or none
+ * @param pool the backend pool sessions of this listener go to (routes may choose another, once they exist)
+ * @param allowPlaintextAuth accept credentials on a connection without TLS (off by default)
+ * @param startTlsPipelining what to do with bytes that follow a STARTTLS command before the handshake
+ * @param timeouts resolved timeouts
+ * @param limits resolved limits
+ */
+public record ListenerConfig(
+        String name,
+        Protocol protocol,
+        HostPort bind,
+        TlsMode tls,
+        String pool,
+        boolean allowPlaintextAuth,
+        StartTlsPipelining startTlsPipelining,
+        TimeoutsConfig timeouts,
+        LimitsConfig limits) {
+
+    public ListenerConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(protocol, "protocol");
+        Objects.requireNonNull(bind, "bind");
+        Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(startTlsPipelining, "startTlsPipelining");
+        Objects.requireNonNull(timeouts, "timeouts");
+        Objects.requireNonNull(limits, "limits");
+    }
+
+    /** Policy for bytes a client pipelines after STARTTLS (the CVE-2011-0411 class). */
+    public enum StartTlsPipelining {
+        /** Close the connection: the safe default. */
+        CLOSE,
+        /** Drop the bytes and carry on with the handshake. */
+        DISCARD
+    }
+}

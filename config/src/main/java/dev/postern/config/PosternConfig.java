@@ -1,0 +1,45 @@
+package dev.postern.config;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The whole static configuration, validated. Immutable: a reload builds a new one.
+ *
+ * @param listeners the listening sockets
+ * @param tls server TLS settings
+ * @param pools backend pools (seed of the routing model)
+ * @param timeouts global timeouts (listeners carry their resolved copy)
+ * @param limits global limits (listeners carry their resolved copy)
+ * @param admin the admin API
+ * @param source the file this came from, if any
+ */
+public record PosternConfig(
+        List<ListenerConfig> listeners,
+        TlsConfig tls,
+        List<Pool> pools,
+        TimeoutsConfig timeouts,
+        LimitsConfig limits,
+        AdminConfig admin,
+        Optional<Path> source) {
+
+    public PosternConfig {
+        listeners = List.copyOf(listeners);
+        Objects.requireNonNull(tls, "tls");
+        pools = List.copyOf(pools);
+        Objects.requireNonNull(timeouts, "timeouts");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(source, "source");
+    }
+
+    public Optional<Pool> pool(String name) {
+        return pools.stream().filter(p -> p.name().equals(name)).findFirst();
+    }
+
+    public Optional<ListenerConfig> listener(String name) {
+        return listeners.stream().filter(l -> l.name().equals(name)).findFirst();
+    }
+}
