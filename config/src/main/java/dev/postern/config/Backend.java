@@ -9,7 +9,8 @@ import java.util.Objects;
  *
  * @param id unique within its pool
  * @param host name or address
- * @param port the port used when {@code ports} has no entry for the listener's protocol
+ * @param port the port used when {@code ports} has no entry for the listener's protocol; 0 when the backend only has
+ *     per-protocol ports (the loader makes sure every pool a listener uses has a port for its protocol)
  * @param ports per-protocol ports (a Dovecot serving IMAP and POP3 on one host)
  * @param weight relative share of new sessions (1-1000)
  * @param state whether it takes new sessions
@@ -39,7 +40,7 @@ public record Backend(
         Objects.requireNonNull(identity, "identity");
     }
 
-    /** The port to connect to for sessions of {@code protocol}. */
+    /** The port to connect to for sessions of {@code protocol}; 0 when it has none for that protocol. */
     public int portFor(Protocol protocol) {
         return ports.getOrDefault(protocol, port);
     }

@@ -1,6 +1,8 @@
 package dev.postern.config;
 
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One listening socket and how it treats its clients. Timeouts and limits are already resolved (global defaults with
@@ -10,7 +12,8 @@ import java.util.Objects;
  * @param protocol what the listener speaks
  * @param bind address and port to listen on
  * @param tls implicit TLS, STARTTLS offered, or none
- * @param pool the backend pool sessions of this listener go to (routes may choose another, once they exist)
+ * @param pool the backend pool sessions of this listener go to (routes may choose another, once they exist); always
+ *     present for {@link Protocol#TCP} listeners, optional for the others
  * @param allowPlaintextAuth accept credentials on a connection without TLS (off by default)
  * @param startTlsPipelining what to do with bytes that follow a STARTTLS command before the handshake
  * @param timeouts resolved timeouts
@@ -21,7 +24,7 @@ public record ListenerConfig(
         Protocol protocol,
         HostPort bind,
         TlsMode tls,
-        String pool,
+        Optional<String> pool,
         boolean allowPlaintextAuth,
         StartTlsPipelining startTlsPipelining,
         TimeoutsConfig timeouts,
@@ -32,6 +35,7 @@ public record ListenerConfig(
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(bind, "bind");
         Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(pool, "pool");
         Objects.requireNonNull(startTlsPipelining, "startTlsPipelining");
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(limits, "limits");
@@ -42,6 +46,10 @@ public record ListenerConfig(
         /** Close the connection: the safe default. */
         CLOSE,
         /** Drop the bytes and carry on with the handshake. */
-        DISCARD
+        DISCARD;
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 }

@@ -1,0 +1,242 @@
+package dev.postern.config;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/** Reads the {@code pools} section. */
+final class PoolsReader {
+    static final List<String> KEYS = List.of("name", "balancer", "backends");
+    static final List<String> BACKEND_KEYS = List.of(
+            "id",
+            "address",
+            "host",
+            "port",
+            "ports",
+            "weight",
+            "state",
+            "max-sessions",
+            "tls",
+            "tls-verify",
+            "identity");
+
+    private static final List<String> PROTOCOL_NAMES =
+            Stream.of(Protocol.values()).map(Protocol::configName).toList();
+    private static final Pattern BACKEND_ID = Pattern.compile("[A-Za-z0-9\\[][A-Za-z0-9._:\\[\\]-]*");
+
+    private PoolsReader() {}
+
+    /**
+     * What the listener checks need to know about a backend even when the backend itself is invalid.
+     *
+     * @param path where it is, e.g. {@code pools[0].backends[1]}
+     * @param port its general port; null when it has none
+     * @param ports the protocols it has a specific port for
+     * @param portsKnown false when its ports could not be read (already reported; no further port problems)
+     */
+    record BackendDraft(String path, Integer port, Map<Protocol, Integer> ports, boolean portsKnown) {
+        boolean hasPortFor(Protocol protocol) {
+            return ports.containsKey(protocol) || port != null;
+        }
+    }
+
+    /**
+     * A pool as read.
+     *
+     * @param name its name; null when missing, invalid or a duplicate (no listener can refer to it then)
+     * @param pool the pool; null when anything in it is invalid
+     * @param backends its backends, valid or not
+     */
+    record PoolDraft(String name, Pool pool, List<BackendDraft> backends) {}
+
+    static List<PoolDraft> read(Node node) {
+        List<PoolDraft> drafts = new ArrayList<>();
+        Map<String, String> names = new HashMap<>();
+        for (Node element : node.list()) {
+            if (!element.isMapping(KEYS)) {
+                if (!element.isPresent()) {
+                    element.problem("is empty (a pool needs a name and backends)");
+                }
+                continue;
+            }
+            Node nameNode = element.get("name").required();
+            String name = nameNode.name();
+            if (name != null) {
+                String previous = names.putIfAbsent(name, element.path());
+                if (previous != null) {
+                    nameNode.problem("'" + name + "' is already used by " + previous);
+                    name = null;
+                }
+            }
+            Node balancerNode = element.get("balancer");
+            Pool.Balancer balancer =
+                    balancerNode.isPresent() ? balancerNode.oneOf(Pool.Balancer.class) : Pool.Balancer.ROUND_ROBIN;
+            List<BackendDraft> backendDrafts = new ArrayList<>();
+            List<Backend> backends = new ArrayList<>();
+            Map<String, String> ids = new HashMap<>();
+            boolean valid = name != null && balancer != null;
+            Node backendsNode = element.get("backends").required();
+            List<Node> backendNodes = backendsNode.nonEmptyList("a pool needs at least one backend");
+            valid &= !backendNodes.isEmpty();
+            for (Node backendNode : backendNodes) {
+                Backend backend = backend(backendNode, backendDrafts, ids);
+                if (backend == null) {
+                    valid = false;
+                } else {
+                    backends.add(backend);
+                }
+            }
+            drafts.add(new PoolDraft(name, valid ? new Pool(name, balancer, backends) : null, backendDrafts));
+        }
+        return drafts;
+    }
+
+    private static Backend backend(Node b, List<BackendDraft> drafts, Map<String, String> ids) {
+        if (!b.isMapping(BACKEND_KEYS)) {
+            if (!b.isPresent()) {
+                b.problem("is empty (a backend needs an address)");
+            }
+            return null;
+        }
+        Node address = b.get("address");
+        Node hostNode = b.get("host");
+        Node portNode = b.get("port");
+        String host = null;
+        Integer port = null;
+        boolean portsKnown = true;
+        if (address.isPresent()) {
+            if (hostNode.isPresent() || portNode.isPresent()) {
+                (hostNode.isPresent() ? hostNode : portNode).problem("give either address or host and port, not both");
+                portsKnown = false;
+            }
+            HostPort hp = address.hostPort();
+            if (hp != null && hp.isWildcard()) {
+                address.problem("'" + hp + "' is not a backend address (a wildcard is only for bind)");
+            } else if (hp != null) {
+                host = hp.host();
+                port = hp.port();
+            }
+        } else if (hostNode.isPresent()) {
+            host = host(hostNode);
+            if (portNode.isPresent()) {
+                port = portNode.port();
+                portsKnown = port != null;
+            }
+        } else {
+            b.problem("needs address (host:port) or host");
+        }
+        // A backend without a usable address is reported once; its ports are then beside the point.
+        portsKnown &= host != null;
+        Map<Protocol, Integer> ports = ports(b.get("ports"));
+        if (ports == null) {
+            portsKnown = false;
+            ports = Map.of();
+        } else if (portsKnown && port == null && ports.isEmpty() && host != null) {
+            b.problem("needs a port (in address, port or ports)");
+            portsKnown = false;
+        }
+        drafts.add(new BackendDraft(b.path(), port, ports, portsKnown));
+
+        String id = id(b, host, port, ids);
+        Node weightNode = b.get("weight");
+        Integer weight = weightNode.isPresent() ? weightNode.integer(1, 1000) : Integer.valueOf(1);
+        Node stateNode = b.get("state");
+        Backend.State state = stateNode.isPresent() ? stateNode.oneOf(Backend.State.class) : Backend.State.ACTIVE;
+        Node maxNode = b.get("max-sessions");
+        Integer maxSessions = maxNode.isPresent() ? maxNode.integer(0, Integer.MAX_VALUE) : Integer.valueOf(0);
+        Node tlsNode = b.get("tls");
+        TlsMode tls = tlsNode.isPresent() ? tlsNode.oneOf(TlsMode.class) : TlsMode.NONE;
+        Node verifyNode = b.get("tls-verify");
+        Boolean tlsVerify = verifyNode.isPresent() ? verifyNode.bool() : Boolean.TRUE;
+        Node identityNode = b.get("identity");
+        Backend.Identity identity =
+                identityNode.isPresent() ? identityNode.oneOf(Backend.Identity.class) : Backend.Identity.NONE;
+        if (host == null
+                || !portsKnown
+                || id == null
+                || weight == null
+                || state == null
+                || maxSessions == null
+                || tls == null
+                || tlsVerify == null
+                || identity == null) {
+            return null;
+        }
+        return new Backend(
+                id, host, port == null ? 0 : port, ports, weight, state, maxSessions, tls, tlsVerify, identity);
+    }
+
+    private static String host(Node node) {
+        String text = node.string("a host name or address");
+        if (text == null) {
+            return null;
+        }
+        String host = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
+        if (host.isBlank() || host.chars().anyMatch(Character::isWhitespace)) {
+            node.problem("'" + text + "' is not a host name or address");
+            return null;
+        }
+        if (host.equals("*") || host.equals("0.0.0.0") || host.equals("::")) {
+            node.problem("'" + text + "' is not a backend host (a wildcard is only for bind)");
+            return null;
+        }
+        return host;
+    }
+
+    /** Per-protocol ports; null when invalid (reported). */
+    private static Map<Protocol, Integer> ports(Node node) {
+        if (!node.isMapping(PROTOCOL_NAMES)) {
+            return node.isPresent() ? null : Map.of();
+        }
+        Map<Protocol, Integer> ports = new EnumMap<>(Protocol.class);
+        boolean valid = true;
+        for (Protocol protocol : Protocol.values()) {
+            Node portNode = node.get(protocol.configName());
+            if (portNode.isPresent()) {
+                Integer port = portNode.port();
+                if (port == null) {
+                    valid = false;
+                } else {
+                    ports.put(protocol, port);
+                }
+            }
+        }
+        // Unknown protocol keys were reported by isMapping.
+        return valid && ports.size() == node.entries().size() ? ports : null;
+    }
+
+    /** The given id, or host:port (host alone when the backend only has per-protocol ports); unique in the pool. */
+    private static String id(Node b, String host, Integer port, Map<String, String> ids) {
+        Node idNode = b.get("id");
+        String id;
+        if (idNode.isPresent()) {
+            id = idNode.string("an id");
+            if (id != null && !BACKEND_ID.matcher(id).matches()) {
+                idNode.problem("'" + id + "' is not a valid id (letters, digits, '.', '_', ':', '-')");
+                return null;
+            }
+        } else if (host != null) {
+            String bracketed = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
+            id = port == null ? bracketed : bracketed + ":" + port;
+        } else {
+            return null;
+        }
+        if (id == null) {
+            return null;
+        }
+        String previous = ids.putIfAbsent(id, b.path());
+        if (previous != null) {
+            if (idNode.isPresent()) {
+                idNode.problem("'" + id + "' is already used by " + previous);
+            } else {
+                b.problem("id '" + id + "' (from its address) is already used by " + previous + "; give each an id");
+            }
+            return null;
+        }
+        return id;
+    }
+}
