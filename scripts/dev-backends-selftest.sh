@@ -55,6 +55,7 @@ check() {
         FAILED=$((FAILED + 1))
         echo "FAIL - $description"
     fi
+    # shellcheck disable=SC2001 # indent every line of the evidence
     [[ -z $output ]] || sed 's/^/       /' <<<"$output"
 }
 

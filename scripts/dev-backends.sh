@@ -127,14 +127,19 @@ describe() {
     esac
 }
 
+# Prints the port table; with probe.py output as $1, adds each listener's state.
 print_ports() {
-    local spec name port
+    local probed=${1:-} spec name port state
     echo "Postern dev backends on 127.0.0.1 (offset $OFFSET, state $STATE)"
     while IFS= read -r spec; do
         name=${spec%%=*}
         port=${spec#*=}
         port=${port%%/*}
-        printf '  %-26s %5s  %s\n' "$name" "$port" "$(describe "$name")"
+        state=
+        if [[ -n $probed ]]; then
+            state=$(grep -m1 "^$name " <<<"$probed" | cut -d' ' -f2-)
+        fi
+        printf '  %-26s %5s  %-6s %s\n' "$name" "$port" "${state%%:*}" "$(describe "$name")"
     done < <(listeners)
     echo "  logs: $DOVECOT_LOG, $POSTFIX_LOG"
     echo "  count bob's INBOX: $0 doveadm mailbox status -u bob@$DOMAIN messages INBOX"
@@ -188,7 +193,7 @@ check_traversable() {
     local dir=$STATE
     while [[ $dir != / ]]; do
         dir=$(dirname "$dir")
-        if [[ -d $dir ]] && [[ $(stat -c %A "$dir") != *x ]]; then
+        if [[ -d $dir ]] && ((!(8#$(stat -c %a "$dir") & 1))); then
             die "$dir is not world-searchable (o+x); unprivileged mail processes could not reach $STATE"
         fi
     done
@@ -200,8 +205,8 @@ ensure_vmail_user() {
         useradd --system --user-group --no-create-home --home-dir /nonexistent \
             --shell /usr/sbin/nologin --comment "Postern dev backend mailboxes" "$VMAIL_USER"
     fi
-    VMAIL_UID=$(id -u "$VMAIL_USER")
-    VMAIL_GID=$(id -g "$VMAIL_USER")
+    # shellcheck disable=SC2034 # read by render() through ${!name}
+    VMAIL_UID=$(id -u "$VMAIL_USER") VMAIL_GID=$(id -g "$VMAIL_USER")
 }
 
 ensure_dirs() {
@@ -264,7 +269,7 @@ ensure_users() {
     # at RCPT time instead of bouncing later).
     for user in "${USERS[@]}"; do
         printf '%s@%s OK\n' "$user" "$DOMAIN"
-    done >"$POSTFIX_CONF/virtual-mailboxes"
+    done | replace_if_changed "$POSTFIX_CONF/virtual-mailboxes"
 }
 
 # Writes the seed messages straight into Maildir/new, once per user: the
@@ -285,7 +290,7 @@ Return-Path: <postmaster@$DOMAIN>
 From: Postern dev backend <postmaster@$DOMAIN>
 To: $user@$DOMAIN
 Subject: Welcome $user $i
-Date: Mon, 01 Jan 2024 00:00:0$i +0000
+Date: Mon, 01 Jan 2024 00:00:$(printf %02d "$i") +0000
 Message-ID: <seed-$user-$i@$DOMAIN>
 MIME-Version: 1.0
 Content-Type: text/plain; charset=us-ascii
@@ -313,11 +318,25 @@ render() {
     if [[ $content =~ @[A-Z_]+@ ]]; then
         die "$template: unknown token ${BASH_REMATCH[0]}"
     fi
-    printf '%s\n' "$content" >"$out.tmp"
-    mv "$out.tmp" "$out"
+    printf '%s\n' "$content" | replace_if_changed "$out"
+}
+
+# Writes stdin to FILE only when it differs, and dates a new file 2 s back:
+# every Postfix program that reads a config file modified within the last
+# second pauses until it "cools down", which made "postfix start" ~3 s slower.
+replace_if_changed() {
+    local out=$1
+    cat >"$out.tmp"
+    if cmp -s "$out.tmp" "$out"; then
+        rm -f "$out.tmp"
+    else
+        touch -d "@$((EPOCHSECONDS - 2))" "$out.tmp"
+        mv "$out.tmp" "$out"
+    fi
 }
 
 render_configs() {
+    # shellcheck disable=SC2034 # read by render() through ${!name}
     INSTANCE=postern-backends-$OFFSET
     render dovecot.conf.in "$DOVECOT_CONF"
     render postfix-main.cf.in "$POSTFIX_CONF/main.cf"
@@ -336,13 +355,16 @@ prepare_state() {
 
 # ---------------------------------------------------------------- processes
 
-# Prints the pid when the process in PIDFILE is alive and is COMMAND.
+# Prints the pid when the process in PIDFILE is alive and is COMMAND. A pid
+# file outlives a killed server and pids get reused, hence the name check; a
+# killed master can linger as a zombie until init reaps it, hence "not Z".
 live_pid() {
-    local pidfile=$1 command=$2 pid
+    local pidfile=$1 command=$2 pid stat
     [[ -r $pidfile ]] || return 1
     pid=$(tr -d ' \n' <"$pidfile")
     [[ $pid =~ ^[0-9]+$ ]] || return 1
-    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$command" ]] || return 1
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    [[ $stat == "$pid ($command) "[!Z]* ]] || return 1
     echo "$pid"
 }
 
@@ -354,12 +376,15 @@ start_dovecot() {
         return
     fi
     log "starting Dovecot"
+    # Left behind by a killed master. Dovecot refuses to start while the pid in
+    # it still exists, and a not yet reaped zombie does.
+    rm -f "$DOVECOT_RUN/master.pid"
     # dovecot forks into the background once its listeners are bound.
     # The daemon must not inherit the start lock (fd 9) or our stdout/stderr:
     # it would hold them forever, and a caller reading our output to EOF (a
     # test harness, "| tee") would hang. Startup errors land in its log.
     dovecot -c "$DOVECOT_CONF" </dev/null >>"$DOVECOT_LOG" 2>&1 9>&- ||
-        fail_start "dovecot did not start"
+        fail_start "dovecot did not start" "$DOVECOT_LOG"
 }
 
 start_postfix() {
@@ -374,21 +399,27 @@ start_postfix() {
     # runs "check" first, which creates the queue subdirectories with the
     # right owners.
     # Postfix's master detaches from stdio itself; fd 9 is the start lock.
-    postfix -c "$POSTFIX_CONF" start </dev/null 9>&- || fail_start "postfix did not start"
+    postfix -c "$POSTFIX_CONF" start </dev/null 9>&- ||
+        fail_start "postfix did not start" "$POSTFIX_LOG"
 }
 
 show_log_tails() {
     local file
-    for file in "$DOVECOT_LOG" "$POSTFIX_LOG"; do
+    for file in "$@"; do
         [[ -s $file ]] || continue
         echo "---- last lines of $file" >&2
         tail -n 25 "$file" >&2
     done
 }
 
+# fail_start MESSAGE [LOG...]: the tails of the given logs (default: both).
 fail_start() {
-    echo "dev-backends: $*" >&2
-    show_log_tails
+    echo "dev-backends: $1" >&2
+    shift
+    if (($# == 0)); then
+        set -- "$DOVECOT_LOG" "$POSTFIX_LOG"
+    fi
+    show_log_tails "$@"
     exit 1
 }
 
@@ -447,39 +478,60 @@ cmd_start() {
 }
 
 cmd_stop() {
+    local pid stopped=
+    if [[ ! -d $STATE ]]; then
+        log "not running (no $STATE)"
+        return
+    fi
     take_lock
-    local pid
     if pid=$(postfix_pid); then
         log "stopping Postfix (pid $pid)"
         postfix -c "$POSTFIX_CONF" stop >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
         wait_until_gone "$pid" Postfix
+        stopped=yes
     fi
     if pid=$(dovecot_pid); then
         log "stopping Dovecot (pid $pid)"
         kill -TERM "$pid"
         wait_until_gone "$pid" Dovecot
+        stopped=yes
+    fi
+    if [[ -z $stopped ]]; then
+        log "not running"
+        return
     fi
     wait_until_ports_free
     log "stopped"
 }
 
 cmd_status() {
-    local out pid
-    out=$(python3 "$PROBE" $(listeners)) || true
-    print_ports
+    local probed pid rc=0
+    # shellcheck disable=SC2046 # one argument per listener
+    probed=$(python3 "$PROBE" $(listeners)) || rc=1
+    print_ports "$probed"
     echo "  Dovecot master: $(pid=$(dovecot_pid) && echo "pid $pid" || echo "not running")"
     echo "  Postfix master: $(pid=$(postfix_pid) && echo "pid $pid" || echo "not running")"
-    sed 's/^/  /' <<<"$out"
-    ! grep -q ' down' <<<"$out"
+    grep ' down' <<<"$probed" | sed 's/^/  /' || true
+    return "$rc"
 }
 
 main() {
     validate_settings
     compute_ports
     case ${1:-} in
-    start) require_root && cmd_start ;;
-    stop) require_root && cmd_stop ;;
-    restart) require_root && cmd_stop && cmd_start ;;
+    start)
+        require_root
+        cmd_start
+        ;;
+    stop)
+        require_root
+        cmd_stop
+        ;;
+    restart)
+        require_root
+        cmd_stop
+        cmd_start
+        ;;
     status) cmd_status ;;
     doveadm)
         shift
