@@ -20,6 +20,10 @@ STATE=${POSTERN_BACKENDS_DIR:-$REPO_DIR/run/backends}
 [[ $STATE == /* ]] || STATE=$PWD/$STATE
 TIMEOUT=${POSTERN_SELFTEST_TIMEOUT:-30}
 
+((EUID == 0)) || {
+    echo "selftest: must run as root (doveadm reads the mailboxes)" >&2
+    exit 1
+}
 [[ -r $STATE/ports.env ]] || {
     echo "selftest: no $STATE/ports.env; run scripts/dev-backends.sh start first" >&2
     exit 1
@@ -88,9 +92,9 @@ wait_for_mail() {
 wait_for_log() {
     local file=$1 from=$2 deadline=$((SECONDS + TIMEOUT)) line
     shift 2
+    local needle
     while true; do
         line=$(tail -c +"$((from + 1))" "$file" | grep -F -- "$1" || true)
-        local needle
         for needle in "${@:2}"; do
             line=$(grep -F -- "$needle" <<<"$line" || true)
         done
@@ -109,7 +113,8 @@ wait_for_log() {
 dovecot_log() { wait_for_log "$BACKEND_DOVECOT_LOG" "$DOVECOT_LOG_FROM" "$@"; }
 postfix_log() { wait_for_log "$BACKEND_POSTFIX_LOG" "$POSTFIX_LOG_FROM" "$@"; }
 
-# python3 -c with a shared prelude: PROXY header builders and TLS context.
+# py CODE ARGS...: runs Python CODE (argv in sys.argv[1:]) after a shared
+# prelude: PROXY header builders, a TLS context trusting the backend cert.
 py() {
     local code=$1
     shift

@@ -65,6 +65,7 @@ POSTFIX_DATA=$STATE/postfix/data
 DOVECOT_LOG=$STATE/dovecot.log
 POSTFIX_LOG=$STATE/postfix.log
 TLS_DIR=$STATE/tls
+PROBED= # the last probe.py report, "NAME up" / "NAME down: REASON" lines
 
 die() {
     echo "dev-backends: $*" >&2
@@ -423,11 +424,12 @@ fail_start() {
     exit 1
 }
 
+# Polls every listener for up to $1 seconds; leaves probe.py's report in PROBED.
 wait_for_listeners() {
-    local wait=$1 out
+    local wait=$1
     # shellcheck disable=SC2046 # one argument per listener
-    if ! out=$(python3 "$PROBE" --wait "$wait" $(listeners)); then
-        grep ' down' <<<"$out" >&2 || true
+    if ! PROBED=$(python3 "$PROBE" --wait "$wait" $(listeners)); then
+        grep ' down' <<<"$PROBED" >&2 || true
         return 1
     fi
 }
@@ -464,7 +466,7 @@ cmd_start() {
     if dovecot_pid >/dev/null && postfix_pid >/dev/null && wait_for_listeners 0 2>/dev/null; then
         log "already running"
         write_ports_env
-        print_ports
+        print_ports "$PROBED"
         return
     fi
     local started=$SECONDS
@@ -474,7 +476,7 @@ cmd_start() {
     wait_for_listeners "$TIMEOUT" || fail_start "listeners did not come up within ${TIMEOUT}s"
     write_ports_env
     log "up in $((SECONDS - started))s"
-    print_ports
+    print_ports "$PROBED"
 }
 
 cmd_stop() {
@@ -505,13 +507,12 @@ cmd_stop() {
 }
 
 cmd_status() {
-    local probed pid rc=0
-    # shellcheck disable=SC2046 # one argument per listener
-    probed=$(python3 "$PROBE" $(listeners)) || rc=1
-    print_ports "$probed"
+    local pid rc=0
+    wait_for_listeners 0 2>/dev/null || rc=1
+    print_ports "$PROBED"
     echo "  Dovecot master: $(pid=$(dovecot_pid) && echo "pid $pid" || echo "not running")"
     echo "  Postfix master: $(pid=$(postfix_pid) && echo "pid $pid" || echo "not running")"
-    grep ' down' <<<"$probed" | sed 's/^/  /' || true
+    grep ' down' <<<"$PROBED" | sed 's/^/  /' || true
     return "$rc"
 }
 
