@@ -172,6 +172,7 @@ expect(typ == "OK", data)
 m.login("alice@example.test", "alice-pw")
 m.logout()
 ' "$BACKEND_IMAP_PORT"
+    dovecot_log "imap-login: Info: ID sent: name=postern-selftest" "x-originating-ip=198.51.100.7,"
     dovecot_log "imap-login: Info: Login: user=<alice@example.test>" "rip=198.51.100.7,"
 }
 
@@ -442,7 +443,7 @@ s.quit()
     dovecot_log "imap-login: Info: Login: user=<alice@example.test>" "rip=203.0.113.41,"
     dovecot_log "pop3-login: Info: Login: user=<alice@example.test>" "rip=203.0.113.42,"
     dovecot_log "submission-login: Info: Login: user=<alice@example.test>" "rip=203.0.113.43,"
-    postfix_log "connect from unknown[203.0.113.44]"
+    postfix_log ": connect from unknown[203.0.113.44]"
     postfix_log "client=unknown[203.0.113.44]"
     wait_for_mail bob@example.test "$subject"
 }
