@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -29,13 +30,36 @@ final class TlsClients {
      * @param protocols the protocols to offer; none means the JDK's defaults
      */
     static SSLSocket connect(SSLContext context, int port, String sni, String... protocols) throws IOException {
-        SSLSocketFactory factory = context.getSocketFactory();
-        SSLSocket socket = (SSLSocket) factory.createSocket();
+        return connect(context, port, sni, false, protocols);
+    }
+
+    /** Like {@link #connect}, and the certificate must name {@code host} (HTTPS-style endpoint identification). */
+    static SSLSocket connectCheckingHostName(SSLContext context, int port, String host) throws IOException {
+        return connect(context, port, host, true);
+    }
+
+    private static SSLSocket connect(
+            SSLContext context, int port, String sni, boolean checkHostName, String... protocols) throws IOException {
+        // Connect to loopback, but name the peer as a real client would: the JDK caches sessions by host and port
+        // and, when it resumes one, sends that session's SNI name. With every test server on 127.0.0.1, different
+        // names under one host would resume each other's sessions and send the wrong name.
+        Socket plain = new Socket();
+        SSLSocket socket;
         try {
-            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MILLIS);
-            socket.setSoTimeout(TIMEOUT_MILLIS);
+            plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MILLIS);
+            plain.setSoTimeout(TIMEOUT_MILLIS);
+            SSLSocketFactory factory = context.getSocketFactory();
+            socket = (SSLSocket) factory.createSocket(plain, sni == null ? "127.0.0.1" : sni, port, true);
+        } catch (IOException | RuntimeException e) {
+            plain.close();
+            throw e;
+        }
+        try {
             SSLParameters parameters = socket.getSSLParameters();
             parameters.setServerNames(sni == null ? List.of() : List.of(new SNIHostName(sni)));
+            if (checkHostName) {
+                parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            }
             if (protocols.length > 0) {
                 parameters.setProtocols(protocols);
             }

@@ -83,9 +83,9 @@ final class TlsTestServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
-        serverChannel.close().await(10, TimeUnit.SECONDS);
-        children.close().await(10, TimeUnit.SECONDS);
+    public void close() {
+        serverChannel.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
+        children.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
     }
 
     private final class Observer extends ChannelInboundHandlerAdapter {

@@ -3,13 +3,14 @@ package dev.postern.proxy.tls;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import ch.qos.logback.core.AppenderBase;
 import dev.postern.config.CertificateConfig;
 import dev.postern.config.TlsConfig;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
@@ -49,7 +50,7 @@ final class TlsTesting {
     /** Collects what one logger (and its children) logs while open. */
     static final class LogCapture implements AutoCloseable {
         private final Logger logger;
-        private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        private final Collector appender = new Collector();
 
         LogCapture(Class<?> type) {
             this.logger = (Logger) LoggerFactory.getLogger(type);
@@ -58,16 +59,44 @@ final class TlsTesting {
         }
 
         List<String> messages(Level level) {
-            return appender.list.stream()
-                    .filter(event -> event.getLevel().equals(level))
-                    .map(ILoggingEvent::getFormattedMessage)
-                    .toList();
+            synchronized (appender) {
+                return appender.events.stream()
+                        .filter(event -> event.getLevel().equals(level))
+                        .map(ILoggingEvent::getFormattedMessage)
+                        .toList();
+            }
+        }
+
+        /** The messages at {@code level} once there are at least {@code count}, waiting at most {@link #WAIT}. */
+        List<String> awaitMessages(Level level, int count) throws InterruptedException {
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            synchronized (appender) {
+                while (messages(level).size() < count) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new AssertionError("fewer than " + count + " " + level + " messages: " + messages(level));
+                    }
+                    TimeUnit.NANOSECONDS.timedWait(appender, left);
+                }
+                return messages(level);
+            }
         }
 
         @Override
         public void close() {
             logger.detachAppender(appender);
             appender.stop();
+        }
+
+        /** Logging threads add, the test thread waits on the monitor. */
+        private static final class Collector extends AppenderBase<ILoggingEvent> {
+            private final List<ILoggingEvent> events = new ArrayList<>();
+
+            @Override
+            protected synchronized void append(ILoggingEvent event) {
+                events.add(event);
+                notifyAll();
+            }
         }
     }
 }
