@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * reload. Thread-safe.
  *
  * <p>Each connection gets a fresh handler from {@link #newServerHandler()}: first in the pipeline for implicit TLS,
- * or added at STARTTLS time (on an empty inbound buffer, before the go-ahead reply is written). When the ClientHello
+ * or added first at STARTTLS time, on an empty inbound buffer and before the go-ahead reply is written (the reply
+ * still goes out in plain text: the handler sends nothing before the client's ClientHello). When the ClientHello
  * arrives the handler picks the certificate for the SNI name from the mapping current at that moment and replaces
  * itself with an ordinary {@link SslHandler}, so later code finds protocol, cipher and session through {@code
  * pipeline.get(SslHandler.class)}; wait for {@link io.netty.handler.ssl.SslHandshakeCompletionEvent} before reading

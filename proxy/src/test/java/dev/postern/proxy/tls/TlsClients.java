@@ -15,7 +15,6 @@ import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
 
 /** JDK {@link SSLSocket} clients for the TLS tests; every blocking call has a deadline. */
 final class TlsClients {
@@ -44,12 +43,26 @@ final class TlsClients {
         // and, when it resumes one, sends that session's SNI name. With every test server on 127.0.0.1, different
         // names under one host would resume each other's sessions and send the wrong name.
         Socket plain = new Socket();
-        SSLSocket socket;
         try {
             plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MILLIS);
             plain.setSoTimeout(TIMEOUT_MILLIS);
-            SSLSocketFactory factory = context.getSocketFactory();
-            socket = (SSLSocket) factory.createSocket(plain, sni == null ? "127.0.0.1" : sni, port, true);
+        } catch (IOException | RuntimeException e) {
+            plain.close();
+            throw e;
+        }
+        return startTls(context, plain, sni, checkHostName, protocols);
+    }
+
+    /**
+     * Starts TLS over {@code plain}, an already connected socket (STARTTLS), and completes the handshake; closing
+     * the returned socket closes {@code plain}.
+     */
+    static SSLSocket startTls(SSLContext context, Socket plain, String sni, boolean checkHostName, String... protocols)
+            throws IOException {
+        SSLSocket socket;
+        try {
+            socket = (SSLSocket) context.getSocketFactory()
+                    .createSocket(plain, sni == null ? "127.0.0.1" : sni, plain.getPort(), true);
         } catch (IOException | RuntimeException e) {
             plain.close();
             throw e;
