@@ -253,12 +253,21 @@ final class ContextFactory {
     }
 
     private static SSLContext jdkContext() {
-        try {
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, null, null);
-            return context;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the JDK has no TLS", e);
+        return JdkHolder.CONTEXT;
+    }
+
+    /** Only to ask the JDK what it supports; initialized once, on first use. */
+    private static final class JdkHolder {
+        static final SSLContext CONTEXT = newContext();
+
+        private static SSLContext newContext() {
+            try {
+                SSLContext context = SSLContext.getInstance("TLS");
+                context.init(null, null, null);
+                return context;
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("the JDK has no TLS", e);
+            }
         }
     }
 }

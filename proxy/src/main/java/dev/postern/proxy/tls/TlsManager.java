@@ -165,11 +165,6 @@ public final class TlsManager {
         return current.get().factory().clientContext(trust);
     }
 
-    /** The context served to {@code hostname} (null: no SNI) right now; for tests. */
-    SslContext serverContextFor(String hostname) {
-        return liveMapping.map(hostname);
-    }
-
     private Snapshot build(TlsConfig config) throws TlsSetupException {
         ContextFactory factory = ContextFactory.create(config);
         List<LoadedCertificate> loaded = new ArrayList<>();

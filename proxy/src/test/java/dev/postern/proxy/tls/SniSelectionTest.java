@@ -1,6 +1,7 @@
 package dev.postern.proxy.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.postern.config.CertificateConfig;
 import dev.postern.config.TlsConfig.Provider;
@@ -12,6 +13,7 @@ import io.netty.channel.EventLoopGroup;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
@@ -96,7 +98,7 @@ class SniSelectionTest {
 
             assertThat(TlsClients.peerCommonName(socket)).isEqualTo(expectedCommonName);
             ServerHandshake handshake = server.nextHandshake(TlsTesting.WAIT);
-            assertThat(handshake.sniHostname()).isEqualTo(sni == null ? null : sni.toLowerCase(java.util.Locale.ROOT));
+            assertThat(handshake.sniHostname()).isEqualTo(sni == null ? null : sni.toLowerCase(Locale.ROOT));
         }
     }
 
@@ -105,9 +107,9 @@ class SniSelectionTest {
         assertThat(managers.get(Provider.JDK).certificates())
                 .extracting(CertificateInfo::name, CertificateInfo::sniNames, CertificateInfo::isDefault)
                 .containsExactly(
-                        org.assertj.core.groups.Tuple.tuple("mail", List.of("mail.example.test"), false),
-                        org.assertj.core.groups.Tuple.tuple("wildcard", List.of("*.example.test"), false),
-                        org.assertj.core.groups.Tuple.tuple("legacy", List.of("legacy.example.test"), false),
-                        org.assertj.core.groups.Tuple.tuple("fallback", List.of("other.example.org"), true));
+                        tuple("mail", List.of("mail.example.test"), false),
+                        tuple("wildcard", List.of("*.example.test"), false),
+                        tuple("legacy", List.of("legacy.example.test"), false),
+                        tuple("fallback", List.of("other.example.org"), true));
     }
 }

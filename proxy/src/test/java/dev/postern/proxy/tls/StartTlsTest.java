@@ -21,6 +21,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -102,7 +103,7 @@ class StartTlsTest {
         }
     }
 
-    private static String readLine(Socket socket) throws java.io.IOException {
+    private static String readLine(Socket socket) throws IOException {
         StringBuilder line = new StringBuilder();
         for (int b = socket.getInputStream().read();
                 b >= 0 && b != '\n';

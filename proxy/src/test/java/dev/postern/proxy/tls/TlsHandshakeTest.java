@@ -2,6 +2,7 @@ package dev.postern.proxy.tls;
 
 import static dev.postern.proxy.tls.TlsTesting.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
 import dev.postern.config.CertificateConfig;
@@ -15,9 +16,13 @@ import dev.postern.proxy.tls.TlsTestServer.ServerHandshake;
 import io.netty.channel.EventLoopGroup;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -151,6 +156,31 @@ class TlsHandshakeTest {
         });
     }
 
+    @ParameterizedTest
+    @EnumSource(
+            value = Provider.class,
+            names = {"OPENSSL", "JDK"})
+    void aTls13OnlyServerRefusesTls12(Provider provider) throws Exception {
+        CertificateConfig certificate = leaves.get(KeyType.RSA_2048).write(dir, "mail", KeyFormat.PKCS8, null);
+        TlsConfig config = new TlsConfig(
+                provider,
+                List.of("TLSv1.3"),
+                TlsConfig.DEFAULT_CIPHERS,
+                List.of(certificate),
+                100,
+                Duration.ofMinutes(1));
+        TlsManager tls = TlsManager.create(config, TlsTesting.HANDSHAKE_TIMEOUT);
+
+        try (TlsTestServer server = TlsTestServer.start(group, tls)) {
+            try (SSLSocket socket = TlsClients.connect(client, server.port(), HOST)) {
+                TlsClients.assertEchoes(socket, "1.3");
+                assertThat(socket.getSession().getProtocol()).isEqualTo("TLSv1.3");
+            }
+            assertThatThrownBy(() -> TlsClients.connect(client, server.port(), HOST, "TLSv1.2"))
+                    .isInstanceOf(SSLException.class);
+        }
+    }
+
     @Test
     void theCertificateFileMayAlsoHoldTheKey() throws Exception {
         Leaf leaf = leaves.get(KeyType.RSA_2048);
@@ -159,8 +189,7 @@ class TlsHandshakeTest {
                 both,
                 Files.readString(leaf.writeKey(dir.resolve("k.pem"), KeyFormat.TRADITIONAL, null))
                         + Files.readString(leaf.writeChain(dir.resolve("c.pem"))));
-        CertificateConfig certificate =
-                new CertificateConfig("both", both, both, java.util.Optional.empty(), java.util.List.of(), false);
+        CertificateConfig certificate = new CertificateConfig("both", both, both, Optional.empty(), List.of(), false);
 
         TlsManager tls = TlsManager.create(TlsTesting.config(Provider.JDK, certificate), TlsTesting.HANDSHAKE_TIMEOUT);
 
