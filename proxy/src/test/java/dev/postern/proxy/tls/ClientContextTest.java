@@ -24,13 +24,11 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** The client contexts for TLS to backends: verifying (trust store and host name) or, for legacy, not. */
-@ExtendWith(NettyLeakCheck.class)
 class ClientContextTest {
     private static final String HOST = "imap.backend.test";
 

@@ -23,13 +23,11 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Unauthenticated clients cannot hold a connection open or make the server buffer much. */
-@ExtendWith(NettyLeakCheck.class)
 class HandshakeLimitsTest {
     private static final Duration SHORT_TIMEOUT = Duration.ofMillis(300);
 

@@ -17,13 +17,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** A real external client, {@code openssl s_client}, against the Netty server, for both providers. */
-@ExtendWith(NettyLeakCheck.class)
 class OpenSslClientTest {
     private static final Pattern SUBJECT_CN = Pattern.compile("(?m)^subject=.*CN ?= ?([^,\\s]+)");
     private static final Pattern CHAIN_ENTRY = Pattern.compile("(?m)^ *\\d+ s:");

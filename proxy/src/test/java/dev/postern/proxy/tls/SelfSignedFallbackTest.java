@@ -17,11 +17,9 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-@ExtendWith(NettyLeakCheck.class)
 class SelfSignedFallbackTest {
     private static final String WARNING = "no TLS certificate configured: using a self-signed certificate generated at"
             + " start; clients will not trust it; configure tls.certificates";

@@ -15,7 +15,6 @@ import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -25,7 +24,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * A returning client resumes its session instead of a full handshake, with either provider. The JDK client shows it
  * by keeping the session's creation time (and, in TLS 1.2, its id; a resumed TLS 1.3 session gets a new one).
  */
-@ExtendWith(NettyLeakCheck.class)
 class SessionResumptionTest {
     private static final String HOST = "mail.example.test";
 

@@ -21,14 +21,12 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Real handshakes against four certificates: the SNI name picks one, anything else gets the default. */
-@ExtendWith(NettyLeakCheck.class)
 class SniSelectionTest {
     private static EventLoopGroup group;
     private static SSLContext client;

@@ -32,7 +32,6 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -41,7 +40,6 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The handler from {@link TlsManager#newServerHandler()} added in the middle of a plain connection, the way the
  * protocol front ends do STARTTLS: add it first, then write the go-ahead, which still goes out in plain text.
  */
-@ExtendWith(NettyLeakCheck.class)
 class StartTlsTest {
     private static final String HOST = "mail.example.test";
 

@@ -27,7 +27,6 @@ import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -35,7 +34,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Real handshakes against a Netty server: every key format, both key types, both providers, TLS 1.2 and 1.3. */
-@ExtendWith(NettyLeakCheck.class)
 class TlsHandshakeTest {
     private static final String PASSWORD = "s3cret pass";
     private static final String HOST = "mail.example.test";

@@ -1,0 +1,206 @@
+package dev.postern.proxy;
+
+import dev.postern.config.HostPort;
+import dev.postern.config.ListenerConfig;
+import dev.postern.config.Pool;
+import dev.postern.config.PosternConfig;
+import dev.postern.config.Protocol;
+import dev.postern.config.TlsMode;
+import dev.postern.proxy.metrics.Metrics;
+import dev.postern.proxy.routing.BackendCapabilities;
+import dev.postern.proxy.routing.BackendConnector;
+import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.session.CloseReason;
+import dev.postern.proxy.session.SessionRegistry;
+import dev.postern.proxy.tcp.TcpFrontend;
+import dev.postern.proxy.tls.CertificateInfo;
+import dev.postern.proxy.tls.TlsManager;
+import dev.postern.proxy.tls.TlsSetupException;
+import dev.postern.proxy.transport.ListenerInitializer;
+import dev.postern.proxy.transport.Transport;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.WriteBufferWaterMark;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A running Postern: its listeners, event loops and shared services. Start with {@link #start}. */
+public final class Postern implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Postern.class);
+
+    private final PosternConfig config;
+    private final ProxyServices services;
+    private final Map<String, Channel> serverChannels;
+    private volatile boolean stopped;
+
+    private Postern(PosternConfig config, ProxyServices services, Map<String, Channel> serverChannels) {
+        this.config = config;
+        this.services = services;
+        this.serverChannels = serverChannels;
+    }
+
+    /**
+     * Builds everything and binds every listener; on any failure nothing is left running.
+     *
+     * @throws StartupException with one line naming the thing at fault
+     */
+    public static Postern start(PosternConfig config, Metrics metrics) throws StartupException {
+        for (ListenerConfig l : config.listeners()) {
+            if (l.protocol() != Protocol.TCP) {
+                throw new StartupException("listener '" + l.name() + "': protocol "
+                        + l.protocol().configName() + " is not supported by this build (use tcp)");
+            }
+        }
+        TlsManager tls = null;
+        boolean needsTls = config.listeners().stream().anyMatch(l -> l.tls() != TlsMode.NONE);
+        if (needsTls) {
+            try {
+                tls = TlsManager.create(config.tls(), config.timeouts().tlsHandshake());
+            } catch (TlsSetupException e) {
+                throw new StartupException(e.getMessage(), e);
+            }
+        }
+        Transport transport = Transport.create(0, true);
+        Map<String, PoolRuntime> pools = new LinkedHashMap<>();
+        for (Pool p : config.pools()) {
+            pools.put(p.name(), new PoolRuntime(p));
+        }
+        SessionRegistry sessions = new SessionRegistry(metrics);
+        ProxyServices services = new ProxyServices(
+                transport,
+                tls,
+                new BackendConnector(transport, metrics),
+                Map.copyOf(pools),
+                sessions,
+                new BackendCapabilities(),
+                metrics);
+
+        Map<String, Channel> bound = new LinkedHashMap<>();
+        try {
+            for (ListenerConfig l : config.listeners()) {
+                bound.put(l.name(), bind(services, l));
+            }
+        } catch (StartupException e) {
+            bound.values().forEach(Channel::close);
+            transport.close();
+            throw e;
+        }
+        log.info("transport: {}", transport.description());
+        if (tls != null) {
+            log.info("TLS: {}", tls.providerDescription());
+        }
+        for (ListenerConfig l : config.listeners()) {
+            log.info(
+                    "listening: {} {} on {} tls={} pool={}{}",
+                    l.name(),
+                    l.protocol().configName(),
+                    format((InetSocketAddress) bound.get(l.name()).localAddress()),
+                    l.tls().configName(),
+                    l.pool().orElse("-"),
+                    l.tls() == TlsMode.NONE || tls == null ? "" : " certificates=" + subjects(tls.certificates()));
+        }
+        return new Postern(config, services, bound);
+    }
+
+    private static Channel bind(ProxyServices services, ListenerConfig l) throws StartupException {
+        WriteBufferWaterMark wm =
+                new WriteBufferWaterMark(l.limits().writeBufferLow(), l.limits().writeBufferHigh());
+        ListenerInitializer init = new ListenerInitializer(
+                services, l, ch -> ch.pipeline().addLast(TcpFrontend.NAME, new TcpFrontend(services, l)));
+        HostPort hp = l.bind();
+        InetSocketAddress address =
+                hp.isWildcard() ? new InetSocketAddress(hp.port()) : new InetSocketAddress(hp.host(), hp.port());
+        if (address.isUnresolved()) {
+            throw new StartupException("listener '" + l.name() + "': cannot resolve bind address " + hp.host());
+        }
+        ChannelFuture f =
+                services.transport().serverBootstrap(wm).childHandler(init).bind(address);
+        f.awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            throw new StartupException(
+                    "listener '" + l.name() + "': cannot bind " + hp + ": "
+                            + f.cause().getMessage(),
+                    f.cause());
+        }
+        return f.channel();
+    }
+
+    private static String subjects(List<CertificateInfo> certs) {
+        return certs.stream().map(CertificateInfo::subject).collect(Collectors.joining("; ", "[", "]"));
+    }
+
+    private static String format(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    public PosternConfig config() {
+        return config;
+    }
+
+    public ProxyServices services() {
+        return services;
+    }
+
+    /** The address a listener is bound to (useful when its port was chosen by the system). */
+    public InetSocketAddress address(String listener) {
+        Channel ch = serverChannels.get(listener);
+        if (ch == null) {
+            throw new IllegalArgumentException("no listener " + listener);
+        }
+        return (InetSocketAddress) ch.localAddress();
+    }
+
+    /**
+     * Graceful stop: stop accepting, let live sessions finish for up to {@code grace}, then close the rest and stop
+     * the event loops.
+     */
+    public void stop(Duration grace) {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        List<ChannelFuture> closing = new ArrayList<>();
+        serverChannels.values().forEach(ch -> closing.add(ch.close()));
+        closing.forEach(ChannelFuture::awaitUninterruptibly);
+        SessionRegistry sessions = services.sessions();
+        int live = sessions.size();
+        if (live > 0) {
+            log.info("shutting down: stopped accepting; waiting up to {}s for {} sessions", grace.toSeconds(), live);
+            try {
+                sessions.whenEmpty().get(grace.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                log.info("shutting down: closing {} sessions still open", sessions.size());
+                sessions.closeAll(CloseReason.SHUTDOWN);
+                try {
+                    sessions.whenEmpty().get(5, TimeUnit.SECONDS);
+                } catch (TimeoutException | ExecutionException e2) {
+                    log.warn("shutting down: {} sessions did not close", sessions.size());
+                } catch (InterruptedException e2) {
+                    Thread.currentThread().interrupt();
+                }
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        services.transport().shutdown(Duration.ZERO, Duration.ofSeconds(5));
+        log.info("stopped");
+    }
+
+    @Override
+    public void close() {
+        stop(Duration.ZERO);
+    }
+}

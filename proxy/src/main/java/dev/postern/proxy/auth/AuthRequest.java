@@ -1,0 +1,36 @@
+package dev.postern.proxy.auth;
+
+import dev.postern.config.Protocol;
+import dev.postern.proxy.sasl.Credentials;
+import java.net.InetSocketAddress;
+
+/**
+ * One login attempt, with what an auth service may want to know about it (nginx's auth_http sends the same).
+ *
+ * @param credentials what the client presented
+ * @param protocol imap, pop3 or smtp
+ * @param listener the listener's name
+ * @param client the client's address
+ * @param local the address the client connected to
+ * @param tlsProtocol the client connection's TLS version, or null without TLS
+ * @param tlsCipher the client connection's cipher, or null
+ * @param attempt 1 for the first login attempt on this connection, 2 for the second, ...
+ * @param sessionId the session's id, for logs
+ * @param smtpHelo the SMTP client's EHLO/HELO name, or null
+ */
+public record AuthRequest(
+        Credentials credentials,
+        Protocol protocol,
+        String listener,
+        InetSocketAddress client,
+        InetSocketAddress local,
+        String tlsProtocol,
+        String tlsCipher,
+        int attempt,
+        String sessionId,
+        String smtpHelo) {
+
+    public boolean secure() {
+        return tlsProtocol != null;
+    }
+}

@@ -1,0 +1,42 @@
+package dev.postern.proxy.auth;
+
+import dev.postern.proxy.sasl.Credentials;
+import java.time.Duration;
+import java.util.Optional;
+
+/** What an {@link Authenticator} decided. */
+public sealed interface AuthResult permits AuthResult.Accepted, AuthResult.Rejected, AuthResult.PassThrough {
+
+    /**
+     * The user is who they say.
+     *
+     * @param user the canonical user name (routes and logs use it)
+     * @param route where the answer says the user lives, if it says
+     * @param backendCredentials credentials to log in with on the backend instead of the client's (nginx's
+     *     Auth-User/Auth-Pass), if any
+     */
+    record Accepted(String user, Optional<RouteHint> route, Optional<Credentials> backendCredentials)
+            implements AuthResult {}
+
+    /**
+     * The login fails.
+     *
+     * @param reason for logs only; the client gets the protocol's generic failure reply, which never says whether
+     *     the user exists
+     * @param temporary the failure is not the user's fault (service down): the client gets a temporary error
+     * @param delay how long to wait before answering the client
+     */
+    record Rejected(String reason, boolean temporary, Duration delay) implements AuthResult {}
+
+    /** No local decision: the backend verifies the credentials (its answer is the result). */
+    record PassThrough() implements AuthResult {}
+
+    /**
+     * Where an auth answer routes a user.
+     *
+     * @param pool a pool name, or null
+     * @param host a backend host (nginx's Auth-Server), or null
+     * @param port the backend port (nginx's Auth-Port), or 0
+     */
+    record RouteHint(String pool, String host, int port) {}
+}

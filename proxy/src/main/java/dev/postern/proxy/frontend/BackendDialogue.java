@@ -1,0 +1,18 @@
+package dev.postern.proxy.frontend;
+
+import dev.postern.proxy.session.Session;
+import io.netty.channel.ChannelHandler;
+import io.netty.util.concurrent.Promise;
+
+/**
+ * A protocol's login dialogue with a backend: greeting, optional STARTTLS, client identity (ID, XCLIENT), login.
+ * The handler it makes is the backend channel's initializer; it completes {@code result} exactly once and, on
+ * success, leaves in the backend pipeline only handlers whose names {@link #handlerNames()} lists (so the handover
+ * can remove them; a removed decoder passes any bytes it still holds on to the relay).
+ */
+public interface BackendDialogue {
+    ChannelHandler newHandler(Session session, BackendLoginRequest request, Promise<BackendLoginResult> result);
+
+    /** Names of the handlers the dialogue leaves on the backend channel, decoder last. */
+    java.util.List<String> handlerNames();
+}

@@ -1,0 +1,178 @@
+package dev.postern.proxy.frontend;
+
+import dev.postern.config.Backend;
+import dev.postern.config.TlsMode;
+import dev.postern.proxy.session.Session;
+import dev.postern.proxy.tls.TlsManager;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Base of a protocol's backend login dialogue: one handler on the backend channel, fed lines by a {@link
+ * LineDecoder}, completing the login promise exactly once. Subclasses react to {@link #line} in their own state
+ * machine and finish with {@link #loggedIn}, {@link #refused} or {@link #failed}.
+ *
+ * <p>Pipeline of a backend channel during the dialogue: {@code [backend-tls] backend-decoder backend-dialogue}.
+ */
+public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapter {
+    public static final String TLS = "backend-tls";
+    public static final String DECODER = "backend-decoder";
+    public static final String DIALOGUE = "backend-dialogue";
+    /** What {@link BackendDialogue#handlerNames()} returns for dialogues built on this class. */
+    public static final List<String> HANDLER_NAMES = List.of(DIALOGUE, DECODER);
+
+    private static final Logger log = LoggerFactory.getLogger(BackendDialogueHandler.class);
+    private static final int MAX_BACKEND_LINE = 64 * 1024;
+
+    protected final Session session;
+    protected final BackendLoginRequest request;
+    protected final TlsManager tls;
+    private final Promise<BackendLoginResult> result;
+    protected ChannelHandlerContext ctx;
+
+    protected BackendDialogueHandler(
+            Session session, BackendLoginRequest request, TlsManager tls, Promise<BackendLoginResult> result) {
+        this.session = session;
+        this.request = request;
+        this.tls = tls;
+        this.result = result;
+    }
+
+    /**
+     * Installs the dialogue on a new backend channel: TLS first when the backend wants implicit TLS, then the line
+     * decoder and {@code handler}.
+     */
+    public static void install(Channel ch, TlsManager tls, Backend backend, BackendDialogueHandler handler) {
+        ChannelPipeline p = ch.pipeline();
+        if (backend.tls() == TlsMode.IMPLICIT) {
+            p.addLast(TLS, newTlsHandler(ch, tls, backend));
+        }
+        p.addLast(DECODER, new LineDecoder(MAX_BACKEND_LINE));
+        p.addLast(DIALOGUE, handler);
+    }
+
+    private static SslHandler newTlsHandler(Channel ch, TlsManager tls, Backend backend) {
+        return tls.clientContext(backend.tlsVerify()).newHandler(ch.alloc(), backend.host(), backend.port());
+    }
+
+    /** The backend sent a line (without its line ending). */
+    protected abstract void line(String line);
+
+    /** The connection is up (and, for implicit TLS, the handshake done): wait for the greeting. */
+    protected void connected() {}
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        ctx.channel().config().setAutoRead(true);
+        SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+        if (ssl == null) {
+            connected();
+        } else {
+            ssl.handshakeFuture().addListener(f -> {
+                if (f.isSuccess()) {
+                    connected();
+                } else {
+                    failed("TLS handshake with backend failed: " + f.cause().getMessage());
+                }
+            });
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (result.isDone()) {
+            // the dialogue is over; anything else belongs to the relay, which the hand-over installs
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        if (msg instanceof String s) {
+            line(s);
+        } else {
+            io.netty.util.ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        failed("backend closed the connection");
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        failed(
+                cause instanceof CommandDecoder.LineTooLongException
+                        ? "backend line too long"
+                        : "backend error: " + cause.getMessage());
+        ctx.close();
+    }
+
+    /** Sends one command line (CRLF appended) and flushes. Never log what is sent: it may hold a password. */
+    protected final void send(String line) {
+        ByteBuf buf = ctx.alloc().buffer(line.length() + 2);
+        ByteBufUtil.writeUtf8(buf, line);
+        buf.writeByte('\r').writeByte('\n');
+        ctx.writeAndFlush(buf, ctx.voidPromise());
+    }
+
+    /** Sends raw bytes (a PROXY header) without flushing. */
+    protected final void sendRaw(ByteBuf bytes) {
+        ctx.write(bytes, ctx.voidPromise());
+    }
+
+    /**
+     * Switches the backend connection to TLS after its "go ahead" reply. Whatever the backend sent after that reply
+     * is dropped (it cannot be trusted: the NO STARTTLS class of attacks), then the handshake runs; the returned
+     * future completes when it is done.
+     */
+    protected final Future<Channel> startTls() {
+        CommandDecoder decoder = (CommandDecoder) ctx.pipeline().get(DECODER);
+        int dropped = decoder.discardBuffered();
+        if (dropped > 0) {
+            log.warn(
+                    "{}: backend {} sent {} bytes after its STARTTLS reply; dropped",
+                    session,
+                    request.backend().id(),
+                    dropped);
+        }
+        SslHandler ssl = newTlsHandler(ctx.channel(), tls, request.backend());
+        ctx.pipeline().addFirst(TLS, ssl);
+        return ssl.handshakeFuture();
+    }
+
+    protected final boolean isDone() {
+        return result.isDone();
+    }
+
+    protected final void loggedIn(String detail) {
+        result.trySuccess(new BackendLoginResult.LoggedIn(detail));
+    }
+
+    protected final void refused(String reply, boolean temporary) {
+        if (result.trySuccess(new BackendLoginResult.Refused(reply, temporary))) {
+            ctx.close();
+        }
+    }
+
+    protected final void failed(String reason) {
+        if (result.trySuccess(new BackendLoginResult.Failed(reason))) {
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,15 @@
+package dev.postern.proxy.frontend;
+
+import dev.postern.config.Backend;
+import dev.postern.proxy.auth.AuthRequest;
+import dev.postern.proxy.sasl.Credentials;
+
+/**
+ * What a backend dialogue needs to log a session in.
+ *
+ * @param auth the client's login attempt (client identity, TLS facts, HELO name)
+ * @param credentials what to log in with: the client's own credentials, or those an auth answer gave
+ * @param user the user name as the auth decision knows it (for logs and master-user logins)
+ * @param backend the backend's configuration: TLS towards it, identity forwarding, login method
+ */
+public record BackendLoginRequest(AuthRequest auth, Credentials credentials, String user, Backend backend) {}

@@ -1,0 +1,125 @@
+package dev.postern.proxy.frontend;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import java.util.List;
+
+/**
+ * Base of the pre-authentication decoders (client side) and the backend dialogue decoders. Adds what a mail proxy
+ * needs on top of {@link ByteToMessageDecoder}:
+ *
+ * <ul>
+ *   <li>{@link #pause()}/{@link #resume()}: while a login is in flight nothing more is decoded, so the bytes a client
+ *       pipelines after its login stay raw in the buffer and are relayed to the backend untouched when the decoder
+ *       is removed (a removed {@code ByteToMessageDecoder} passes its buffer on);
+ *   <li>{@link #bufferedBytes()}/{@link #discardBuffered()}: STARTTLS must see whether anything followed the command
+ *       (CVE-2011-0411) and never let it be executed;
+ *   <li>a line length bound that the session can change (SASL lines may be longer than commands).
+ * </ul>
+ */
+public abstract class CommandDecoder extends ByteToMessageDecoder {
+    private boolean paused;
+    private int maxLineLength;
+    private ChannelHandlerContext ctx;
+
+    protected CommandDecoder(int maxLineLength) {
+        this.maxLineLength = maxLineLength;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
+        this.ctx = ctx;
+        super.handlerAdded(ctx);
+    }
+
+    public int maxLineLength() {
+        return maxLineLength;
+    }
+
+    public void maxLineLength(int bytes) {
+        this.maxLineLength = bytes;
+    }
+
+    /** Stops decoding; bytes keep accumulating (bounded by the caller turning auto-read off). */
+    public void pause() {
+        paused = true;
+    }
+
+    public boolean isPaused() {
+        return paused;
+    }
+
+    /** Resumes decoding, and decodes what was buffered meanwhile. Call on the event loop. */
+    public void resume() {
+        if (!paused) {
+            return;
+        }
+        paused = false;
+        if (ctx != null && !ctx.isRemoved() && bufferedBytes() > 0) {
+            try {
+                channelRead(ctx, Unpooled.EMPTY_BUFFER);
+                channelReadComplete(ctx);
+            } catch (Exception e) {
+                ctx.fireExceptionCaught(e);
+            }
+        }
+    }
+
+    /** Bytes received but not decoded yet. */
+    public int bufferedBytes() {
+        ByteBuf b = internalBuffer();
+        return b == null ? 0 : b.readableBytes();
+    }
+
+    /** Drops every byte received but not decoded yet; returns how many. */
+    public int discardBuffered() {
+        ByteBuf b = internalBuffer();
+        int n = b.readableBytes();
+        b.skipBytes(n);
+        return n;
+    }
+
+    @Override
+    protected final void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        if (!paused) {
+            decodeCommand(ctx, in, out);
+        }
+    }
+
+    /**
+     * Decodes at most what is complete in {@code in}. Implementations must not consume bytes they do not turn into a
+     * message, and must check {@link #maxLineLength()}.
+     */
+    protected abstract void decodeCommand(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception;
+
+    /**
+     * The index of the LF ending the next line in {@code in}, or -1 when the line is not complete yet. Throws
+     * {@link LineTooLongException} (after skipping what was buffered) when no LF is within the bound.
+     */
+    protected final int findEndOfLine(ByteBuf in) {
+        int start = in.readerIndex();
+        int limit = Math.min(in.writerIndex(), start + maxLineLength);
+        int lf = in.indexOf(start, limit, (byte) '\n');
+        if (lf < 0 && in.readableBytes() >= maxLineLength) {
+            in.skipBytes(in.readableBytes());
+            throw new LineTooLongException(maxLineLength);
+        }
+        return lf;
+    }
+
+    /** A line (or literal) passed its bound. Cheap: no stack trace. */
+    public static final class LineTooLongException extends io.netty.handler.codec.DecoderException {
+        private static final long serialVersionUID = 1L;
+
+        public LineTooLongException(int limit) {
+            super("line longer than " + limit + " bytes");
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+}

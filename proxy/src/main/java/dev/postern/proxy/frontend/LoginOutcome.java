@@ -1,0 +1,19 @@
+package dev.postern.proxy.frontend;
+
+/** The end of a login attempt, as a front end must answer it. */
+public sealed interface LoginOutcome permits LoginOutcome.Success, LoginOutcome.Failure, LoginOutcome.Unavailable {
+
+    /**
+     * Logged in on a backend; hand the session over to the relay.
+     *
+     * @param user the user name
+     * @param detail the dialogue's detail for the success reply (IMAP capabilities), or null
+     */
+    record Success(String user, String detail) implements LoginOutcome {}
+
+    /** Wrong credentials (or refused by policy): the protocol's authentication failure reply. */
+    record Failure(String reason) implements LoginOutcome {}
+
+    /** Nothing wrong with the credentials, but no backend could take them now: the protocol's temporary error. */
+    record Unavailable(String reason) implements LoginOutcome {}
+}

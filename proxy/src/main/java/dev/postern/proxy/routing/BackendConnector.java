@@ -1,0 +1,136 @@
+package dev.postern.proxy.routing;
+
+import dev.postern.config.Protocol;
+import dev.postern.proxy.metrics.Metrics;
+import dev.postern.proxy.session.Session;
+import dev.postern.proxy.transport.Transport;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens a session's backend connection on the client's own event loop, trying the pool's backends in the balancer's
+ * order: when one refuses or times out, the next is tried, since nothing was sent yet.
+ */
+public final class BackendConnector {
+    private static final Logger log = LoggerFactory.getLogger(BackendConnector.class);
+
+    private final Transport transport;
+    private final Metrics metrics;
+
+    public BackendConnector(Transport transport, Metrics metrics) {
+        this.transport = transport;
+        this.metrics = metrics;
+    }
+
+    /** A connected backend channel and the backend it reaches. */
+    public record Connection(Channel channel, BackendRuntime backend) {}
+
+    /** Why no backend could be reached. Carries no stack trace: it is an expected outcome. */
+    public static final class NoBackendException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        NoBackendException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * Connects to the first reachable backend of {@code pool}.
+     *
+     * @param handlers makes the handler installed on the backend channel before it connects, once per attempt
+     *     (auto-read is off: the handler reads when it is ready)
+     * @param maxAttempts how many backends to try at most
+     */
+    public Future<Connection> connect(
+            Session session,
+            PoolRuntime pool,
+            Protocol protocol,
+            Function<BackendRuntime, ChannelHandler> handlers,
+            Duration connectTimeout,
+            WriteBufferWaterMark waterMark,
+            int maxAttempts) {
+        Promise<Connection> promise = session.client().eventLoop().newPromise();
+        List<BackendRuntime> order = pool.order();
+        if (order.isEmpty()) {
+            promise.setFailure(new NoBackendException("no available backend in pool " + pool.name()));
+            return promise;
+        }
+        attempt(
+                session,
+                pool,
+                order,
+                Math.min(maxAttempts, order.size()),
+                0,
+                protocol,
+                handlers,
+                connectTimeout,
+                waterMark,
+                promise);
+        return promise;
+    }
+
+    private void attempt(
+            Session session,
+            PoolRuntime pool,
+            List<BackendRuntime> order,
+            int attempts,
+            int index,
+            Protocol protocol,
+            Function<BackendRuntime, ChannelHandler> handlers,
+            Duration connectTimeout,
+            WriteBufferWaterMark waterMark,
+            Promise<Connection> promise) {
+        BackendRuntime backend = order.get(index);
+        long start = System.nanoTime();
+        ChannelFuture f = transport
+                .backendBootstrap(session.client().eventLoop(), connectTimeout, waterMark)
+                .handler(handlers.apply(backend))
+                .connect(backend.config().host(), backend.config().portFor(protocol));
+        f.addListener(done -> {
+            long nanos = System.nanoTime() - start;
+            metrics.backendConnect(pool.name(), backend.id(), done.isSuccess(), nanos);
+            if (done.isSuccess()) {
+                Channel ch = f.channel();
+                if (!promise.trySuccess(new Connection(ch, backend))) {
+                    ch.close(); // the client gave up meanwhile
+                    return;
+                }
+                backend.sessionStarted();
+                ch.closeFuture().addListener(c -> backend.sessionEnded());
+                return;
+            }
+            log.debug(
+                    "{}: connect to {} failed: {}",
+                    session,
+                    backend,
+                    done.cause().toString());
+            if (session.isClosing() || promise.isDone()) {
+                promise.tryFailure(done.cause());
+            } else if (index + 1 < attempts) {
+                attempt(
+                        session,
+                        pool,
+                        order,
+                        attempts,
+                        index + 1,
+                        protocol,
+                        handlers,
+                        connectTimeout,
+                        waterMark,
+                        promise);
+            } else {
+                promise.tryFailure(new NoBackendException("no backend of pool " + pool.name() + " reachable (last: "
+                        + backend + ": " + done.cause().getMessage() + ")"));
+            }
+        });
+    }
+}

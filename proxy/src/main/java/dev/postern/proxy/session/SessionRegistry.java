@@ -1,0 +1,137 @@
+package dev.postern.proxy.session;
+
+import dev.postern.config.ListenerConfig;
+import dev.postern.proxy.metrics.Metrics;
+import io.netty.channel.Channel;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The live sessions of this process. Creates each session, and when its client channel closes, closes the backend
+ * too, writes the one INFO line the session gets, and counts it.
+ */
+public final class SessionRegistry {
+    private static final Logger log = LoggerFactory.getLogger("postern.session");
+
+    private final ConcurrentHashMap<String, Session> live = new ConcurrentHashMap<>();
+    private final AtomicLong counter = new AtomicLong();
+    private final String prefix;
+    private final Metrics metrics;
+    private volatile CompletableFuture<Void> drained;
+
+    public SessionRegistry(Metrics metrics) {
+        this.metrics = metrics;
+        // a per-process prefix keeps ids unique across restarts and nodes without coordination
+        byte[] random = new byte[3];
+        new SecureRandom().nextBytes(random);
+        this.prefix = String.format(Locale.ROOT, "%02x%02x%02x", random[0], random[1], random[2]);
+    }
+
+    /** Starts tracking a new client connection. Call on the client channel's event loop, when it becomes active. */
+    public Session open(ListenerConfig listener, Channel client) {
+        String id = prefix + Long.toString(counter.incrementAndGet(), 36);
+        Session session = new Session(id, listener, client);
+        client.attr(Session.KEY).set(session);
+        live.put(id, session);
+        metrics.sessionOpened(listener);
+        client.closeFuture().addListener(f -> closed(session));
+        return session;
+    }
+
+    private void closed(Session session) {
+        // unless something else ended the session first, it is the client that went away
+        session.markClosing(CloseReason.CLIENT_CLOSED, null);
+        Channel backend = session.backend();
+        if (backend != null) {
+            backend.close();
+        }
+        live.remove(session.id());
+        metrics.sessionClosed(session);
+        logClose(session);
+        CompletableFuture<Void> d = drained;
+        if (d != null && live.isEmpty()) {
+            d.complete(null);
+        }
+    }
+
+    private static void logClose(Session s) {
+        if (!log.isInfoEnabled()) {
+            return;
+        }
+        MDC.put("session", s.id());
+        MDC.put("listener", s.listener().name());
+        try {
+            String user = s.user();
+            log.info(
+                    "session {} closed: listener={} client={} backend={} user={} tls={} reason={}{} duration={}ms in={} out={}",
+                    s.id(),
+                    s.listener().name(),
+                    format(s.clientAddress()),
+                    s.backendId() == null ? "-" : s.pool() + "/" + s.backendId(),
+                    user == null ? "-" : user,
+                    s.tlsProtocol() == null ? "-" : s.tlsProtocol(),
+                    s.closeReason().label(),
+                    s.closeDetail() == null ? "" : " (" + s.closeDetail() + ")",
+                    s.ageNanos() / 1_000_000,
+                    s.bytesFromClient(),
+                    s.bytesToClient());
+        } finally {
+            MDC.remove("session");
+            MDC.remove("listener");
+        }
+    }
+
+    private static String format(java.net.InetSocketAddress a) {
+        if (a == null) {
+            return "-";
+        }
+        String host =
+                a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+    }
+
+    public int size() {
+        return live.size();
+    }
+
+    public Collection<Session> sessions() {
+        return List.copyOf(live.values());
+    }
+
+    public List<Session> find(Predicate<Session> filter) {
+        List<Session> out = new ArrayList<>();
+        for (Session s : live.values()) {
+            if (filter.test(s)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** Completes when no session is left (at once if none is). */
+    public CompletableFuture<Void> whenEmpty() {
+        CompletableFuture<Void> d = new CompletableFuture<>();
+        drained = d;
+        if (live.isEmpty()) {
+            d.complete(null);
+        }
+        return d;
+    }
+
+    /** Closes every live session with {@code reason}. */
+    public void closeAll(CloseReason reason) {
+        for (Session s : live.values()) {
+            s.client().eventLoop().execute(() -> s.close(reason, null));
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package dev.postern.proxy.transport;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.Future;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The event loops and channel types of one Postern process: epoll when the native transport loads, NIO otherwise.
+ * Client and backend channels of a session share one event loop (the client's), so there is one worker group.
+ */
+public final class Transport implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+    private final boolean epoll;
+    private final EventLoopGroup acceptGroup;
+    private final EventLoopGroup workerGroup;
+    private final ByteBufAllocator allocator = PooledByteBufAllocator.DEFAULT;
+
+    private Transport(boolean epoll, int workers) {
+        this.epoll = epoll;
+        IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("postern-accept"), factory);
+        this.workerGroup = new MultiThreadIoEventLoopGroup(workers, new DefaultThreadFactory("postern-io"), factory);
+    }
+
+    /**
+     * Creates the event loops.
+     *
+     * @param workers I/O threads; 0 means one per available processor
+     * @param preferEpoll use epoll when it is available
+     */
+    public static Transport create(int workers, boolean preferEpoll) {
+        int n = workers > 0 ? workers : Runtime.getRuntime().availableProcessors();
+        boolean useEpoll = preferEpoll && Epoll.isAvailable();
+        if (preferEpoll && !useEpoll) {
+            log.info(
+                    "epoll not available ({}), using NIO",
+                    Epoll.unavailabilityCause().toString());
+        }
+        return new Transport(useEpoll, n);
+    }
+
+    public String description() {
+        return (epoll ? "epoll" : "nio") + ", " + ioThreads() + " I/O threads";
+    }
+
+    public boolean isEpoll() {
+        return epoll;
+    }
+
+    public int ioThreads() {
+        return ((MultiThreadIoEventLoopGroup) workerGroup).executorCount();
+    }
+
+    public EventLoopGroup workerGroup() {
+        return workerGroup;
+    }
+
+    public ByteBufAllocator allocator() {
+        return allocator;
+    }
+
+    /** A server bootstrap with Postern's socket options for client connections. */
+    public ServerBootstrap serverBootstrap(WriteBufferWaterMark waterMark) {
+        Class<? extends ServerChannel> type = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        return new ServerBootstrap()
+                .group(acceptGroup, workerGroup)
+                .channel(type)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .childOption(ChannelOption.ALLOCATOR, allocator)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark);
+    }
+
+    /**
+     * A client bootstrap for a backend connection on {@code loop}, which must be the client channel's own event loop:
+     * both halves of a session then run on one thread, without locks or hand-offs.
+     */
+    public Bootstrap backendBootstrap(EventLoop loop, Duration connectTimeout, WriteBufferWaterMark waterMark) {
+        Class<? extends Channel> type = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        return new Bootstrap()
+                .group(loop)
+                .channel(type)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int)
+                        Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                .option(ChannelOption.ALLOCATOR, allocator)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark);
+    }
+
+    /** Stops the accept loop at once and the I/O loops after {@code quietPeriod}; waits up to {@code timeout}. */
+    public void shutdown(Duration quietPeriod, Duration timeout) {
+        Future<?> a = acceptGroup.shutdownGracefully(0, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Future<?> w = workerGroup.shutdownGracefully(quietPeriod.toMillis(), timeout.toMillis(), TimeUnit.MILLISECONDS);
+        a.awaitUninterruptibly(timeout.toMillis());
+        w.awaitUninterruptibly(timeout.toMillis());
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO, Duration.ofSeconds(5));
+    }
+}

@@ -1,0 +1,141 @@
+package dev.postern.proxy.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The real Dovecot and Postfix of {@code scripts/dev-backends.sh}, started once per test JVM (and stopped at its
+ * end if this JVM started them; set {@code POSTERN_KEEP_BACKENDS=1} to keep them). Integration tests call {@link
+ * #ensureStarted()} first.
+ */
+public final class DevBackends {
+    /** Dovecot IMAP (STARTTLS available). */
+    public static final int IMAP = 2143;
+    /** Dovecot IMAPS. */
+    public static final int IMAPS = 2993;
+    /** Dovecot IMAP requiring a PROXY header. */
+    public static final int IMAP_PROXY = 2243;
+    /** Dovecot POP3 (STLS available). */
+    public static final int POP3 = 2110;
+    /** Dovecot POP3S. */
+    public static final int POP3S = 2995;
+    /** Dovecot POP3 requiring a PROXY header. */
+    public static final int POP3_PROXY = 2210;
+    /** Dovecot submission (STARTTLS available), relaying to Postfix. */
+    public static final int SUBMISSION = 2587;
+    /** Dovecot submission requiring a PROXY header. */
+    public static final int SUBMISSION_PROXY = 2687;
+    /** Postfix SMTP (MX-style relay for example.test). */
+    public static final int SMTP = 2025;
+    /** Postfix SMTP requiring a PROXY header. */
+    public static final int SMTP_PROXY = 2125;
+
+    public static final String ALICE = "alice@example.test";
+    public static final String ALICE_PASSWORD = "alice-pw";
+    public static final String BOB = "bob@example.test";
+    public static final String BOB_PASSWORD = "bob-pw";
+    public static final String MASTER_USER = "proxy-master";
+    public static final String MASTER_PASSWORD = "master-pw";
+
+    private static boolean started;
+
+    private DevBackends() {}
+
+    /** The repository's root directory (holding {@code scripts/}). */
+    public static Path repoRoot() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null) {
+            if (Files.isRegularFile(dir.resolve("scripts/dev-backends.sh"))) {
+                return dir;
+            }
+            dir = dir.getParent();
+        }
+        throw new IllegalStateException(
+                "scripts/dev-backends.sh not found above " + Path.of("").toAbsolutePath());
+    }
+
+    private static Path script() {
+        return repoRoot().resolve("scripts/dev-backends.sh");
+    }
+
+    /** Starts the backends unless they are up already. */
+    public static synchronized void ensureStarted() {
+        if (started) {
+            return;
+        }
+        Processes.Result status = Processes.run(Duration.ofSeconds(30), "bash", script().toString(), "status");
+        if (status.exitCode() != 0) {
+            Processes.Result start = Processes.run(Duration.ofSeconds(180), "bash", script().toString(), "start");
+            assertThat(start.exitCode()).as("dev-backends.sh start\n%s", start).isZero();
+            if (!"1".equals(System.getenv("POSTERN_KEEP_BACKENDS"))) {
+                Runtime.getRuntime()
+                        .addShutdownHook(new Thread(
+                                () -> Processes.run(Duration.ofSeconds(60), "bash", script().toString(), "stop")));
+            }
+        }
+        started = true;
+    }
+
+    /** Runs doveadm against the private Dovecot. */
+    public static Processes.Result doveadm(String... args) {
+        String[] cmd = new String[args.length + 3];
+        cmd[0] = "bash";
+        cmd[1] = script().toString();
+        cmd[2] = "doveadm";
+        System.arraycopy(args, 0, cmd, 3, args.length);
+        return Processes.run(Duration.ofSeconds(30), cmd);
+    }
+
+    private static final Pattern MESSAGES = Pattern.compile("messages=(\\d+)");
+
+    /** The number of messages in {@code user}'s INBOX. */
+    public static int inboxCount(String user) {
+        Processes.Result r = doveadm("mailbox", "status", "-u", user, "messages", "INBOX");
+        assertThat(r.exitCode()).as("doveadm mailbox status\n%s", r).isZero();
+        Matcher m = MESSAGES.matcher(r.stdout());
+        assertThat(m.find()).as("doveadm output: %s", r.stdout()).isTrue();
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** True when a message with {@code subject} is in {@code user}'s INBOX. */
+    public static boolean hasMessage(String user, String subject) {
+        Processes.Result r = doveadm("search", "-u", user, "mailbox", "INBOX", "header", "Subject", subject);
+        return r.exitCode() == 0 && !r.stdout().isBlank();
+    }
+
+    private static Path stateDir() {
+        String dir = System.getenv("POSTERN_BACKENDS_DIR");
+        return dir != null ? Path.of(dir) : repoRoot().resolve("run/backends");
+    }
+
+    /** Dovecot's log so far. */
+    public static String dovecotLog() {
+        return read(stateDir().resolve("dovecot.log"));
+    }
+
+    /** Postfix's log so far. */
+    public static String postfixLog() {
+        return read(stateDir().resolve("postfix.log"));
+    }
+
+    /** The backends' TLS certificate (self-signed, for localhost and 127.0.0.1). */
+    public static Path tlsCertificate() {
+        return stateDir().resolve("tls/cert.pem");
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.postern.proxy.testing;
+
+import dev.postern.config.ConfigException;
+import dev.postern.config.ConfigLoader;
+import dev.postern.config.PosternConfig;
+import dev.postern.proxy.Postern;
+import dev.postern.proxy.StartupException;
+import dev.postern.proxy.metrics.Metrics;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** A Postern started in the test's JVM from YAML text, stopped by {@link #close()}. */
+public final class PosternHarness implements AutoCloseable {
+    private final Postern postern;
+
+    private PosternHarness(Postern postern) {
+        this.postern = postern;
+    }
+
+    /** Parses {@code yaml} (relative paths against {@code baseDir}) and starts Postern on it. */
+    public static PosternHarness start(String yaml, Path baseDir) {
+        return start(yaml, baseDir, Metrics.NOOP);
+    }
+
+    public static PosternHarness start(String yaml, Path baseDir, Metrics metrics) {
+        PosternConfig config;
+        try {
+            config = ConfigLoader.parse(yaml, baseDir);
+        } catch (ConfigException e) {
+            throw new AssertionError("test configuration is invalid:\n" + e.getMessage() + "\n" + yaml, e);
+        }
+        try {
+            return new PosternHarness(Postern.start(config, metrics));
+        } catch (StartupException e) {
+            throw new AssertionError("Postern did not start: " + e.getMessage(), e);
+        }
+    }
+
+    public Postern postern() {
+        return postern;
+    }
+
+    public int port(String listener) {
+        return postern.address(listener).getPort();
+    }
+
+    /** Live sessions right now. */
+    public int sessions() {
+        return postern.services().sessions().size();
+    }
+
+    /** Waits until no session is open (after clients disconnected). */
+    public void awaitNoSessions() {
+        Await.until("all sessions closed", Duration.ofSeconds(10), () -> sessions() == 0);
+    }
+
+    @Override
+    public void close() {
+        postern.stop(Duration.ZERO);
+    }
+}
