@@ -3,6 +3,7 @@ package dev.postern.config;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One backend server.
@@ -18,6 +19,8 @@ import java.util.Objects;
  * @param tls TLS towards the backend
  * @param tlsVerify verify the backend's certificate (off only for legacy backends on a private network)
  * @param identity how the client's real address is passed on
+ * @param master log in as this master user on the user's behalf (Dovecot master users), instead of with the user's
+ *     own credentials; empty to relay the user's credentials
  */
 public record Backend(
         String id,
@@ -29,7 +32,8 @@ public record Backend(
         int maxSessions,
         TlsMode tls,
         boolean tlsVerify,
-        Identity identity) {
+        Identity identity,
+        Optional<MasterLogin> master) {
 
     public Backend {
         Objects.requireNonNull(id, "id");
@@ -38,6 +42,21 @@ public record Backend(
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(identity, "identity");
+        Objects.requireNonNull(master, "master");
+    }
+
+    /**
+     * A master user's credentials: Postern logs in as this user with the session's user as authorization identity
+     * (SASL PLAIN {@code user NUL master NUL password}).
+     *
+     * @param user the master user name
+     * @param password its password
+     */
+    public record MasterLogin(String user, Secret password) {
+        public MasterLogin {
+            Objects.requireNonNull(user, "user");
+            Objects.requireNonNull(password, "password");
+        }
     }
 
     /** The port to connect to for sessions of {@code protocol}; 0 when it has none for that protocol. */

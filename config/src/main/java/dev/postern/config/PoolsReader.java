@@ -5,6 +5,7 @@ import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -22,7 +23,9 @@ final class PoolsReader {
             "max-sessions",
             "tls",
             "tls-verify",
-            "identity");
+            "identity",
+            "master-user",
+            "master-password");
 
     private static final List<String> PROTOCOL_NAMES =
             Stream.of(Protocol.values()).map(Protocol::configName).toList();
@@ -155,7 +158,24 @@ final class PoolsReader {
         Node identityNode = b.get("identity");
         Backend.Identity identity =
                 identityNode.isPresent() ? identityNode.oneOf(Backend.Identity.class) : Backend.Identity.NONE;
+        Node masterUser = b.get("master-user");
+        Node masterPassword = b.get("master-password");
+        Optional<Backend.MasterLogin> master = Optional.empty();
+        boolean masterValid = true;
+        if (masterUser.isPresent() != masterPassword.isPresent()) {
+            (masterUser.isPresent() ? masterUser : masterPassword)
+                    .problem("master-user and master-password go together");
+            masterValid = false;
+        } else if (masterUser.isPresent()) {
+            String user = masterUser.string("a user name");
+            Secret password = masterPassword.secret();
+            masterValid = user != null && password != null;
+            if (masterValid) {
+                master = Optional.of(new Backend.MasterLogin(user, password));
+            }
+        }
         if (host == null
+                || !masterValid
                 || !portsKnown
                 || id == null
                 || weight == null
@@ -167,7 +187,7 @@ final class PoolsReader {
             return null;
         }
         return new Backend(
-                id, host, port == null ? 0 : port, ports, weight, state, maxSessions, tls, tlsVerify, identity);
+                id, host, port == null ? 0 : port, ports, weight, state, maxSessions, tls, tlsVerify, identity, master);
     }
 
     private static String host(Node node) {

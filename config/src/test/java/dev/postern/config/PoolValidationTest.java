@@ -5,6 +5,7 @@ import static dev.postern.config.ConfigTexts.parse;
 import static dev.postern.config.ConfigTexts.problems;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -50,7 +51,8 @@ class PoolValidationTest {
                         500,
                         TlsMode.STARTTLS,
                         false,
-                        Backend.Identity.PROXY_V2));
+                        Backend.Identity.PROXY_V2,
+                        java.util.Optional.empty()));
         assertThat(backend.portFor(Protocol.TCP)).isEqualTo(143);
     }
 
@@ -72,7 +74,8 @@ class PoolValidationTest {
                         0,
                         TlsMode.NONE,
                         true,
-                        Backend.Identity.NONE));
+                        Backend.Identity.NONE,
+                        java.util.Optional.empty()));
     }
 
     @Test
@@ -267,5 +270,42 @@ class PoolValidationTest {
     void unknownBackendKeyIsSuggested() {
         assertThat(problems(pools("pools:\n  - {name: p, backends: [{address: 10.0.0.1:1, wieght: 2}]}\n")))
                 .containsExactly("pools[0].backends[0].wieght: unknown key (did you mean 'weight'?)");
+    }
+
+    @Test
+    void masterUserLoginIsReadAndItsPasswordIsSecret() throws ConfigException {
+        PosternConfig config = ConfigLoader.parse(
+                MINIMAL
+                        + """
+                        pools:
+                          - name: dovecot
+                            backends:
+                              - address: 127.0.0.1:2143
+                                master-user: proxy-master
+                                master-password: ${env:MASTER_PW}
+                        """,
+                Path.of("/nonexistent"),
+                Map.of("MASTER_PW", "s3cret-master")::get);
+        Backend backend = config.pools().get(0).backends().get(0);
+        assertThat(backend.master()).hasValueSatisfying(m -> {
+            assertThat(m.user()).isEqualTo("proxy-master");
+            assertThat(m.password().reveal()).isEqualTo("s3cret-master");
+        });
+        assertThat(config.toString()).doesNotContain("s3cret-master");
+    }
+
+    @Test
+    void masterUserAndPasswordGoTogether() {
+        assertThat(
+                        problems(
+                                MINIMAL
+                                        + """
+                        pools:
+                          - name: dovecot
+                            backends:
+                              - address: 127.0.0.1:2143
+                                master-user: proxy-master
+                        """))
+                .containsExactly("pools[0].backends[0].master-user: master-user and master-password go together");
     }
 }

@@ -6,6 +6,10 @@ import dev.postern.config.Pool;
 import dev.postern.config.PosternConfig;
 import dev.postern.config.Protocol;
 import dev.postern.config.TlsMode;
+import dev.postern.proxy.auth.Authenticator;
+import dev.postern.proxy.frontend.FrontendFactory;
+import dev.postern.proxy.frontend.Frontends;
+import dev.postern.proxy.frontend.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.routing.BackendConnector;
@@ -85,10 +89,11 @@ public final class Postern implements AutoCloseable {
                 new BackendCapabilities(),
                 metrics);
 
+        LoginFlow loginFlow = new LoginFlow(services, Authenticator.BACKEND);
         Map<String, Channel> bound = new LinkedHashMap<>();
         try {
             for (ListenerConfig l : config.listeners()) {
-                bound.put(l.name(), bind(services, l));
+                bound.put(l.name(), bind(services, l, loginFlow));
             }
         } catch (StartupException e) {
             bound.values().forEach(Channel::close);
@@ -112,11 +117,18 @@ public final class Postern implements AutoCloseable {
         return new Postern(config, services, bound);
     }
 
-    private static Channel bind(ProxyServices services, ListenerConfig l) throws StartupException {
+    private static Channel bind(ProxyServices services, ListenerConfig l, LoginFlow loginFlow) throws StartupException {
         WriteBufferWaterMark wm =
                 new WriteBufferWaterMark(l.limits().writeBufferLow(), l.limits().writeBufferHigh());
-        ListenerInitializer init = new ListenerInitializer(
-                services, l, ch -> ch.pipeline().addLast(TcpFrontend.NAME, new TcpFrontend(services, l)));
+        ListenerInitializer init;
+        if (l.protocol() == Protocol.TCP) {
+            init = new ListenerInitializer(
+                    services, l, ch -> ch.pipeline().addLast(TcpFrontend.NAME, new TcpFrontend(services, l)));
+        } else {
+            FrontendFactory frontend = Frontends.forProtocol(l.protocol()).orElseThrow();
+            init = new ListenerInitializer(services, l, ch -> frontend.install(ch, services, l, loginFlow));
+            l.pool().map(services.pools()::get).ifPresent(pool -> frontend.probe(services, pool));
+        }
         HostPort hp = l.bind();
         InetSocketAddress address =
                 hp.isWildcard() ? new InetSocketAddress(hp.port()) : new InetSocketAddress(hp.host(), hp.port());
