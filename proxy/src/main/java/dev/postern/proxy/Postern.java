@@ -140,11 +140,16 @@ public final class Postern implements AutoCloseable {
         f.awaitUninterruptibly();
         if (!f.isSuccess()) {
             throw new StartupException(
-                    "listener '" + l.name() + "': cannot bind " + hp + ": "
-                            + f.cause().getMessage(),
-                    f.cause());
+                    "listener '" + l.name() + "': cannot bind " + hp + ": " + osMessage(f.cause()), f.cause());
         }
         return f.channel();
+    }
+
+    /** The operating system's words for a socket error, without Netty's native call decoration. */
+    private static String osMessage(Throwable t) {
+        String m = String.valueOf(t.getMessage());
+        int i = m.indexOf("): ");
+        return m.contains("failed with error(") && i > 0 ? m.substring(i + 3) : m;
     }
 
     private static String subjects(List<CertificateInfo> certs) {

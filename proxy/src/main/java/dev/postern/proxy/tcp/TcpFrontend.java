@@ -17,6 +17,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
@@ -53,6 +54,8 @@ public final class TcpFrontend extends ChannelInboundHandlerAdapter {
     private List<ByteBuf> pending = new ArrayList<>(2);
     private int pendingBytes;
     private boolean connecting;
+    /** The client half-closed before the relay existed; the relay must learn it once installed. */
+    private boolean inputShutdown;
 
     public TcpFrontend(ProxyServices services, ListenerConfig listener) {
         this.services = services;
@@ -69,7 +72,9 @@ public final class TcpFrontend extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof SslHandshakeCompletionEvent hs) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            inputShutdown = true;
+        } else if (evt instanceof SslHandshakeCompletionEvent hs) {
             Session session = Session.of(ctx.channel());
             if (hs.isSuccess()) {
                 TlsSessions.record(session, ctx.channel());
@@ -135,8 +140,12 @@ public final class TcpFrontend extends ChannelInboundHandlerAdapter {
             }
             List<ByteBuf> held = pending;
             pending = null;
+            Channel client = ctx.channel();
             ctx.pipeline().remove(this);
             Relay.splice(session, held);
+            if (inputShutdown) {
+                client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+            }
         });
     }
 
