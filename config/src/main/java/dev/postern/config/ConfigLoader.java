@@ -33,7 +33,9 @@ import java.util.function.Function;
  * <p>Tests build configurations from text with {@link #parse(String)} or {@link #parse(String, Path, Function)}.
  */
 public final class ConfigLoader {
-    static final List<String> KEYS = List.of("listeners", "tls", "pools", "timeouts", "limits", "admin");
+    static final List<String> KEYS =
+            List.of("listeners", "tls", "pools", "routes", "routing", "timeouts", "limits", "admin");
+    static final List<String> ROUTING_KEYS = List.of("store");
     static final List<String> ADMIN_KEYS = List.of("bind");
 
     private static final YAMLFactory YAML = YAMLFactory.builder()
@@ -115,6 +117,18 @@ public final class ConfigLoader {
                 limits != null ? limits : LimitsConfig.DEFAULTS);
         List<ListenerConfig> listeners = listenersReader.read(root.get("listeners"));
         AdminConfig admin = admin(root.get("admin"), listenersReader);
+        java.util.Set<String> poolNames = new java.util.LinkedHashSet<>();
+        pools.forEach(p -> {
+            if (p.name() != null) {
+                poolNames.add(p.name());
+            }
+        });
+        Routes routes = RoutesReader.read(root.get("routes"), poolNames);
+        Optional<Path> routeStore = Optional.empty();
+        Node routing = root.get("routing");
+        if (routing.isMapping(ROUTING_KEYS) && routing.get("store").isPresent()) {
+            routeStore = Optional.ofNullable(routing.get("store").filePath());
+        }
         problems.throwIfAny();
         return new PosternConfig(
                 listeners,
@@ -123,6 +137,8 @@ public final class ConfigLoader {
                 timeouts,
                 limits,
                 admin,
+                routes,
+                routeStore,
                 source);
     }
 

@@ -14,6 +14,8 @@ import java.util.Optional;
  * @param timeouts global timeouts (listeners carry their resolved copy)
  * @param limits global limits (listeners carry their resolved copy)
  * @param admin the admin API
+ * @param routes user and domain routes (seed of the routing model)
+ * @param routeStore where the routing model is persisted; empty keeps it in memory, seeded from this file at start
  * @param source the file this came from, if any
  */
 public record PosternConfig(
@@ -23,6 +25,8 @@ public record PosternConfig(
         TimeoutsConfig timeouts,
         LimitsConfig limits,
         AdminConfig admin,
+        Routes routes,
+        Optional<Path> routeStore,
         Optional<Path> source) {
 
     public PosternConfig {
@@ -32,7 +36,14 @@ public record PosternConfig(
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(routes, "routes");
+        Objects.requireNonNull(routeStore, "routeStore");
         Objects.requireNonNull(source, "source");
+    }
+
+    /** The routing model this configuration seeds (revision 0: the store gives it its revision). */
+    public RoutingTable routingSeed() {
+        return new RoutingTable(0, pools, routes);
     }
 
     public Optional<Pool> pool(String name) {

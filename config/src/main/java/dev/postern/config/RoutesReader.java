@@ -1,0 +1,80 @@
+package dev.postern.config;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** Reads the {@code routes} section and checks that every pool it names exists. */
+final class RoutesReader {
+    static final List<String> KEYS = List.of("users", "domains", "default");
+
+    private static final Pattern DOMAIN =
+            Pattern.compile("(\\*\\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
+
+    private RoutesReader() {}
+
+    /** The routes, or null after reporting a problem; {@code poolNames} are the pools that exist. */
+    static Routes read(Node node, Set<String> poolNames) {
+        if (!node.isPresent()) {
+            return Routes.NONE;
+        }
+        if (!node.isMapping(KEYS)) {
+            return null;
+        }
+        boolean valid = true;
+        Map<String, String> users = new LinkedHashMap<>();
+        for (Map.Entry<String, Node> e : node.get("users").entries()) {
+            String user = e.getKey().trim().toLowerCase(Locale.ROOT);
+            if (user.isEmpty() || user.chars().anyMatch(c -> c <= ' ')) {
+                e.getValue().problem("'" + e.getKey() + "' is not a user name");
+                valid = false;
+                continue;
+            }
+            String pool = pool(e.getValue(), poolNames);
+            valid &= pool != null;
+            if (pool != null && users.putIfAbsent(user, pool) != null) {
+                e.getValue().problem("user '" + user + "' is routed twice");
+                valid = false;
+            }
+        }
+        Map<String, String> domains = new LinkedHashMap<>();
+        for (Map.Entry<String, Node> e : node.get("domains").entries()) {
+            String domain = e.getKey().trim().toLowerCase(Locale.ROOT);
+            if (!DOMAIN.matcher(domain).matches()) {
+                e.getValue().problem("'" + e.getKey() + "' is not a domain or *.domain");
+                valid = false;
+                continue;
+            }
+            String pool = pool(e.getValue(), poolNames);
+            valid &= pool != null;
+            if (pool != null && domains.putIfAbsent(domain, pool) != null) {
+                e.getValue().problem("domain '" + domain + "' is routed twice");
+                valid = false;
+            }
+        }
+        Optional<String> defaultPool = Optional.empty();
+        Node defaultNode = node.get("default");
+        if (defaultNode.isPresent()) {
+            String pool = pool(defaultNode, poolNames);
+            valid &= pool != null;
+            defaultPool = Optional.ofNullable(pool);
+        }
+        return valid ? new Routes(users, domains, defaultPool) : null;
+    }
+
+    private static String pool(Node node, Set<String> poolNames) {
+        String name = node.name();
+        if (name == null) {
+            return null;
+        }
+        if (!poolNames.contains(name)) {
+            node.problem("no pool named '" + name + "' (pools: " + String.join(", ", poolNames) + ")");
+            return null;
+        }
+        return name;
+    }
+}
