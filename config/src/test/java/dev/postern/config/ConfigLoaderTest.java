@@ -90,7 +90,8 @@ class ConfigLoaderTest {
     void unknownKeyWithoutACloseMatchListsTheKnownKeys() {
         assertThat(problems(MINIMAL + "frobnicate: yes\n"))
                 .containsExactly(
-                        "frobnicate: unknown key (known keys: listeners, tls, pools, timeouts, limits, admin)");
+                        "frobnicate: unknown key (known keys: listeners, tls, pools, routes, routing, timeouts, limits,"
+                                + " admin)");
     }
 
     @Test
