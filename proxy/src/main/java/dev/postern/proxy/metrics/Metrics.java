@@ -20,4 +20,6 @@ public interface Metrics {
     default void tlsHandshake(ListenerConfig listener, String outcome, String protocol, String cipher, long nanos) {}
 
     default void backendConnect(String pool, String backend, boolean ok, long nanos) {}
+
+    default void backendHealth(String pool, String backend, boolean healthy) {}
 }

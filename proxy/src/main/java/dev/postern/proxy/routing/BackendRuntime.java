@@ -9,6 +9,8 @@ public final class BackendRuntime {
     private final Backend config;
     private final AtomicInteger sessions = new AtomicInteger();
     private volatile boolean healthy = true;
+    /** Consecutive check results in the direction opposite to the current state (guarded by this). */
+    private int streak;
 
     public BackendRuntime(String pool, Backend config) {
         this.pool = pool;
@@ -45,6 +47,26 @@ public final class BackendRuntime {
 
     public void healthy(boolean value) {
         this.healthy = value;
+    }
+
+    /**
+     * Records one health observation (an active check, or a passive one such as a refused connection) and applies the
+     * rise/fall rule: {@code fall} failures in a row take a healthy backend out, {@code rise} successes in a row bring
+     * an unhealthy one back.
+     *
+     * @return true when the health state changed
+     */
+    public synchronized boolean observe(boolean ok, int rise, int fall) {
+        if (ok == healthy) {
+            streak = 0;
+            return false;
+        }
+        if (++streak >= (ok ? rise : fall)) {
+            streak = 0;
+            healthy = ok;
+            return true;
+        }
+        return false;
     }
 
     /** Whether a new session may go here now. */
