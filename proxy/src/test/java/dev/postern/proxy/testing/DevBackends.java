@@ -84,6 +84,75 @@ public final class DevBackends {
         started = true;
     }
 
+    /**
+     * A second, independent Dovecot + Postfix (own state directory, every port shifted by {@code offset}), for tests
+     * that need two backends in one pool. Started on first use, stopped at JVM exit unless POSTERN_KEEP_BACKENDS=1.
+     */
+    public static final class Instance {
+        private final int offset;
+        private final Path state;
+        private boolean started;
+
+        private Instance(int offset, Path state) {
+            this.offset = offset;
+            this.state = state;
+        }
+
+        public int port(int basePort) {
+            return basePort + offset;
+        }
+
+        public Path stateDir() {
+            return state;
+        }
+
+        private java.util.Map<String, String> env() {
+            return java.util.Map.of(
+                    "POSTERN_BACKENDS_DIR", state.toString(), "POSTERN_BACKENDS_PORT_OFFSET", String.valueOf(offset));
+        }
+
+        public synchronized Instance ensureStarted() {
+            if (started) {
+                return this;
+            }
+            Processes.Result status =
+                    Processes.run(Duration.ofSeconds(30), env(), null, null, "bash", script().toString(), "status");
+            if (status.exitCode() != 0) {
+                Processes.Result start =
+                        Processes.run(Duration.ofSeconds(180), env(), null, null, "bash", script().toString(), "start");
+                assertThat(start.exitCode())
+                        .as("dev-backends.sh start\n%s", start)
+                        .isZero();
+                if (!"1".equals(System.getenv("POSTERN_KEEP_BACKENDS"))) {
+                    Runtime.getRuntime().addShutdownHook(new Thread(this::stop));
+                }
+            }
+            started = true;
+            return this;
+        }
+
+        /** Stops this instance (tests that kill a backend); {@link #ensureStarted} brings it back. */
+        public synchronized void stop() {
+            Processes.run(Duration.ofSeconds(60), env(), null, null, "bash", script().toString(), "stop");
+            started = false;
+        }
+
+        public String dovecotLog() {
+            return read(state.resolve("dovecot.log"));
+        }
+    }
+
+    private static Instance second;
+
+    /** The second instance: ports shifted by 10000 (IMAP 12143, POP3 12110, ...), state in run/backends-2. */
+    public static synchronized Instance second() {
+        if (second == null) {
+            String dir = System.getenv("POSTERN_BACKENDS2_DIR");
+            second = new Instance(10000, dir != null ? Path.of(dir) : repoRoot().resolve("run/backends-2"));
+        }
+        return second;
+    }
+
     /** Runs doveadm against the private Dovecot. */
     public static Processes.Result doveadm(String... args) {
         String[] cmd = new String[args.length + 3];
