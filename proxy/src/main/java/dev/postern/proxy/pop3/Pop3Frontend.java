@@ -7,9 +7,16 @@ import dev.postern.proxy.frontend.LoginFlow;
 import dev.postern.proxy.frontend.PreAuthHandler;
 import dev.postern.proxy.routing.PoolRuntime;
 import io.netty.channel.Channel;
+import java.util.Collections;
+import java.util.Set;
+import java.util.WeakHashMap;
 
 /** The POP3 front end: a {@link Pop3Decoder} and a {@link Pop3Session} per client, a {@link Pop3Probe} per pool. */
 public final class Pop3Frontend implements FrontendFactory {
+    /** Pools already probed: several listeners may share one pool, which needs one probe. */
+    private static final Set<PoolRuntime> PROBED =
+            Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+
     @Override
     public void install(Channel client, ProxyServices services, ListenerConfig listener, LoginFlow loginFlow) {
         client.pipeline()
@@ -25,6 +32,8 @@ public final class Pop3Frontend implements FrontendFactory {
 
     @Override
     public void probe(ProxyServices services, PoolRuntime pool) {
-        Pop3Probe.start(services, pool);
+        if (PROBED.add(pool)) {
+            Pop3Probe.start(services, pool);
+        }
     }
 }
