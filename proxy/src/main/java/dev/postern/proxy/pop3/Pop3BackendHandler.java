@@ -15,7 +15,6 @@ import dev.postern.proxy.session.Session;
 import dev.postern.proxy.transport.ProxyProtocolV2;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.Promise;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -287,7 +286,7 @@ final class Pop3BackendHandler extends BackendDialogueHandler {
         if (backend.identity() == Backend.Identity.XCLIENT) {
             if (greetingOffersXclient || has("XCLIENT")) {
                 state = State.XCLIENT;
-                send(xclient(session));
+                send(Pop3Xclient.command(session));
                 return;
             }
             if (WARNED_NO_XCLIENT.add(backend.id())) {
@@ -307,34 +306,6 @@ final class Pop3BackendHandler extends BackendDialogueHandler {
                 services.capabilities().learned(pool.name(), Protocol.POP3, capabilities);
             }
         }
-    }
-
-    /** Dovecot's pop3-login XCLIENT: ADDR, PORT and SESSION (its log then names the client and Postern's session). */
-    static String xclient(Session session) {
-        StringBuilder sb = new StringBuilder("XCLIENT");
-        InetSocketAddress client = session.clientAddress();
-        if (client != null && client.getAddress() != null) {
-            String address = client.getAddress().getHostAddress();
-            int scope = address.indexOf('%');
-            sb.append(" ADDR=").append(xtext(scope < 0 ? address : address.substring(0, scope)));
-            sb.append(" PORT=").append(client.getPort());
-        }
-        sb.append(" SESSION=").append(xtext(session.id()));
-        return sb.toString();
-    }
-
-    /** RFC 1891 xtext: printable ASCII but {@code +} and {@code =} as is, the rest as {@code +HH}. */
-    static String xtext(String value) {
-        StringBuilder sb = new StringBuilder(value.length());
-        for (byte b : value.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if (c >= 33 && c <= 126 && c != '+' && c != '=') {
-                sb.append((char) c);
-            } else {
-                sb.append('+').append(String.format(Locale.ROOT, "%02X", c));
-            }
-        }
-        return sb.toString();
     }
 
     private void login() {

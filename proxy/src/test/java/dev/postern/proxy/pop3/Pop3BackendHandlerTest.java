@@ -250,7 +250,7 @@ class Pop3BackendHandlerTest {
 
     @Test
     void xtextEncodesWhatIsNotPrintable() {
-        assertThat(Pop3BackendHandler.xtext("a+b=c d\u00e9")).isEqualTo("a+2Bb+3Dc+20d+C3+A9");
-        assertThat(Pop3BackendHandler.xtext("2001:db8::1")).isEqualTo("2001:db8::1");
+        assertThat(Pop3Xclient.xtext("a+b=c d\u00e9")).isEqualTo("a+2Bb+3Dc+20d+C3+A9");
+        assertThat(Pop3Xclient.xtext("2001:db8::1")).isEqualTo("2001:db8::1");
     }
 }

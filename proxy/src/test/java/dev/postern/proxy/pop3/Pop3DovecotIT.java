@@ -379,6 +379,20 @@ class Pop3DovecotIT {
     }
 
     @Test
+    void commandsPipelinedBehindTheLoginReachTheBackend() {
+        try (Pop3Client client = new Pop3Client(postern.port("plain"))) {
+            assertThat(client.readLine()).isEqualTo("+OK Postern ready");
+            client.writeRaw("USER alice@example.test\r\nPASS alice-pw\r\nSTAT\r\nLIST 1\r\nQUIT\r\n");
+            assertThat(client.readLine()).isEqualTo("+OK");
+            assertThat(client.readLine()).isEqualTo("+OK Logged in.");
+            assertThat(client.readLine()).matches("\\+OK \\d+ \\d+");
+            assertThat(client.readLine()).matches("\\+OK 1 \\d+");
+            assertThat(client.readLine()).startsWith("+OK");
+            assertThat(client.closedByServer()).isTrue();
+        }
+    }
+
+    @Test
     void capaListsWhatDovecotOffersAfterLogin() {
         Processes.Result[] last = new Processes.Result[1];
         Await.until("CAPA lists Dovecot's TOP and UIDL", Duration.ofSeconds(20), () -> {
