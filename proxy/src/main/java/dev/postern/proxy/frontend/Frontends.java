@@ -14,7 +14,7 @@ public final class Frontends {
                 return Optional.empty();
 
             case POP3:
-                return Optional.empty();
+                return Optional.of(new dev.postern.proxy.pop3.Pop3Frontend());
 
             case SMTP:
                 return Optional.empty();

@@ -1,0 +1,39 @@
+package dev.postern.proxy.pop3;
+
+import dev.postern.config.ListenerConfig;
+import dev.postern.proxy.ProxyServices;
+import dev.postern.proxy.frontend.FrontendFactory;
+import dev.postern.proxy.frontend.LoginFlow;
+import dev.postern.proxy.frontend.PreAuthHandler;
+import dev.postern.proxy.routing.PoolRuntime;
+import io.netty.channel.Channel;
+import java.util.Collections;
+import java.util.Set;
+import java.util.WeakHashMap;
+
+/** The POP3 front end: a {@link Pop3Decoder} and a {@link Pop3Session} per client, a {@link Pop3Probe} per pool. */
+public final class Pop3Frontend implements FrontendFactory {
+    /** Pools already probed: several listeners may share one pool, which needs one probe. */
+    private static final Set<PoolRuntime> PROBED =
+            Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+
+    @Override
+    public void install(Channel client, ProxyServices services, ListenerConfig listener, LoginFlow loginFlow) {
+        client.pipeline()
+                .addLast(
+                        PreAuthHandler.DECODER,
+                        new Pop3Decoder(
+                                listener.limits().lineLength(),
+                                listener.limits().saslLineLength()))
+                .addLast(
+                        PreAuthHandler.SESSION,
+                        new Pop3Session(services, listener, loginFlow, new Pop3BackendDialogue(services)));
+    }
+
+    @Override
+    public void probe(ProxyServices services, PoolRuntime pool) {
+        if (PROBED.add(pool)) {
+            Pop3Probe.start(services, pool);
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package dev.postern.proxy.pop3;
+
+import dev.postern.config.Protocol;
+import dev.postern.proxy.ProxyServices;
+import dev.postern.proxy.frontend.BackendLoginResult;
+import dev.postern.proxy.routing.BackendRuntime;
+import dev.postern.proxy.routing.PoolRuntime;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Learns at start what a pool's POP3 backends offer: connects to one backend, reads the greeting, (STLS,) CAPA, says
+ * QUIT, and records the capability lines. A failure is logged and retried a few times with growing pauses, each
+ * time on the pool's next backend; then it gives up (login dialogues keep learning, and health checks will).
+ */
+final class Pop3Probe {
+    private static final Logger log = LoggerFactory.getLogger(Pop3Probe.class);
+
+    static final int ATTEMPTS = 5;
+    static final Duration FIRST_PAUSE = Duration.ofSeconds(1);
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration DIALOGUE_TIMEOUT = Duration.ofSeconds(15);
+
+    private final ProxyServices services;
+    private final PoolRuntime pool;
+    private final EventLoop loop;
+
+    private Pop3Probe(ProxyServices services, PoolRuntime pool) {
+        this.services = services;
+        this.pool = pool;
+        this.loop = services.transport().workerGroup().next();
+    }
+
+    /** Starts probing {@code pool} in the background. */
+    static void start(ProxyServices services, PoolRuntime pool) {
+        if (pool.backends().isEmpty()) {
+            return;
+        }
+        Pop3Probe probe = new Pop3Probe(services, pool);
+        probe.loop.execute(() -> probe.attempt(0));
+    }
+
+    private void attempt(int n) {
+        List<BackendRuntime> backends = pool.backends();
+        BackendRuntime backend = backends.get(n % backends.size());
+        Promise<BackendLoginResult> result = loop.newPromise();
+        Pop3BackendHandler handler = Pop3BackendHandler.probe(backend.config(), services, result);
+        ChannelFuture connect = services.transport()
+                .backendBootstrap(loop, CONNECT_TIMEOUT, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        handler.install(ch);
+                    }
+                })
+                .connect(backend.config().host(), backend.config().portFor(Protocol.POP3));
+        ScheduledFuture<?> timer = loop.schedule(
+                () -> result.tryFailure(new TimeoutException("no answer within " + DIALOGUE_TIMEOUT.toSeconds() + "s")),
+                DIALOGUE_TIMEOUT.toMillis(),
+                TimeUnit.MILLISECONDS);
+        connect.addListener(f -> {
+            if (!f.isSuccess()) {
+                result.tryFailure(f.cause());
+            }
+        });
+        result.addListener(f -> {
+            timer.cancel(false);
+            connect.channel().close();
+            BackendLoginResult r = f.isSuccess() ? result.getNow() : null;
+            if (r instanceof BackendLoginResult.LoggedIn) {
+                log.debug(
+                        "POP3 probe of {}: {}",
+                        backend,
+                        services.capabilities().get(pool.name(), Protocol.POP3).orElse(List.of()));
+                return;
+            }
+            String why = r instanceof BackendLoginResult.Failed fl
+                    ? fl.reason()
+                    : r instanceof BackendLoginResult.Refused rf
+                            ? rf.reply()
+                            : String.valueOf(
+                                    f.cause() == null ? "closed" : f.cause().getMessage());
+            if (n + 1 < ATTEMPTS) {
+                long pause = FIRST_PAUSE.toMillis() << n;
+                log.info("POP3 probe of {} failed: {}; trying again in {} ms", backend, why, pause);
+                loop.schedule(() -> attempt(n + 1), pause, TimeUnit.MILLISECONDS);
+            } else {
+                log.info("POP3 probe of {} failed: {}; giving up after {} attempts", backend, why, ATTEMPTS);
+            }
+        });
+    }
+}
