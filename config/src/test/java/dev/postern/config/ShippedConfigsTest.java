@@ -25,7 +25,8 @@ class ShippedConfigsTest {
                         + l.tls().configName() + " -> " + l.pool().orElse("-"))
                 .containsExactly(
                         "imaps tcp 127.0.0.1:1993 implicit -> dovecot-imap",
-                        "pop3s tcp 127.0.0.1:1995 implicit -> dovecot-pop3",
+                        "pop3s pop3 127.0.0.1:1995 implicit -> dovecot-pop3",
+                        "pop3 pop3 127.0.0.1:1110 starttls -> dovecot-pop3",
                         "smtps tcp 127.0.0.1:1465 implicit -> dovecot-submission");
         assertThat(config.pools())
                 .extracting(p -> p.name() + " -> " + p.backends().get(0).host() + ":"
@@ -52,10 +53,10 @@ class ShippedConfigsTest {
                         + l.pool().orElse("-"))
                 .containsExactly(
                         "imaps tcp 1993 implicit -> dovecot-imap",
-                        "pop3s tcp 1995 implicit -> dovecot-pop3",
+                        "pop3s pop3 1995 implicit -> dovecot-pop3",
+                        "pop3 pop3 1110 starttls -> dovecot-pop3",
                         "smtps tcp 1465 implicit -> dovecot-submission",
                         "imap imap 1143 starttls -> dovecot-imap",
-                        "pop3 pop3 1110 starttls -> dovecot-pop3",
                         "submission smtp 1587 starttls -> dovecot-submission",
                         "smtp smtp 1025 starttls -> postfix-smtp");
     }
