@@ -57,6 +57,11 @@ public final class SmtpFrontend implements FrontendFactory {
         SmtpProbe.start(services, pool, hostname);
     }
 
+    /** The machine's host name, as the greeting and the EHLO to backends use it by default. */
+    static String machineHostName() {
+        return LocalHost.NAME;
+    }
+
     /** The machine's host name, looked up once (the lookup may touch DNS). */
     private static final class LocalHost {
         static final String NAME = lookup();

@@ -92,6 +92,15 @@ final class SmtpTestClient implements AutoCloseable {
         return reply();
     }
 
+    /** Half-closes: sends FIN, keeps reading. */
+    void shutdownOutput() {
+        try {
+            socket.shutdownOutput();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Reads one line, without CRLF; null at the end of the stream. */
     String readLine() {
         try {
