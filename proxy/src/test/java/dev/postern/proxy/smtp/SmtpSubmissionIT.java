@@ -91,14 +91,13 @@ class SmtpSubmissionIT {
                                 DevBackends.SUBMISSION,
                                 DevBackends.SUBMISSION);
         postern = PosternHarness.start(yaml, dir);
-        Await.until(
-                "the SMTP probe learned the submission pool's EHLO keywords",
-                Duration.ofSeconds(20),
-                () -> postern.postern()
-                        .services()
-                        .capabilities()
-                        .get("dovecot", Protocol.SMTP)
-                        .isPresent());
+        // before any login: the probe learned the keywords, also through a PROXY listener (with a LOCAL header)
+        for (String pool : List.of("dovecot", "proxied")) {
+            Await.until(
+                    "the SMTP probe learned pool " + pool + "'s EHLO keywords",
+                    Duration.ofSeconds(20),
+                    () -> postern.postern().services().capabilities().get(pool, Protocol.SMTP).isPresent());
+        }
     }
 
     @AfterAll
