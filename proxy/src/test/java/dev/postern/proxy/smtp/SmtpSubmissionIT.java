@@ -96,7 +96,11 @@ class SmtpSubmissionIT {
             Await.until(
                     "the SMTP probe learned pool " + pool + "'s EHLO keywords",
                     Duration.ofSeconds(20),
-                    () -> postern.postern().services().capabilities().get(pool, Protocol.SMTP).isPresent());
+                    () -> postern.postern()
+                            .services()
+                            .capabilities()
+                            .get(pool, Protocol.SMTP)
+                            .isPresent());
         }
     }
 
