@@ -5,6 +5,7 @@ import dev.postern.config.TlsMode;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.tls.TlsManager;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -22,9 +23,11 @@ import org.slf4j.LoggerFactory;
  * LineDecoder}, completing the login promise exactly once. Subclasses react to {@link #line} in their own state
  * machine and finish with {@link #loggedIn}, {@link #refused} or {@link #failed}.
  *
- * <p>Pipeline of a backend channel during the dialogue: {@code [backend-tls] backend-decoder backend-dialogue}.
+ * <p>Pipeline of a backend channel during the dialogue: {@code [backend-preamble] [backend-tls] backend-decoder
+ * backend-dialogue}.
  */
 public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapter {
+    public static final String PREAMBLE = "backend-preamble";
     public static final String TLS = "backend-tls";
     public static final String DECODER = "backend-decoder";
     public static final String DIALOGUE = "backend-dialogue";
@@ -54,6 +57,10 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
      */
     public static void install(Channel ch, TlsManager tls, Backend backend, BackendDialogueHandler handler) {
         ChannelPipeline p = ch.pipeline();
+        ByteBuf preamble = handler.preamble(ch.alloc());
+        if (preamble != null) {
+            p.addLast(PREAMBLE, new PreambleWriter(preamble));
+        }
         if (backend.tls() == TlsMode.IMPLICIT) {
             p.addLast(TLS, newTlsHandler(ch, tls, backend));
         }
@@ -63,6 +70,43 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
 
     private static SslHandler newTlsHandler(Channel ch, TlsManager tls, Backend backend) {
         return tls.clientContext(backend.tlsVerify()).newHandler(ch.alloc(), backend.host(), backend.port());
+    }
+
+    /**
+     * Bytes to send before anything else, TLS included (a PROXY protocol header, which must precede the TLS
+     * handshake of an implicit-TLS backend); null for none. Called once, by {@link #install}.
+     */
+    protected ByteBuf preamble(ByteBufAllocator alloc) {
+        return null;
+    }
+
+    /**
+     * Writes bytes when the connection is up, before any handler behind it writes (a TLS handler's ClientHello),
+     * then leaves the pipeline. Releases the bytes if the connection never comes up.
+     */
+    public static final class PreambleWriter extends ChannelInboundHandlerAdapter {
+        private ByteBuf preamble;
+
+        public PreambleWriter(ByteBuf preamble) {
+            this.preamble = preamble;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ByteBuf bytes = preamble;
+            preamble = null;
+            ctx.writeAndFlush(bytes, ctx.voidPromise());
+            ctx.pipeline().remove(this);
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            if (preamble != null) {
+                preamble.release();
+                preamble = null;
+            }
+        }
     }
 
     /** The backend sent a line (without its line ending). */

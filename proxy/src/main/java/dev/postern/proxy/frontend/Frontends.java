@@ -1,6 +1,8 @@
 package dev.postern.proxy.frontend;
 
 import dev.postern.config.Protocol;
+import dev.postern.proxy.smtp.SmtpFrontend;
+import dev.postern.proxy.smtp.SmtpRole;
 import java.util.Optional;
 
 /** The front end of each protocol. */
@@ -17,7 +19,7 @@ public final class Frontends {
                 return Optional.of(new dev.postern.proxy.pop3.Pop3Frontend());
 
             case SMTP:
-                return Optional.empty();
+                return Optional.of(new SmtpFrontend(SmtpRole.SUBMISSION));
 
             default:
                 return Optional.empty();

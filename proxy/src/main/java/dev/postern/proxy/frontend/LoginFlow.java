@@ -120,7 +120,8 @@ public final class LoginFlow {
                             current[0] = session.client().eventLoop().newPromise();
                             return dialogue.newHandler(
                                     session,
-                                    new BackendLoginRequest(request, credentials, user, backend.config()),
+                                    new BackendLoginRequest(
+                                            request, credentials, user, backend.config(), backend.pool()),
                                     current[0]);
                         },
                         listener.timeouts().connect(),
