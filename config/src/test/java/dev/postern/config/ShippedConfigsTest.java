@@ -27,7 +27,8 @@ class ShippedConfigsTest {
                         "imaps tcp 127.0.0.1:1993 implicit -> dovecot-imap",
                         "pop3s pop3 127.0.0.1:1995 implicit -> dovecot-pop3",
                         "pop3 pop3 127.0.0.1:1110 starttls -> dovecot-pop3",
-                        "smtps tcp 127.0.0.1:1465 implicit -> dovecot-submission");
+                        "smtps smtp 127.0.0.1:1465 implicit -> dovecot-submission",
+                        "submission smtp 127.0.0.1:1587 starttls -> dovecot-submission");
         assertThat(config.pools())
                 .extracting(p -> p.name() + " -> " + p.backends().get(0).host() + ":"
                         + p.backends().get(0).portFor(Protocol.TCP))
@@ -55,9 +56,9 @@ class ShippedConfigsTest {
                         "imaps tcp 1993 implicit -> dovecot-imap",
                         "pop3s pop3 1995 implicit -> dovecot-pop3",
                         "pop3 pop3 1110 starttls -> dovecot-pop3",
-                        "smtps tcp 1465 implicit -> dovecot-submission",
-                        "imap imap 1143 starttls -> dovecot-imap",
+                        "smtps smtp 1465 implicit -> dovecot-submission",
                         "submission smtp 1587 starttls -> dovecot-submission",
+                        "imap imap 1143 starttls -> dovecot-imap",
                         "smtp smtp 1025 starttls -> postfix-smtp");
     }
 
