@@ -60,13 +60,16 @@ public final class Postern implements AutoCloseable {
      */
     public static Postern start(PosternConfig config, Metrics metrics) throws StartupException {
         for (ListenerConfig l : config.listeners()) {
-            if (l.protocol() != Protocol.TCP) {
+            if (l.protocol() != Protocol.TCP
+                    && Frontends.forProtocol(l.protocol()).isEmpty()) {
                 throw new StartupException("listener '" + l.name() + "': protocol "
                         + l.protocol().configName() + " is not supported by this build (use tcp)");
             }
         }
         TlsManager tls = null;
-        boolean needsTls = config.listeners().stream().anyMatch(l -> l.tls() != TlsMode.NONE);
+        // backends reached over TLS need the client contexts even when every listener is plain
+        boolean needsTls = config.listeners().stream().anyMatch(l -> l.tls() != TlsMode.NONE)
+                || config.pools().stream().flatMap(p -> p.backends().stream()).anyMatch(b -> b.tls() != TlsMode.NONE);
         if (needsTls) {
             try {
                 tls = TlsManager.create(config.tls(), config.timeouts().tlsHandshake());
