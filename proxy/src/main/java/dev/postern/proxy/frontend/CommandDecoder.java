@@ -3,6 +3,7 @@ package dev.postern.proxy.frontend;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
 
@@ -65,6 +66,19 @@ public abstract class CommandDecoder extends ByteToMessageDecoder {
                 ctx.fireExceptionCaught(e);
             }
         }
+    }
+
+    /**
+     * While paused, the client's half-close must not make the decoder decode or drop what it holds (a removed
+     * decoder hands its bytes to the relay): the event goes on, the bytes stay.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (paused && evt instanceof ChannelInputShutdownEvent) {
+            ctx.fireUserEventTriggered(evt);
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     /** Bytes received but not decoded yet. */

@@ -4,6 +4,7 @@ import dev.postern.config.ListenerConfig;
 import dev.postern.config.TlsMode;
 import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.auth.AuthRequest;
+import dev.postern.proxy.relay.Relay;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.Session;
@@ -14,6 +15,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -58,6 +60,7 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
     private int loginAttempts;
     private boolean loginInFlight;
     private boolean startTlsPending;
+    private boolean inputShutdown;
     private boolean done;
 
     protected PreAuthHandler(
@@ -159,6 +162,17 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
             }
         } else if (evt instanceof IdleStateEvent) {
             // the idle timeout is for relayed sessions; before authentication the pre-auth timeout rules
+            return;
+        } else if (evt instanceof ChannelInputShutdownEvent) {
+            // the client half-closed (listeners allow half-closure for the relay's sake): before authentication
+            // nothing more can happen, but a login in flight finishes first and then decides
+            if (loginInFlight) {
+                inputShutdown = true;
+            } else if (!done) {
+                done = true;
+                cancelTimer();
+                session.closeAfterFlush(CloseReason.CLIENT_CLOSED, null);
+            }
             return;
         }
         ctx.fireUserEventTriggered(evt);
@@ -336,6 +350,14 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
                 ctx.channel().config().setAutoRead(true);
                 decoder().resume();
                 ctx.flush();
+                if (inputShutdown) {
+                    done = true;
+                    cancelTimer();
+                    session.closeAfterFlush(CloseReason.CLIENT_CLOSED, null);
+                }
+            } else if (inputShutdown && ctx.channel().pipeline().get(Relay.HANDLER) != null) {
+                // handed over: the relay passes the client's half-close on to the backend
+                ctx.channel().pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
             }
         });
     }
