@@ -347,7 +347,9 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
                     : new LoginOutcome.Unavailable(f.cause().toString());
             callback.done(outcome);
             if (!done) {
-                ctx.channel().config().setAutoRead(true);
+                if (!inputShutdown) {
+                    ctx.channel().config().setAutoRead(true);
+                }
                 decoder().resume();
                 ctx.flush();
                 if (inputShutdown) {
@@ -390,7 +392,9 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
     protected final void handOver(List<String> backendHandlers) {
         done = true;
         cancelTimer();
-        ctx.channel().config().setAutoRead(true);
+        if (!Relay.isInputShutdown(ctx.channel())) {
+            ctx.channel().config().setAutoRead(true);
+        }
         Handover.toRelay(session, List.of(SESSION, DECODER), backendHandlers);
     }
 

@@ -5,6 +5,7 @@ import dev.postern.proxy.session.Session;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.DuplexChannel;
 import java.util.List;
 
 /**
@@ -44,13 +45,27 @@ public final class Relay {
             return;
         }
         // each side reads only while the other can take more
-        client.config().setAutoRead(backend.isWritable());
-        backend.config().setAutoRead(client.isWritable());
-        if (backend.isWritable()) {
-            client.read();
+        readWhile(client, backend.isWritable());
+        readWhile(backend, client.isWritable());
+    }
+
+    /**
+     * True when {@code channel} will read nothing more (its peer half-closed). Reading must not be switched on again
+     * then: Netty 4.2's epoll transport has removed the socket from epoll by that time, and asking it to read fails
+     * ({@code epoll_ctl ... No such file or directory}) and closes the channel, dropping what it still has to send.
+     */
+    public static boolean isInputShutdown(Channel channel) {
+        return channel instanceof DuplexChannel duplex && duplex.isInputShutdown();
+    }
+
+    /** Turns auto-read on or off and asks for a read when on, unless the channel's input is shut down. */
+    static void readWhile(Channel channel, boolean on) {
+        if (isInputShutdown(channel)) {
+            return;
         }
-        if (client.isWritable()) {
-            backend.read();
+        channel.config().setAutoRead(on);
+        if (on) {
+            channel.read();
         }
     }
 

@@ -68,11 +68,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         // this channel's outbound buffer is fed by the peer's reads: pause or resume them
-        boolean writable = ctx.channel().isWritable();
-        peer.config().setAutoRead(writable);
-        if (writable) {
-            peer.read();
-        }
+        Relay.readWhile(peer, ctx.channel().isWritable());
         ctx.fireChannelWritabilityChanged();
     }
 
