@@ -296,7 +296,6 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
         if (credentialsAllowed()) {
             return false;
         }
-        services.metrics().connectionRefused(listener, "privacy-required");
         write(tag + " NO [PRIVACYREQUIRED] "
                 + (canStartTls() ? "Use STARTTLS first" : "Plaintext authentication is not allowed"));
         badCommand();
