@@ -11,6 +11,7 @@ import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.sasl.SaslClient;
 import dev.postern.proxy.session.Session;
+import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -59,10 +60,7 @@ final class ImapBackendHandler extends BackendDialogueHandler {
     private List<String> loginCapabilities;
 
     ImapBackendHandler(
-            Session session,
-            BackendLoginRequest request,
-            ProxyServices services,
-            io.netty.util.concurrent.Promise<BackendLoginResult> result) {
+            Session session, BackendLoginRequest request, ProxyServices services, Promise<BackendLoginResult> result) {
         super(session, request, services.tls(), result);
         this.services = services;
         this.backend = request.backend();
