@@ -13,7 +13,7 @@ public final class Frontends {
     public static Optional<FrontendFactory> forProtocol(Protocol protocol) {
         switch (protocol) {
             case IMAP:
-                return Optional.empty();
+                return Optional.of(new dev.postern.proxy.imap.ImapFrontend());
 
             case POP3:
                 return Optional.of(new dev.postern.proxy.pop3.Pop3Frontend());
