@@ -24,7 +24,8 @@ class ShippedConfigsTest {
                 .extracting(l -> l.name() + " " + l.protocol().configName() + " " + l.bind() + " "
                         + l.tls().configName() + " -> " + l.pool().orElse("-"))
                 .containsExactly(
-                        "imaps tcp 127.0.0.1:1993 implicit -> dovecot-imap",
+                        "imaps imap 127.0.0.1:1993 implicit -> dovecot-imap",
+                        "imap imap 127.0.0.1:1143 starttls -> dovecot-imap",
                         "pop3s pop3 127.0.0.1:1995 implicit -> dovecot-pop3",
                         "pop3 pop3 127.0.0.1:1110 starttls -> dovecot-pop3",
                         "smtps smtp 127.0.0.1:1465 implicit -> dovecot-submission",
@@ -53,12 +54,12 @@ class ShippedConfigsTest {
                         + l.bind().port() + " " + l.tls().configName() + " -> "
                         + l.pool().orElse("-"))
                 .containsExactly(
-                        "imaps tcp 1993 implicit -> dovecot-imap",
+                        "imaps imap 1993 implicit -> dovecot-imap",
+                        "imap imap 1143 starttls -> dovecot-imap",
                         "pop3s pop3 1995 implicit -> dovecot-pop3",
                         "pop3 pop3 1110 starttls -> dovecot-pop3",
                         "smtps smtp 1465 implicit -> dovecot-submission",
                         "submission smtp 1587 starttls -> dovecot-submission",
-                        "imap imap 1143 starttls -> dovecot-imap",
                         "smtp smtp 1025 starttls -> postfix-smtp");
     }
 
