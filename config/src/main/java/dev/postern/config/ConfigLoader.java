@@ -33,7 +33,7 @@ import java.util.function.Function;
  * <p>Tests build configurations from text with {@link #parse(String)} or {@link #parse(String, Path, Function)}.
  */
 public final class ConfigLoader {
-    static final List<String> KEYS = List.of("listeners", "tls", "pools", "timeouts", "limits", "admin");
+    static final List<String> KEYS = List.of("listeners", "tls", "pools", "timeouts", "limits", "admin", "auth");
     static final List<String> ADMIN_KEYS = List.of("bind");
 
     private static final YAMLFactory YAML = YAMLFactory.builder()
@@ -106,13 +106,16 @@ public final class ConfigLoader {
         LimitsConfig limits = SettingsReader.limits(root.get("limits"), LimitsConfig.DEFAULTS);
         TlsConfig tls = TlsReader.read(root.get("tls"));
         List<PoolsReader.PoolDraft> pools = PoolsReader.read(root.get("pools"));
+        AuthReader authReader = new AuthReader();
+        AuthConfig auth = authReader.read(root.get("auth"));
         // Listeners inherit the global settings; when those are broken (reported) the defaults stand in, so that
         // the listeners' own problems are still found.
         ListenersReader listenersReader = new ListenersReader(
                 problems,
                 pools,
                 timeouts != null ? timeouts : TimeoutsConfig.DEFAULTS,
-                limits != null ? limits : LimitsConfig.DEFAULTS);
+                limits != null ? limits : LimitsConfig.DEFAULTS,
+                authReader);
         List<ListenerConfig> listeners = listenersReader.read(root.get("listeners"));
         AdminConfig admin = admin(root.get("admin"), listenersReader);
         problems.throwIfAny();
@@ -123,6 +126,7 @@ public final class ConfigLoader {
                 timeouts,
                 limits,
                 admin,
+                auth,
                 source);
     }
 

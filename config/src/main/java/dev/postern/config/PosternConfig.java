@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param timeouts global timeouts (listeners carry their resolved copy)
  * @param limits global limits (listeners carry their resolved copy)
  * @param admin the admin API
+ * @param auth authentication providers, their cache, and brute-force throttling
  * @param source the file this came from, if any
  */
 public record PosternConfig(
@@ -23,6 +24,7 @@ public record PosternConfig(
         TimeoutsConfig timeouts,
         LimitsConfig limits,
         AdminConfig admin,
+        AuthConfig auth,
         Optional<Path> source) {
 
     public PosternConfig {
@@ -32,7 +34,20 @@ public record PosternConfig(
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(source, "source");
+    }
+
+    /** A configuration without an {@code auth} section: every login is decided by the backend. */
+    public PosternConfig(
+            List<ListenerConfig> listeners,
+            TlsConfig tls,
+            List<Pool> pools,
+            TimeoutsConfig timeouts,
+            LimitsConfig limits,
+            AdminConfig admin,
+            Optional<Path> source) {
+        this(listeners, tls, pools, timeouts, limits, admin, AuthConfig.DEFAULTS, source);
     }
 
     public Optional<Pool> pool(String name) {

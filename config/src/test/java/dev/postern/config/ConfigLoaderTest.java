@@ -90,7 +90,7 @@ class ConfigLoaderTest {
     void unknownKeyWithoutACloseMatchListsTheKnownKeys() {
         assertThat(problems(MINIMAL + "frobnicate: yes\n"))
                 .containsExactly(
-                        "frobnicate: unknown key (known keys: listeners, tls, pools, timeouts, limits, admin)");
+                        "frobnicate: unknown key (known keys: listeners, tls, pools, timeouts, limits, admin, auth)");
     }
 
     @Test
