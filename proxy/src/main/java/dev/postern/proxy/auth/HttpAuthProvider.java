@@ -73,6 +73,7 @@ public final class HttpAuthProvider implements AuthProvider {
     private final class Exchange {
         final CompletableFuture<NginxAuthProtocol.Answer> answer = new CompletableFuture<>();
         final AuthRequest request;
+        final AtomicBoolean finished = new AtomicBoolean();
         final AtomicBoolean released = new AtomicBoolean();
         volatile Channel channel;
 
@@ -80,15 +81,18 @@ public final class HttpAuthProvider implements AuthProvider {
             this.request = request;
         }
 
+        // the connection goes back to the pool before the answer is passed on, so that the next login finds it
         void fail(Throwable t) {
-            if (answer.completeExceptionally(t)) {
+            if (finished.compareAndSet(false, true)) {
                 release(true);
+                answer.completeExceptionally(t);
             }
         }
 
         void succeed(NginxAuthProtocol.Answer a, boolean keepAlive) {
-            if (answer.complete(a)) {
+            if (finished.compareAndSet(false, true)) {
                 release(!keepAlive);
+                answer.complete(a);
             }
         }
 
@@ -157,7 +161,9 @@ public final class HttpAuthProvider implements AuthProvider {
                 timeout.toMillis(),
                 config.maxConnections(),
                 MAX_PENDING,
-                true,
+                // a released connection is checked when it is next acquired; checking at release as well would
+                // hand it back asynchronously, after the next login has already opened another one
+                false,
                 true);
     }
 
@@ -227,7 +233,7 @@ public final class HttpAuthProvider implements AuthProvider {
             }
             Channel ch = acquired.getNow();
             exchange.channel = ch;
-            if (exchange.answer.isDone()) {
+            if (exchange.finished.get()) {
                 exchange.release(false); // timed out while waiting for a connection; the connection is fine
                 return;
             }
