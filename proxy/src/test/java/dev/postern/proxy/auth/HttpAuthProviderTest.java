@@ -10,6 +10,7 @@ import dev.postern.config.Secret;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.testing.FreePorts;
+import dev.postern.proxy.testing.NginxAuthService;
 import dev.postern.proxy.testing.TestCertificates;
 import dev.postern.proxy.transport.Transport;
 import io.netty.channel.epoll.EpollDatagramChannel;

@@ -1,10 +1,9 @@
-package dev.postern.proxy.auth;
+package dev.postern.proxy.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
-import dev.postern.proxy.testing.TestCertificates;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -34,14 +33,14 @@ import javax.net.ssl.SSLContext;
  * after a configurable delay (on a timer, never a sleeping thread), and can be told to answer anything else, or
  * nothing at all.
  */
-final class NginxAuthService implements AutoCloseable {
+public final class NginxAuthService implements AutoCloseable {
     /** An answer: HTTP status and headers; {@link #SILENCE} never answers. */
-    record Answer(int status, Map<String, String> headers) {
-        static Answer ok(String server, int port) {
+    public record Answer(int status, Map<String, String> headers) {
+        public static Answer ok(String server, int port) {
             return new Answer(200, Map.of("Auth-Status", "OK", "Auth-Server", server, "Auth-Port", "" + port));
         }
 
-        static Answer of(String... pairs) {
+        public static Answer of(String... pairs) {
             Map<String, String> h = new TreeMap<>();
             for (int i = 0; i < pairs.length; i += 2) {
                 h.put(pairs[i], pairs[i + 1]);
@@ -50,24 +49,24 @@ final class NginxAuthService implements AutoCloseable {
         }
     }
 
-    static final Answer SILENCE = new Answer(0, Map.of());
+    public static final Answer SILENCE = new Answer(0, Map.of());
 
     private final HttpServer server;
     private final ExecutorService handlers = Executors.newCachedThreadPool();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final Map<String, String> users = new ConcurrentHashMap<>();
-    final AtomicInteger calls = new AtomicInteger();
+    public final AtomicInteger calls = new AtomicInteger();
     /** The headers of each request, names in lowercase, values as sent. */
-    final List<Map<String, String>> requests = new CopyOnWriteArrayList<>();
+    public final List<Map<String, String>> requests = new CopyOnWriteArrayList<>();
     /** The client port of each request: one port for many requests means keep-alive worked. */
-    final List<Integer> clientPorts = new CopyOnWriteArrayList<>();
+    public final List<Integer> clientPorts = new CopyOnWriteArrayList<>();
 
-    volatile Duration delay = Duration.ZERO;
+    public volatile Duration delay = Duration.ZERO;
     /** Decides each answer; by default: OK with a route for a known user and password, else an error. */
-    volatile Function<Map<String, String>, Answer> behaviour = this::byUsers;
+    public volatile Function<Map<String, String>, Answer> behaviour = this::byUsers;
 
-    volatile String routeHost = "127.0.0.1";
-    volatile int routePort = 2143;
+    private volatile String routeHost = "127.0.0.1";
+    private volatile int routePort = 2143;
 
     private NginxAuthService(HttpServer server) {
         this.server = server;
@@ -76,7 +75,7 @@ final class NginxAuthService implements AutoCloseable {
         server.start();
     }
 
-    static NginxAuthService start() {
+    public static NginxAuthService start() {
         try {
             return new NginxAuthService(
                     HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0));
@@ -85,7 +84,7 @@ final class NginxAuthService implements AutoCloseable {
         }
     }
 
-    static NginxAuthService startHttps(TestCertificates.Leaf leaf) {
+    public static NginxAuthService startHttps(TestCertificates.Leaf leaf) {
         try {
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
@@ -103,16 +102,38 @@ final class NginxAuthService implements AutoCloseable {
         }
     }
 
-    NginxAuthService user(String name, String password) {
+    /** A service answering after {@code delay} (on a timer). */
+    public static NginxAuthService start(Duration delay) {
+        NginxAuthService s = start();
+        s.delay = delay;
+        return s;
+    }
+
+    public NginxAuthService user(String name, String password) {
         users.put(name, password);
         return this;
     }
 
-    int port() {
+    /** Where the default behaviour routes known users (Auth-Server, Auth-Port). */
+    public NginxAuthService route(String host, int port) {
+        this.routeHost = host;
+        this.routePort = port;
+        return this;
+    }
+
+    public int port() {
         return server.getAddress().getPort();
     }
 
-    String url(String scheme) {
+    public int calls() {
+        return calls.get();
+    }
+
+    public String url() {
+        return url("http");
+    }
+
+    public String url(String scheme) {
         return scheme + "://localhost:" + port() + "/mail-auth";
     }
 
@@ -125,7 +146,7 @@ final class NginxAuthService implements AutoCloseable {
         return Answer.of("Auth-Status", "Invalid login or password", "Auth-Wait", "0");
     }
 
-    static String decode(String escaped) {
+    public static String decode(String escaped) {
         return escaped == null ? null : URLDecoder.decode(escaped.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
