@@ -118,12 +118,13 @@ public final class Postern implements AutoCloseable {
         }
         for (ListenerConfig l : config.listeners()) {
             log.info(
-                    "listening: {} {} on {} tls={} pool={}{}",
+                    "listening: {} {} on {} tls={} pool={} auth={}{}",
                     l.name(),
                     l.protocol().configName(),
                     format((InetSocketAddress) bound.get(l.name()).localAddress()),
                     l.tls().configName(),
                     l.pool().orElse("-"),
+                    l.protocol() == Protocol.TCP ? "-" : String.join(",", l.auth()),
                     l.tls() == TlsMode.NONE || tls == null ? "" : " certificates=" + subjects(tls.certificates()));
         }
         return new Postern(config, services, bound, auth);

@@ -26,6 +26,7 @@ import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -76,6 +77,7 @@ public final class HttpAuthProvider implements AuthProvider {
         final AtomicBoolean finished = new AtomicBoolean();
         final AtomicBoolean released = new AtomicBoolean();
         volatile Channel channel;
+        volatile ScheduledFuture<?> timer;
 
         Exchange(AuthRequest request) {
             this.request = request;
@@ -84,6 +86,7 @@ public final class HttpAuthProvider implements AuthProvider {
         // the connection goes back to the pool before the answer is passed on, so that the next login finds it
         void fail(Throwable t) {
             if (finished.compareAndSet(false, true)) {
+                cancelTimer();
                 release(true);
                 answer.completeExceptionally(t);
             }
@@ -91,8 +94,17 @@ public final class HttpAuthProvider implements AuthProvider {
 
         void succeed(NginxAuthProtocol.Answer a, boolean keepAlive) {
             if (finished.compareAndSet(false, true)) {
+                cancelTimer();
                 release(!keepAlive);
                 answer.complete(a);
+            }
+        }
+
+        /** The timer holds the request (with its secret) until it fires: let it go as soon as the answer is in. */
+        void cancelTimer() {
+            ScheduledFuture<?> t = timer;
+            if (t != null) {
+                t.cancel(false);
             }
         }
 
@@ -216,7 +228,7 @@ public final class HttpAuthProvider implements AuthProvider {
 
     private CompletableFuture<NginxAuthProtocol.Answer> exchange(AuthRequest request) {
         Exchange exchange = new Exchange(request);
-        group.next()
+        exchange.timer = group.next()
                 .schedule(
                         () -> exchange.fail(new TimeoutException(
                                 "auth service " + name + " did not answer within " + timeout.toMillis() + " ms")),
