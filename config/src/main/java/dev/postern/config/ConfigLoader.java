@@ -34,7 +34,7 @@ import java.util.function.Function;
  */
 public final class ConfigLoader {
     static final List<String> KEYS =
-            List.of("listeners", "tls", "pools", "routes", "routing", "timeouts", "limits", "admin");
+            List.of("listeners", "tls", "pools", "routes", "routing", "timeouts", "limits", "admin", "auth");
     static final List<String> ROUTING_KEYS = List.of("store");
     static final List<String> ADMIN_KEYS = List.of("bind");
 
@@ -108,13 +108,16 @@ public final class ConfigLoader {
         LimitsConfig limits = SettingsReader.limits(root.get("limits"), LimitsConfig.DEFAULTS);
         TlsConfig tls = TlsReader.read(root.get("tls"));
         List<PoolsReader.PoolDraft> pools = PoolsReader.read(root.get("pools"));
+        AuthReader authReader = new AuthReader();
+        AuthConfig auth = authReader.read(root.get("auth"));
         // Listeners inherit the global settings; when those are broken (reported) the defaults stand in, so that
         // the listeners' own problems are still found.
         ListenersReader listenersReader = new ListenersReader(
                 problems,
                 pools,
                 timeouts != null ? timeouts : TimeoutsConfig.DEFAULTS,
-                limits != null ? limits : LimitsConfig.DEFAULTS);
+                limits != null ? limits : LimitsConfig.DEFAULTS,
+                authReader);
         List<ListenerConfig> listeners = listenersReader.read(root.get("listeners"));
         AdminConfig admin = admin(root.get("admin"), listenersReader);
         java.util.Set<String> poolNames = new java.util.LinkedHashSet<>();
@@ -137,6 +140,7 @@ public final class ConfigLoader {
                 timeouts,
                 limits,
                 admin,
+                auth,
                 routes,
                 routeStore,
                 source);

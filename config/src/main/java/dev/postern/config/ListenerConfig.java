@@ -1,5 +1,6 @@
 package dev.postern.config;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,6 +19,8 @@ import java.util.Optional;
  * @param startTlsPipelining what to do with bytes that follow a STARTTLS command before the handshake
  * @param timeouts resolved timeouts
  * @param limits resolved limits
+ * @param auth the names of the providers that decide a login, asked in order (the first that knows the user
+ *     decides); {@code backend} lets the backend decide and can only come last. Default: {@code [backend]}
  */
 public record ListenerConfig(
         String name,
@@ -28,7 +31,8 @@ public record ListenerConfig(
         boolean allowPlaintextAuth,
         StartTlsPipelining startTlsPipelining,
         TimeoutsConfig timeouts,
-        LimitsConfig limits) {
+        LimitsConfig limits,
+        List<String> auth) {
 
     public ListenerConfig {
         Objects.requireNonNull(name, "name");
@@ -39,6 +43,34 @@ public record ListenerConfig(
         Objects.requireNonNull(startTlsPipelining, "startTlsPipelining");
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(limits, "limits");
+        auth = List.copyOf(auth);
+        if (auth.isEmpty()) {
+            throw new IllegalArgumentException("auth: at least one provider");
+        }
+    }
+
+    /** A listener whose logins the backend decides ({@code auth: [backend]}). */
+    public ListenerConfig(
+            String name,
+            Protocol protocol,
+            HostPort bind,
+            TlsMode tls,
+            Optional<String> pool,
+            boolean allowPlaintextAuth,
+            StartTlsPipelining startTlsPipelining,
+            TimeoutsConfig timeouts,
+            LimitsConfig limits) {
+        this(
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                startTlsPipelining,
+                timeouts,
+                limits,
+                List.of(AuthConfig.BACKEND));
     }
 
     /** Policy for bytes a client pipelines after STARTTLS (the CVE-2011-0411 class). */

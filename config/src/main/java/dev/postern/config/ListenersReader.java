@@ -23,12 +23,14 @@ final class ListenersReader {
             "allow-plaintext-auth",
             "starttls-pipelining",
             "timeouts",
-            "limits");
+            "limits",
+            "auth");
 
     private final Problems problems;
     private final List<PoolsReader.PoolDraft> pools;
     private final TimeoutsConfig timeouts;
     private final LimitsConfig limits;
+    private final AuthReader auth;
     private final List<Bound> binds = new ArrayList<>();
     private final Map<String, String> names = new HashMap<>();
     /** Pool name, then protocol, then the listeners of that protocol using the pool. */
@@ -40,13 +42,19 @@ final class ListenersReader {
     /**
      * @param timeouts the global timeouts listeners override
      * @param limits the global limits listeners override
+     * @param auth the reader of the auth section, which knows the provider names (read before the listeners)
      */
     ListenersReader(
-            Problems problems, List<PoolsReader.PoolDraft> pools, TimeoutsConfig timeouts, LimitsConfig limits) {
+            Problems problems,
+            List<PoolsReader.PoolDraft> pools,
+            TimeoutsConfig timeouts,
+            LimitsConfig limits,
+            AuthReader auth) {
         this.problems = problems;
         this.pools = pools;
         this.timeouts = timeouts;
         this.limits = limits;
+        this.auth = auth;
     }
 
     /** The listeners; null when any is invalid (reported). */
@@ -130,7 +138,9 @@ final class ListenersReader {
                 : ListenerConfig.StartTlsPipelining.CLOSE;
         TimeoutsConfig listenerTimeouts = SettingsReader.timeouts(element.get("timeouts"), timeouts);
         LimitsConfig listenerLimits = SettingsReader.limits(element.get("limits"), limits);
+        List<String> chain = auth.chain(element.get("auth"), protocol == Protocol.TCP);
         if (!valid
+                || chain == null
                 || name == null
                 || protocol == null
                 || tls == null
@@ -141,7 +151,16 @@ final class ListenersReader {
             return null;
         }
         return new ListenerConfig(
-                name, protocol, bind, tls, pool, allowPlaintextAuth, pipelining, listenerTimeouts, listenerLimits);
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                pipelining,
+                listenerTimeouts,
+                listenerLimits,
+                chain);
     }
 
     /** The pool a listener names; null when invalid (reported). */
