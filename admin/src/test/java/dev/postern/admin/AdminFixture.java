@@ -7,6 +7,7 @@ import dev.postern.config.ConfigException;
 import dev.postern.config.HostPort;
 import dev.postern.config.LocalRouteStore;
 import dev.postern.config.Pool;
+import dev.postern.config.RouteStore;
 import dev.postern.config.Routes;
 import dev.postern.config.RoutingTable;
 import dev.postern.config.Secret;
@@ -47,7 +48,7 @@ final class AdminFixture implements AutoCloseable {
     final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     final FakeProxyControl proxy = new FakeProxyControl();
     final PrometheusRegistry registry = new PrometheusRegistry();
-    final LocalRouteStore store;
+    final RouteStore store;
     final HttpClient http = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
@@ -55,7 +56,7 @@ final class AdminFixture implements AutoCloseable {
     private final AdminSettings settings;
     AdminServer server;
 
-    private AdminFixture(LocalRouteStore store, AdminSettings settings) {
+    private AdminFixture(RouteStore store, AdminSettings settings) {
         this.store = store;
         this.settings = settings;
         this.server = startServer();
@@ -70,6 +71,11 @@ final class AdminFixture implements AutoCloseable {
         return new AdminFixture(
                 LocalRouteStore.inMemory(seed()),
                 settings.apply(AdminSettings.of(new HostPort("127.0.0.1", 0), TOKENS)));
+    }
+
+    /** Over a store of the test's own. */
+    static AdminFixture startWithStore(RouteStore store) {
+        return new AdminFixture(store, AdminSettings.of(new HostPort("127.0.0.1", 0), TOKENS));
     }
 
     /** A store kept in {@code file} (seeded when the file does not exist). */
