@@ -5,6 +5,7 @@ import dev.postern.config.RouteStore;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -14,7 +15,6 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -68,8 +68,8 @@ public final class AdminServer implements AutoCloseable {
      * @param store the routing model the API reads and writes
      * @param proxy the running proxy's live state and actions
      * @param registry the metrics {@code /metrics} serves
-     * @param tls the server TLS context for each new connection (so a certificate reload applies to the next one);
-     *     null for plain HTTP
+     * @param tls makes the TLS handler of each new connection (the proxy's {@code TlsManager::newServerHandler}, so a
+     *     certificate reload applies to the next connection); null for plain HTTP
      * @param group the event loops to run on
      * @param channelType the server channel type that fits {@code group} (epoll or NIO)
      * @throws AdminStartException the address cannot be bound
@@ -79,7 +79,7 @@ public final class AdminServer implements AutoCloseable {
             RouteStore store,
             ProxyControl proxy,
             PrometheusRegistry registry,
-            Supplier<SslContext> tls,
+            Supplier<? extends ChannelHandler> tls,
             EventLoopGroup group,
             Class<? extends ServerChannel> channelType)
             throws AdminStartException {
@@ -91,7 +91,7 @@ public final class AdminServer implements AutoCloseable {
             RouteStore store,
             ProxyControl proxy,
             PrometheusRegistry registry,
-            Supplier<SslContext> tls,
+            Supplier<? extends ChannelHandler> tls,
             EventLoopGroup group,
             Class<? extends ServerChannel> channelType,
             Clock clock)
@@ -112,7 +112,7 @@ public final class AdminServer implements AutoCloseable {
                 connections.add(ch);
                 ChannelPipeline p = ch.pipeline();
                 if (tls != null) {
-                    p.addLast("tls", tls.get().newHandler(ch.alloc()));
+                    p.addLast("tls", tls.get());
                 }
                 long idle = settings.idleTimeout().toMillis();
                 p.addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));

@@ -12,6 +12,7 @@ import dev.postern.config.Routes;
 import dev.postern.config.RoutingTable;
 import dev.postern.config.Secret;
 import dev.postern.config.TlsMode;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -31,6 +32,7 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -54,12 +56,24 @@ final class AdminFixture implements AutoCloseable {
             .connectTimeout(Duration.ofSeconds(5))
             .build();
     private final AdminSettings settings;
+    private final Supplier<? extends ChannelHandler> tls;
     AdminServer server;
 
     private AdminFixture(RouteStore store, AdminSettings settings) {
+        this(store, settings, null);
+    }
+
+    private AdminFixture(RouteStore store, AdminSettings settings, Supplier<? extends ChannelHandler> tls) {
         this.store = store;
         this.settings = settings;
+        this.tls = tls;
         this.server = startServer();
+    }
+
+    /** Serving HTTPS with the handlers {@code tls} makes. */
+    static AdminFixture startTls(Supplier<? extends ChannelHandler> tls) {
+        return new AdminFixture(
+                LocalRouteStore.inMemory(seed()), AdminSettings.of(new HostPort("127.0.0.1", 0), TOKENS), tls);
     }
 
     /** Every token, an in-memory store with {@link #seed()}. */
@@ -97,7 +111,7 @@ final class AdminFixture implements AutoCloseable {
                     store,
                     proxy,
                     registry,
-                    null,
+                    tls,
                     group,
                     NioServerSocketChannel.class,
                     Clock.fixed(NOW, ZoneOffset.UTC));
@@ -142,7 +156,8 @@ final class AdminFixture implements AutoCloseable {
     }
 
     URI uri(String pathAndQuery) {
-        return URI.create("http://127.0.0.1:" + server.address().getPort() + pathAndQuery);
+        return URI.create((tls == null ? "http" : "https") + "://127.0.0.1:"
+                + server.address().getPort() + pathAndQuery);
     }
 
     /** A GET with the read-write token. */
