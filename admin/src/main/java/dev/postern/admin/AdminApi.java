@@ -57,17 +57,20 @@ final class AdminApi {
         String rawPath = new QueryStringDecoder(in.uri()).rawPath();
         Caller caller = tokens.authenticate(in.headers().get(HttpHeaderNames.AUTHORIZATION));
         boolean write = isWrite(in.method());
-        ApiResponse early = check(in, rawPath, caller);
-        if (early != null) {
-            return CompletableFuture.completedFuture(audited(in, caller, write, early));
-        }
+        // every decision below is made on the decoded path, so /%61pi/... is /api/... for the token check too
         List<String> segments = decodeSegments(rawPath);
         if (segments == null) {
             return CompletableFuture.completedFuture(audited(
                     in,
                     caller,
                     write,
-                    ApiResponse.problem(Problem.of(HttpResponseStatus.BAD_REQUEST, "the path is not valid UTF-8"))));
+                    ApiResponse.problem(Problem.of(
+                            HttpResponseStatus.BAD_REQUEST, "the path is not valid percent-encoded UTF-8"))));
+        }
+        String path = "/" + String.join("/", segments);
+        ApiResponse early = check(segments, path, caller);
+        if (early != null) {
+            return CompletableFuture.completedFuture(audited(in, caller, write, early));
         }
         Router.Match match = router.match(in.method(), segments);
         if (match instanceof Router.NotFound) {
@@ -89,7 +92,7 @@ final class AdminApi {
                             .withHeader("Allow", allow)));
         }
         Router.Found found = (Router.Found) match;
-        if (write && !caller.mayWrite() && requiresToken(rawPath)) {
+        if (write && !caller.mayWrite() && requiresToken(segments, path)) {
             return CompletableFuture.completedFuture(audited(
                     in,
                     caller,
@@ -99,14 +102,14 @@ final class AdminApi {
         }
         ApiRequest request = new ApiRequest(
                 in.method(),
-                "/" + String.join("/", segments),
+                path,
                 in.uri(),
                 found.params(),
                 new QueryStringDecoder(in.uri()).parameters(),
                 in.headers(),
                 in.body(),
                 caller);
-        if (rawPath.equals(SystemResources.HEALTHZ)) {
+        if (path.equals(SystemResources.HEALTHZ)) {
             // no worker needed, and a busy worker must not make the process look dead
             return CompletableFuture.completedFuture(run(found.route(), request, write));
         }
@@ -124,8 +127,8 @@ final class AdminApi {
     }
 
     /** 401 for a missing or wrong token where one is needed; null to go on. */
-    private ApiResponse check(Incoming in, String rawPath, Caller caller) {
-        if (!requiresToken(rawPath) || caller.authenticated()) {
+    private ApiResponse check(List<String> segments, String path, Caller caller) {
+        if (!requiresToken(segments, path) || caller.authenticated()) {
             return null;
         }
         String detail = tokens.isEmpty()
@@ -135,14 +138,12 @@ final class AdminApi {
                 .withHeader("WWW-Authenticate", "Bearer realm=\"postern\"");
     }
 
-    private boolean requiresToken(String rawPath) {
-        if (rawPath.equals(SystemResources.HEALTHZ) || rawPath.equals(SystemResources.READYZ)) {
-            return false;
-        }
-        if (rawPath.equals(SystemResources.METRICS)) {
+    /** Everything under {@code /api} needs a token; {@code /metrics} when so configured; health checks never. */
+    private boolean requiresToken(List<String> segments, String path) {
+        if (path.equals(SystemResources.METRICS)) {
             return metricsAuth;
         }
-        return rawPath.equals("/api") || rawPath.startsWith("/api/");
+        return !segments.isEmpty() && segments.get(0).equals("api");
     }
 
     private ApiResponse run(Router.Route route, ApiRequest request, boolean write) {

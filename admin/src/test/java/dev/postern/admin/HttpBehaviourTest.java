@@ -48,6 +48,24 @@ class HttpBehaviourTest {
     }
 
     @Test
+    void anEncodedPathNeedsATokenLikeThePlainOne() {
+        assertThat(admin.send("GET", "/%61pi/v1/pools", null, null).status()).isEqualTo(401);
+        assertThat(admin.send("DELETE", "/%61pi/v1/pools/postfix", AdminFixture.VIEWER_TOKEN, null)
+                        .status())
+                .isEqualTo(403);
+        assertThat(admin.get("/%61pi/v1/pools").status()).isEqualTo(200);
+        assertThat(admin.store.current().pool("postfix")).isPresent();
+    }
+
+    @Test
+    void aPathThatIsNotPercentEncodedUtf8Is400() {
+        AdminFixture.Reply r = admin.get("/api/v1/pools/%C3");
+
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().get("detail").asText()).isEqualTo("the path is not valid percent-encoded UTF-8");
+    }
+
+    @Test
     void aReadOnlyTokenReadsButCannotWrite() {
         assertThat(admin.send("GET", "/api/v1/pools", AdminFixture.VIEWER_TOKEN, null)
                         .status())
