@@ -216,6 +216,7 @@ class PrometheusMetricsTest {
                 .contains("# TYPE postern_connections_accepted counter")
                 .contains("postern_connections_accepted_total{listener=\"imaps\",protocol=\"imap\"} 1.0")
                 .contains("jvm_memory_used_bytes")
+                .contains("process_cpu_seconds_total")
                 .endsWith("# EOF\n");
     }
 }
