@@ -2,7 +2,13 @@ package dev.postern.proxy.metrics;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Protocol;
+import dev.postern.proxy.routing.BackendRuntime;
 import dev.postern.proxy.session.Session;
+import dev.postern.proxy.tls.CertificateInfo;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The one recorder the data plane reports to. Labels are bounded: listener, protocol, pool, backend, reason; never a
@@ -60,4 +66,13 @@ public interface Metrics {
 
     /** A failed login's answer is delayed by brute-force throttling. */
     default void loginDelayed(Protocol protocol, long millis) {}
+
+    /** Where to read the served certificates from, for their expiry gauge (called at every scrape). */
+    default void certificates(Supplier<List<CertificateInfo>> certificates) {}
+
+    /** Where to read the route store's revision from (called at every scrape). */
+    default void routeRevision(LongSupplier revision) {}
+
+    /** Where to read the backends from, for their live session gauge (called at every scrape). */
+    default void backends(Supplier<? extends Collection<BackendRuntime>> backends) {}
 }
