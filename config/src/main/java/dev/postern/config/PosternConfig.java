@@ -58,6 +58,11 @@ public record PosternConfig(
         this(listeners, tls, pools, timeouts, limits, admin, AuthConfig.DEFAULTS, routes, routeStore, source);
     }
 
+    /** The same configuration with other pools. */
+    public PosternConfig withPools(List<Pool> newPools) {
+        return new PosternConfig(listeners, tls, newPools, timeouts, limits, admin, auth, routes, routeStore, source);
+    }
+
     /** The routing model this configuration seeds (revision 0: the store gives it its revision). */
     public RoutingTable routingSeed() {
         return new RoutingTable(0, pools, routes);
