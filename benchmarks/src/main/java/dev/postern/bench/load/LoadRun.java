@@ -94,6 +94,7 @@ final class LoadRun implements AutoCloseable {
                 ? Math.min(options.concurrency(), options.sessions())
                 : options.concurrency();
         finished = new CountDownLatch(users);
+        repeats.set(users); // each virtual user's first operation is not a repeat
         long start = System.nanoTime();
         deadline = start + options.duration().toNanos();
         if (options.scenario() == Scenario.IMAP_IDLE) {

@@ -45,6 +45,7 @@ final class ReplyDecoder extends ByteToMessageDecoder {
             int lf = in.indexOf(start, in.writerIndex(), (byte) '\n');
             if (lf < 0) {
                 if (in.readableBytes() > MAX_LINE) {
+                    in.skipBytes(in.readableBytes());
                     throw new TooLongFrameException("server line longer than " + MAX_LINE + " bytes");
                 }
                 return;
@@ -70,6 +71,11 @@ final class ReplyDecoder extends ByteToMessageDecoder {
                 literalBytes = 0;
             }
         }
+    }
+
+    /** True while literal data is still expected: the server is in the middle of sending it. */
+    boolean inLiteral() {
+        return literalRemaining > 0;
     }
 
     /** The n of a line ending in {@code {n}} (or {@code ~{n}}), else -1. */

@@ -214,10 +214,15 @@ final class ScriptClient extends ChannelInboundHandlerAdapter {
             fail(
                     ctx,
                     "connection closed by the server waiting for "
-                            + script.steps().get(index).name() + (literalBytes > 0 ? " (in a literal)" : ""));
+                            + script.steps().get(index).name() + (inLiteral(ctx) ? " (in a literal)" : ""));
         }
         listener.closed(this);
         ctx.fireChannelInactive();
+    }
+
+    private static boolean inLiteral(ChannelHandlerContext ctx) {
+        ReplyDecoder decoder = ctx.pipeline().get(ReplyDecoder.class);
+        return decoder != null && decoder.inLiteral();
     }
 
     @Override
