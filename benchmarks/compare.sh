@@ -173,6 +173,7 @@ service submission-login {
   client_limit = 1000
 }
 service imap {
+  service_count = 0
   client_limit = 1000
   process_limit = 30
   process_min_avail = 2
