@@ -107,12 +107,14 @@ LOAD_JAR=$BENCH/target/postern-load.jar
 [[ -f $ROOT/proxy/target/postern.jar ]] || die "proxy/target/postern.jar is missing (run without --no-build)"
 
 # ---------------------------------------------------------------- ports
+# All below 32768: ports in the ephemeral range (/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 here) can be
+# taken at any moment by an outgoing connection, and a listener then fails to bind.
 
 BACKEND_OFFSET=30000
 B_IMAP=$((2143 + BACKEND_OFFSET)) B_IMAPS=$((2993 + BACKEND_OFFSET))
 B_POP3=$((2110 + BACKEND_OFFSET)) B_POP3S=$((2995 + BACKEND_OFFSET))
 B_SUBMISSION=$((2587 + BACKEND_OFFSET)) B_SMTP=$((2025 + BACKEND_OFFSET))
-NGINX_AUTH=40080
+NGINX_AUTH=20080
 
 # port TARGET PROTOCOL TLS -> the port, or nothing when the target does not offer that combination
 port() {
@@ -123,24 +125,24 @@ port() {
     direct/pop3/implicit) echo $B_POP3S ;;
     direct/pop3/starttls) echo $B_POP3 ;;
     direct/smtp/starttls) echo $B_SUBMISSION ;;
-    nginx/imap/implicit) echo 40993 ;;
-    nginx/imap/starttls) echo 40143 ;;
-    nginx/pop3/implicit) echo 40995 ;;
-    nginx/pop3/starttls) echo 40110 ;;
-    nginx/smtp/implicit) echo 40465 ;;
-    nginx/smtp/starttls) echo 40587 ;;
-    haproxy/imap/implicit) echo 41993 ;;
-    haproxy/pop3/implicit) echo 41995 ;;
-    haproxy/smtp/implicit) echo 41465 ;;
-    postern-tcp/imap/implicit) echo 42993 ;;
-    postern-tcp/pop3/implicit) echo 42995 ;;
-    postern-tcp/smtp/implicit) echo 42465 ;;
-    postern/imap/implicit) echo 43993 ;;
-    postern/imap/starttls) echo 43143 ;;
-    postern/pop3/implicit) echo 43995 ;;
-    postern/pop3/starttls) echo 43110 ;;
-    postern/smtp/implicit) echo 43465 ;;
-    postern/smtp/starttls) echo 43587 ;;
+    nginx/imap/implicit) echo 20993 ;;
+    nginx/imap/starttls) echo 20143 ;;
+    nginx/pop3/implicit) echo 20995 ;;
+    nginx/pop3/starttls) echo 20110 ;;
+    nginx/smtp/implicit) echo 20465 ;;
+    nginx/smtp/starttls) echo 20587 ;;
+    haproxy/imap/implicit) echo 21993 ;;
+    haproxy/pop3/implicit) echo 21995 ;;
+    haproxy/smtp/implicit) echo 21465 ;;
+    postern-tcp/imap/implicit) echo 22993 ;;
+    postern-tcp/pop3/implicit) echo 22995 ;;
+    postern-tcp/smtp/implicit) echo 22465 ;;
+    postern/imap/implicit) echo 23993 ;;
+    postern/imap/starttls) echo 23143 ;;
+    postern/pop3/implicit) echo 23995 ;;
+    postern/pop3/starttls) echo 23110 ;;
+    postern/smtp/implicit) echo 23465 ;;
+    postern/smtp/starttls) echo 23587 ;;
     esac
 }
 
@@ -205,7 +207,7 @@ doveadm_() { "$ROOT/scripts/dev-backends.sh" doveadm "$@"; }
 
 # A large message for imap-fetch-big, alone in alice's mailbox "bench-big".
 BIG_SIZE=$((8 * 1024 * 1024))
-big_count=$(doveadm_ mailbox status -u alice@example.test messages bench-big 2>/dev/null | sed -n 's/^messages=//p' || true)
+big_count=$(doveadm_ mailbox status -u alice@example.test messages bench-big 2>/dev/null | sed -n 's/.*messages=//p' || true)
 if [[ $big_count != 1 ]]; then
     say "storing an 8 MiB message in alice's bench-big"
     doveadm_ mailbox delete -u alice@example.test bench-big >/dev/null 2>&1 || true
@@ -331,7 +333,8 @@ EOF
     nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" >"$d/stdout.log" 2>&1 &
     PID_OF[nginx]=$!
     PIDS+=($!)
-    wait_port "$(port nginx imap implicit)" "${PID_OF[nginx]}" nginx || { cat "$d/error.log" >&2; die "nginx did not start"; }
+    wait_port "$(port nginx imap implicit)" "${PID_OF[nginx]}" nginx && wait_port $NGINX_AUTH "${PID_OF[nginx]}" nginx &&
+        sleep 0.5 && kill -0 "${PID_OF[nginx]}" 2>/dev/null || { tail -5 "$d/error.log" >&2; die "nginx did not start"; }
     AVAILABLE+=(nginx)
     VERSION_OF[nginx]=$(nginx -v 2>&1 | sed 's/^nginx version: //')
 }

@@ -8,6 +8,7 @@ machine is shared and noisy, so the peers measured minutes apart are compared wi
 and then summarised the same way.
 """
 import json
+import os
 import statistics
 import sys
 
@@ -253,6 +254,10 @@ def main():
                " scenarios, one FETCH for imap-fetch-big, one session brought to IDLE for imap-idle.")
     out.append("")
     out += details(rows, targets)
+    notes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "results-notes.md")
+    if os.path.exists(notes):
+        with open(notes) as f:
+            out.append(f.read().rstrip("\n"))
     print("\n".join(out))
 
 

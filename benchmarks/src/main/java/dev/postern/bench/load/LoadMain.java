@@ -31,6 +31,7 @@ public final class LoadMain {
               --expect-bytes N      imap-fetch-big: the size every FETCH must return (default: any)
               --rcpt ADDR           smtp-submit: recipient (default bob@example.test)
               --message-size N      smtp-submit: message size in bytes (default 10240)
+              --subject TEXT        smtp-submit: the message's subject (default postern-load)
               --threads N           event loop threads of the generator (default 1)
               --timeout S           longest wait for one reply (default 30)
               --label TEXT          copied into the JSON result

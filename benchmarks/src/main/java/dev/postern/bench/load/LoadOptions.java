@@ -23,6 +23,7 @@ import java.util.List;
  * @param expectBytes imap-fetch-big: the literal size every FETCH must return; 0 means any size above 0
  * @param recipient smtp-submit: the RCPT TO address
  * @param messageSize smtp-submit: the size of the message sent
+ * @param subject smtp-submit: the message's subject
  * @param threads the generator's event loop threads
  * @param timeout the longest a session (or one operation of imap-fetch-big) may take
  * @param label a free text copied into the result, e.g. the name of the target
@@ -43,6 +44,7 @@ public record LoadOptions(
         long expectBytes,
         String recipient,
         int messageSize,
+        String subject,
         int threads,
         Duration timeout,
         String label) {
@@ -75,6 +77,7 @@ public record LoadOptions(
         long expectBytes = 0;
         String recipient = "bob@example.test";
         int messageSize = 10 * 1024;
+        String subject = "postern-load";
         int threads = 1;
         Duration timeout = Duration.ofSeconds(30);
         String label = "";
@@ -109,6 +112,7 @@ public record LoadOptions(
                 case "--expect-bytes" -> expectBytes = intValue(a, v, 0, Integer.MAX_VALUE);
                 case "--rcpt" -> recipient = v;
                 case "--message-size" -> messageSize = intValue(a, v, 100, 64 * 1024 * 1024);
+                case "--subject" -> subject = v;
                 case "--threads" -> threads = intValue(a, v, 1, 64);
                 case "--timeout" -> timeout = Duration.ofMillis((long) (doubleValue(a, v) * 1000));
                 case "--label" -> label = v;
@@ -145,6 +149,7 @@ public record LoadOptions(
                 expectBytes,
                 recipient,
                 messageSize,
+                subject,
                 threads,
                 timeout,
                 label);

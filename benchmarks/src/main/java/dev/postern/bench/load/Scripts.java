@@ -20,7 +20,8 @@ final class Scripts {
             case IMAP_FETCH_BIG -> imapFetch(user, startTls, options.mailbox(), options.message());
             case IMAP_IDLE -> imapIdle(user, startTls, options.mailbox());
             case POP3_LOGIN -> pop3Login(user, startTls);
-            case SMTP_SUBMIT -> smtpSubmit(user, startTls, options.recipient(), message(options.messageSize()));
+            case SMTP_SUBMIT -> smtpSubmit(
+                    user, startTls, options.recipient(), message(options.messageSize(), options.subject()));
         };
     }
 
@@ -89,11 +90,13 @@ final class Scripts {
     }
 
     /** A plain-text message of about {@code size} bytes, ending with the DATA terminator. */
-    static byte[] message(int size) {
+    static byte[] message(int size, String subject) {
         StringBuilder sb = new StringBuilder(size + 128);
         sb.append("From: load@example.test\r\n")
                 .append("To: load@example.test\r\n")
-                .append("Subject: postern-load\r\n")
+                .append("Subject: ")
+                .append(subject)
+                .append("\r\n")
                 .append("Message-ID: <postern-load@example.test>\r\n\r\n");
         String line = "The quick brown fox jumps over the lazy dog. 0123456789 abcdefghijklmnopqrstuvwxyz\r\n";
         while (sb.length() + line.length() <= size) {
