@@ -9,7 +9,8 @@
 #   --duration S       seconds of load per measurement (default 20)
 #   --idle-sessions N  sessions held per proxy for the memory figure (default 1000)
 #   --capacity N       afterwards, hold N idle TLS sessions through each proxy once (default 9900; 0 = skip)
-#   --only LIST        variants to run, e.g. imap-login/implicit,imap-idle/implicit (default: all)
+#   --only LIST        variants to run, e.g. imap-login/implicit,imap-idle/implicit,capacity (default: all); the
+#                      other variants' rows of the last run are kept for the report
 #   --targets LIST     direct,nginx,haproxy,postern-tcp,postern (default: all that this build supports)
 #   --no-build         use the jars already in proxy/target and benchmarks/target
 #   --keep             leave the proxies and the private backends running at the end
@@ -151,7 +152,8 @@ port() {
 export POSTERN_BACKENDS_DIR=$RUN/backends POSTERN_BACKENDS_PORT_OFFSET=$BACKEND_OFFSET
 mkdir -p "$POSTERN_BACKENDS_DIR"
 # Included by scripts/backends/dovecot.conf.in (!include_try): login processes in performance mode, imap
-# processes serving many sessions each, no per-user connection cap, and an auth cache (SHA512-CRYPT costs ms).
+# processes serving many sessions each (an idle IMAP session costs Dovecot about 250 KB of address space, hence
+# vsz_limit), no per-user connection cap, and an auth cache (SHA512-CRYPT costs ms per login).
 cat >"$POSTERN_BACKENDS_DIR/dovecot-extra.conf.new" <<'EOF'
 # Written by benchmarks/compare.sh for its private backend instance.
 auth_cache_size = 10M
@@ -176,9 +178,10 @@ service submission-login {
 }
 service imap {
   service_count = 0
-  client_limit = 1000
-  process_limit = 30
+  client_limit = 250
+  process_limit = 60
   process_min_avail = 2
+  vsz_limit = 1G
 }
 service anvil {
   client_limit = 15000
@@ -272,6 +275,9 @@ wait_port() {
 
 declare -A PID_OF VERSION_OF
 AVAILABLE=(direct)
+available() {
+    [[ " ${AVAILABLE[*]} " == *" $1 "* ]] || AVAILABLE+=("$1")
+}
 PID_OF[direct]=$DOVECOT_PID
 
 start_nginx() {
@@ -335,7 +341,7 @@ EOF
     PIDS+=($!)
     wait_port "$(port nginx imap implicit)" "${PID_OF[nginx]}" nginx && wait_port $NGINX_AUTH "${PID_OF[nginx]}" nginx &&
         sleep 0.5 && kill -0 "${PID_OF[nginx]}" 2>/dev/null || { tail -5 "$d/error.log" >&2; die "nginx did not start"; }
-    AVAILABLE+=(nginx)
+    available nginx
     VERSION_OF[nginx]=$(nginx -v 2>&1 | sed 's/^nginx version: //')
 }
 
@@ -372,7 +378,7 @@ EOF
     PID_OF[haproxy]=$!
     PIDS+=($!)
     wait_port "$(port haproxy imap implicit)" "${PID_OF[haproxy]}" haproxy || { cat "$d/haproxy.log" >&2; die "haproxy did not start"; }
-    AVAILABLE+=(haproxy)
+    available haproxy
     VERSION_OF[haproxy]=$(haproxy -v | sed -n '1s/^HAProxy version \([^ ]*\).*/\1/p')
 }
 
@@ -393,7 +399,7 @@ start_postern() {
     fi
     PID_OF[$name]=$pid
     PIDS+=("$pid")
-    AVAILABLE+=("$name")
+    available "$name"
 }
 
 postern_common() {
@@ -447,6 +453,19 @@ EOF
     start_postern postern "$(port postern imap implicit)" || true
 }
 
+# restart TARGET: a fresh process, so that its memory figures are not flattered or burdened by earlier runs
+restart() {
+    local target=$1 pid=${PID_OF[$1]}
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    case $target in
+    nginx) start_nginx ;;
+    haproxy) start_haproxy ;;
+    postern-tcp) start_postern_tcp ;;
+    postern) start_postern_mail ;;
+    esac
+}
+
 wanted() { [[ -z $TARGETS || ,$TARGETS, == *,$1,* ]]; }
 wanted nginx && start_nginx
 wanted haproxy && start_haproxy
@@ -463,7 +482,7 @@ sample() { python3 "$BENCH/lib/proctree.py" "$1" | python3 -c 'import json,sys; 
 
 # record ROUND TARGET VARIANT BEFORE AFTER LOADJSON [DURING]
 record() {
-    printf '{"round":%s,"target":"%s","variant":"%s","before":%s,"after":%s,"during":%s,"load":%s}\n' \
+    printf '{"round":"%s","target":"%s","variant":"%s","before":%s,"after":%s,"during":%s,"load":%s}\n' \
         "$1" "$2" "$3" "$4" "$5" "${7:-null}" "$6" >>"$RESULTS"
 }
 
@@ -502,6 +521,9 @@ measure_idle() {
     log=$RUN/idle-$target.log
     out=$RUN/idle-$target.json
     : >"$log"
+    restart "$target"
+    # one login first: what a fresh process allocates for its first session (TLS contexts, pools) is not per session
+    "${LOAD_JVM[@]}" imap-login --port "$port" --concurrency 1 --max-ops 1 >/dev/null 2>>"$RUN/load.log" || true
     before=$(sample "${PID_OF[$target]}")
     "${LOAD_JVM[@]}" imap-idle --port "$port" --tls implicit --sessions "$sessions" --concurrency 64 \
         --duration "$hold" --label "$target" --timeout 120 >"$out" 2>"$log" &
@@ -524,7 +546,20 @@ VARIANTS=(imap-login/implicit imap-login-c1/implicit imap-login/starttls imap-fe
     smtp-submit/implicit smtp-submit/starttls imap-idle/implicit)
 selected() { [[ -z $ONLY || ,$ONLY, == *,$1,* ]]; }
 
-: >"$RESULTS"
+if [[ -n $ONLY && -f $RESULTS ]]; then
+    # re-measure only the selected variants: keep the other rows of the last run
+    python3 - "$RESULTS" "$ONLY" <<'EOF2'
+import json, sys
+path, only = sys.argv[1], set(sys.argv[2].split(","))
+rows = [json.loads(l) for l in open(path) if l.strip()]
+keep = [r for r in rows if r["variant"] not in only and not (r["round"] == "capacity" and "capacity" in only)]
+with open(path, "w") as f:
+    for r in keep:
+        f.write(json.dumps(r, separators=(",", ":")) + "\n")
+EOF2
+else
+    : >"$RESULTS"
+fi
 : >"$RUN/load.log"
 START_DATE=$(date -u +"%Y-%m-%d %H:%M UTC")
 

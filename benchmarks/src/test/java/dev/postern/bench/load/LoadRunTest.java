@@ -25,12 +25,10 @@ class LoadRunTest {
     }
 
     private static JsonNode runScenario(FakeImapServer server, String... args) throws Exception {
-        List<String> all = new ArrayList<>(List.of(args));
-        String scenario = all.remove(0);
-        all.add(0, Integer.toString(server.port()));
-        all.add(0, "--port");
-        all.add(0, scenario);
-        all.addAll(List.of("--timeout", "5"));
+        // defaults first: the test's own options come later and win
+        List<String> all =
+                new ArrayList<>(List.of(args[0], "--port", Integer.toString(server.port()), "--timeout", "5"));
+        all.addAll(List.of(args).subList(1, args.length));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         int code = LoadMain.run(
                 all.toArray(String[]::new),
@@ -77,7 +75,7 @@ class LoadRunTest {
     @Test
     void aShortLiteralIsAnError() throws Exception {
         try (FakeImapServer server = new FakeImapServer(FakeImapServer.Behaviour.SHORT_LITERAL, null)) {
-            JsonNode r = runScenario(server, plain("imap-fetch-big", "--max-ops", "2", "-c", "1"));
+            JsonNode r = runScenario(server, plain("imap-fetch-big", "--max-ops", "2", "-c", "1", "-d", "0.5"));
             assertThat(r.get("ops").asLong()).isZero();
             assertThat(r.get("errors").asLong()).isGreaterThanOrEqualTo(1);
             assertThat(r.get("first_error").asText())
@@ -132,8 +130,10 @@ class LoadRunTest {
             assertThat(r.get("errors").asLong()).isZero();
             assertThat(r.get("tls").asText()).isEqualTo("implicit");
 
-            JsonNode plainToTls = runScenario(server, plain("imap-login", "--max-ops", "1", "-c", "1"));
+            JsonNode plainToTls =
+                    runScenario(server, plain("imap-login", "--max-ops", "1", "-c", "1", "--timeout", "0.5"));
             assertThat(plainToTls.get("errors").asLong()).isEqualTo(1);
+            assertThat(plainToTls.get("first_error").asText()).startsWith("timeout after 500 ms waiting for greeting");
         }
     }
 
