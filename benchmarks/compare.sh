@@ -15,7 +15,9 @@
 #   --no-build         use the jars already in proxy/target and benchmarks/target
 #   --keep             leave the proxies and the private backends running at the end
 #
-# Writes benchmarks/RESULTS.md (the tables) and benchmarks/run/ (configs, logs, results.jsonl; git-ignored).
+# Writes benchmarks/RESULTS.md (the tables; benchmarks/results-notes.md is appended as the findings),
+# benchmarks/results/compare-latest.{jsonl,env} (the raw measurements) and benchmarks/run/ (configs, logs;
+# git-ignored).
 #
 # Needs (Debian packages): nginx libnginx-mod-mail haproxy openssl python3 default-jre-headless (17+), and what
 # scripts/dev-backends.sh needs (dovecot-imapd dovecot-pop3d dovecot-submissiond postfix). Run as root (the
@@ -622,4 +624,8 @@ fi
 } >"$RUN/machine.env"
 python3 "$BENCH/lib/report.py" "$RESULTS" "$RUN/machine.env" >"$BENCH/RESULTS.md.new"
 mv "$BENCH/RESULTS.md.new" "$BENCH/RESULTS.md"
-say "wrote $BENCH/RESULTS.md"
+# the raw measurements behind the report, kept with it
+mkdir -p "$BENCH/results"
+cp "$RESULTS" "$BENCH/results/compare-latest.jsonl"
+cp "$RUN/machine.env" "$BENCH/results/compare-latest.env"
+say "wrote $BENCH/RESULTS.md (raw: benchmarks/results/compare-latest.jsonl)"

@@ -75,7 +75,8 @@ def summary(values, digits=2):
     med = statistics.median(values)
     if len(values) == 1:
         return fmt(med, digits)
-    return f"{fmt(med, digits)} ({fmt(min(values), digits)}-{fmt(max(values), digits)})"
+    sep = " to " if min(values) < 0 else "-"
+    return f"{fmt(med, digits)} ({fmt(min(values), digits)}{sep}{fmt(max(values), digits)})"
 
 
 def fmt(v, digits):
@@ -146,7 +147,27 @@ def headline(rows, targets):
     for title, variant, name, digits in figures[:3]:
         cells = [summary(ratios(rows, variant, name, m, p), 2) for m, p in pairs]
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    if "direct" in targets:
+        lines.append("")
+        lines.append("Latency added to a login session at concurrency 1: p50 through the proxy minus p50 direct to"
+                     " Dovecot, per round (median, min-max; ms; Dovecot's own TLS is slower than the proxies', so"
+                     " this can be negative):")
+        lines.append("")
+        lines.append("| " + " | ".join(proxies) + " |")
+        lines.append("|" + "---|" * len(proxies))
+        lines.append("| " + " | ".join(summary(differences(rows, "imap-login-c1/implicit", "p50", t, "direct"), 2)
+                                       for t in proxies) + " |")
     return lines
+
+
+def differences(rows, variant, name, mine, peer):
+    """The per-round differences mine - peer of metric name."""
+    per_round = {}
+    for r in rows:
+        if r["variant"] == variant and r["round"] != "capacity":
+            per_round.setdefault(r["round"], {})[r["target"]] = metric(r, name)
+    return [t[mine] - t[peer] for t in per_round.values()
+            if t.get(mine) is not None and t.get(peer) is not None]
 
 
 def details(rows, targets):
