@@ -344,7 +344,7 @@ EOF
     wait_port "$(port nginx imap implicit)" "${PID_OF[nginx]}" nginx && wait_port $NGINX_AUTH "${PID_OF[nginx]}" nginx &&
         sleep 0.5 && kill -0 "${PID_OF[nginx]}" 2>/dev/null || { tail -5 "$d/error.log" >&2; die "nginx did not start"; }
     available nginx
-    VERSION_OF[nginx]=$(nginx -v 2>&1 | sed 's/^nginx version: //')
+    VERSION_OF[nginx]=$(nginx -v 2>&1 | sed 's/^nginx version: nginx\///')
 }
 
 start_haproxy() {
@@ -604,7 +604,7 @@ fi
     echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
     echo "memory=$(free -g | awk '/^Mem:/ {print $2 " GiB"}')"
     echo "kernel=$(uname -r)"
-    echo "nginx=${VERSION_OF[nginx]:-$(nginx -v 2>&1 | sed 's/^nginx version: //')}"
+    echo "nginx=${VERSION_OF[nginx]:-$(nginx -v 2>&1 | sed 's/^nginx version: nginx\///')}"
     echo "haproxy=${VERSION_OF[haproxy]:-$(haproxy -v | sed -n '1s/^HAProxy version \([^ ]*\).*/\1/p')}"
     echo "haproxy_ssl=$(haproxy -vv 2>/dev/null | sed -n 's/^Running on OpenSSL version : //p')"
     echo "nginx_ssl=$(nginx -V 2>&1 | sed -n 's/^built with //p')"
@@ -613,7 +613,7 @@ fi
     echo "java=$(java -version 2>&1 | head -1)"
     echo "postern=$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- proxy config || echo '+dirty')"
     echo "postern_tls=$(grep -m1 -ho 'TLS provider: .*' "$RUN"/postern*/postern.log 2>/dev/null | sed 's/TLS provider: //')"
-    echo "postern_flags=$(sed -n 's/^JAVA_FLAGS_DEFAULT=//p' "$ROOT/bin/postern")"
+    echo "postern_flags=$(sed -n 's/^JAVA_FLAGS_DEFAULT="\(.*\)"$/\1/p' "$ROOT/bin/postern")"
     echo "repeat=$REPEAT"
     echo "duration=$DURATION"
     echo "idle_sessions=$IDLE_SESSIONS"
