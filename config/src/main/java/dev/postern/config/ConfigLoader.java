@@ -34,7 +34,7 @@ import java.util.function.Function;
  */
 public final class ConfigLoader {
     static final List<String> KEYS =
-            List.of("listeners", "tls", "pools", "routes", "routing", "timeouts", "limits", "admin");
+            List.of("listeners", "tls", "pools", "routes", "routing", "timeouts", "limits", "admin", "dns");
     static final List<String> ROUTING_KEYS = List.of("store");
     static final List<String> ADMIN_KEYS = List.of("bind");
 
@@ -129,6 +129,7 @@ public final class ConfigLoader {
         if (routing.isMapping(ROUTING_KEYS) && routing.get("store").isPresent()) {
             routeStore = Optional.ofNullable(routing.get("store").filePath());
         }
+        DnsConfig dns = DnsReader.dns(root.get("dns"));
         problems.throwIfAny();
         return new PosternConfig(
                 listeners,
@@ -139,7 +140,24 @@ public final class ConfigLoader {
                 admin,
                 routes,
                 routeStore,
+                dns,
                 source);
+    }
+
+    /**
+     * Reads a YAML fragment with {@code reader}, for the tests of section readers that no top-level key reaches yet
+     * (the SMTP edge's {@code dnsbl} and {@code spf}, which a listener will carry).
+     *
+     * @throws ConfigException with every problem {@code reader} reported
+     */
+    static <T> T readFragment(String yaml, Function<Node, T> reader) throws ConfigException {
+        JsonNode tree = readTree(yaml);
+        Problems problems = new Problems();
+        Path base = Path.of("").toAbsolutePath();
+        Node root = Node.root(tree, new Node.Context(problems, new Interpolator(name -> null, base), base));
+        T value = reader.apply(root);
+        problems.throwIfAny();
+        return value;
     }
 
     private static AdminConfig admin(Node node, ListenersReader binds) {

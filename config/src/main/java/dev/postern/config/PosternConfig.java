@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param admin the admin API
  * @param routes user and domain routes (seed of the routing model)
  * @param routeStore where the routing model is persisted; empty keeps it in memory, seeded from this file at start
+ * @param dns the resolver of the SMTP edge's DNS checks
  * @param source the file this came from, if any
  */
 public record PosternConfig(
@@ -27,6 +28,7 @@ public record PosternConfig(
         AdminConfig admin,
         Routes routes,
         Optional<Path> routeStore,
+        DnsConfig dns,
         Optional<Path> source) {
 
     public PosternConfig {
@@ -38,6 +40,7 @@ public record PosternConfig(
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(routes, "routes");
         Objects.requireNonNull(routeStore, "routeStore");
+        Objects.requireNonNull(dns, "dns");
         Objects.requireNonNull(source, "source");
     }
 
