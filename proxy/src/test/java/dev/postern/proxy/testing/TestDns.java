@@ -47,7 +47,7 @@ public final class TestDns {
             "zen.dnsbl.test.ip6trie",
             "bl.dnsbl.test.ip4set",
             "wl.dnsbl.test.ip4set",
-            "err.dnsbl.test.ip4set");
+            "err.dnsbl.test.ip4trie");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
 
     private static TestDns instance;
