@@ -25,7 +25,8 @@ import io.netty.resolver.ResolvedAddressTypes;
 import io.netty.resolver.dns.DnsNameResolver;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.resolver.dns.DnsNameResolverTimeoutException;
-import io.netty.resolver.dns.DnsServerAddresses;
+import io.netty.resolver.dns.DnsServerAddressStream;
+import io.netty.resolver.dns.DnsServerAddressStreamProviders;
 import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
 import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
@@ -72,7 +73,7 @@ public final class NettyDnsClient implements DnsClient, AutoCloseable {
     private NettyDnsClient(DnsConfig config, EventLoop loop, boolean epoll, Ticker ticker) {
         this.loop = loop;
         this.servers = config.systemServers()
-                ? List.copyOf(DnsServerAddresses.defaultAddressList())
+                ? systemServers()
                 : config.servers().stream().map(NettyDnsClient::address).toList();
         this.resolver = new DnsNameResolverBuilder(loop)
                 .datagramChannelType(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
@@ -125,7 +126,6 @@ public final class NettyDnsClient implements DnsClient, AutoCloseable {
     }
 
     @Override
-    @SuppressWarnings({"unchecked", "rawtypes"})
     public <T> CompletionStage<DnsAnswer<T>> lookup(String name, DnsType<T> type) {
         String normalized = DnsNames.normalize(name);
         if (normalized == null) {
@@ -134,7 +134,13 @@ public final class NettyDnsClient implements DnsClient, AutoCloseable {
         if (cache == null) {
             return query(normalized, type);
         }
-        return (CompletionStage) cache.get(new Key(normalized, type), key -> (CompletionStage) query(normalized, type));
+        return typed(cache.get(new Key(normalized, type), key -> typed(query(normalized, type))));
+    }
+
+    /** The key holds the type, so a cached answer has the records its type says. */
+    @SuppressWarnings("unchecked")
+    private static <A> CompletionStage<A> typed(CompletionStage<?> stage) {
+        return (CompletionStage<A>) stage;
     }
 
     private <T> CompletableFuture<DnsAnswer<T>> query(String name, DnsType<T> type) {
@@ -363,6 +369,17 @@ public final class NettyDnsClient implements DnsClient, AutoCloseable {
         } catch (UnknownHostException e) {
             throw new IllegalArgumentException("not an IP address: " + server.host(), e);
         }
+    }
+
+    /** The name servers of {@code /etc/resolv.conf}, in order. */
+    private static List<InetSocketAddress> systemServers() {
+        DnsServerAddressStream stream =
+                DnsServerAddressStreamProviders.platformDefault().nameServerAddressStream(".");
+        List<InetSocketAddress> servers = new ArrayList<>();
+        for (int i = 0; i < stream.size(); i++) {
+            servers.add(stream.next());
+        }
+        return List.copyOf(servers);
     }
 
     private static HostsFileEntriesResolver noHostsFile() {

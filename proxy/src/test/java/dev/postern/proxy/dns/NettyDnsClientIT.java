@@ -8,12 +8,17 @@ import dev.postern.proxy.testing.FakeTicker;
 import dev.postern.proxy.testing.TestDns;
 import dev.postern.proxy.transport.Transport;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -75,6 +80,20 @@ class NettyDnsClientIT {
         assertThat(await(c.lookup(DnsNames.ptrName(InetAddress.getByName("192.0.2.40")), DnsType.PTR))
                         .values())
                 .containsExactly("mail.ptr.spf.test");
+    }
+
+    @Test
+    void withoutServersTheSystemsAreAskedInTheirOrder() throws Exception {
+        List<InetSocketAddress> expected = new ArrayList<>();
+        for (String line : Files.readAllLines(Path.of("/etc/resolv.conf"))) {
+            String[] words = line.trim().split("\\s+");
+            if (words.length >= 2 && words[0].equals("nameserver")) {
+                expected.add(new InetSocketAddress(InetAddress.getByName(words[1]), 53));
+            }
+        }
+        Assumptions.assumeFalse(expected.isEmpty(), "/etc/resolv.conf names no server");
+
+        assertThat(client(DnsConfig.DEFAULTS, Ticker.systemTicker()).servers()).isEqualTo(expected);
     }
 
     @Test
