@@ -170,6 +170,9 @@ public final class NettyDnsClient implements DnsClient, AutoCloseable {
                         (AddressedEnvelope<DnsResponse, InetSocketAddress>) f.getNow();
                 try {
                     answer = decode(name, type, envelope.content());
+                } catch (RuntimeException e) {
+                    // record data Netty decoded but that makes no sense for its type
+                    answer = new DnsAnswer.Failed<>("malformed answer");
                 } finally {
                     envelope.release();
                 }

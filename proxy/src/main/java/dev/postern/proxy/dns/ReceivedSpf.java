@@ -1,5 +1,6 @@
 package dev.postern.proxy.dns;
 
+import io.netty.util.NetUtil;
 import java.util.regex.Pattern;
 
 /**
@@ -32,7 +33,8 @@ public final class ReceivedSpf {
 
     /** The header on one line, without the line break: {@code Received-SPF: pass (receiver: ...) client-ip=...;}. */
     public static String header(SpfResult result, String receiver) {
-        String ip = result.clientIp().getHostAddress();
+        // RFC 5952 text for IPv6 (2001:db8::1), as receivers and people write it
+        String ip = NetUtil.toAddressString(result.clientIp());
         String sender = clean(result.sender());
         StringBuilder h = new StringBuilder(200);
         h.append(NAME).append(": ").append(result.verdict().token());

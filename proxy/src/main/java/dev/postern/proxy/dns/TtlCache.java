@@ -64,7 +64,15 @@ final class TtlCache<K, V> {
         if (other != null) {
             return other.minimalCompletionStage();
         }
-        load.apply(key).whenComplete((result, error) -> {
+        CompletionStage<V> loading;
+        try {
+            loading = load.apply(key);
+        } catch (RuntimeException e) {
+            pending.remove(key, mine);
+            mine.completeExceptionally(e);
+            return mine.minimalCompletionStage();
+        }
+        loading.whenComplete((result, error) -> {
             if (result != null && lifetimeNanos.applyAsLong(result) > 0) {
                 done.put(key, result);
             }

@@ -75,10 +75,9 @@ class ReceivedSpfTest {
         SpfResult helo = result(SpfVerdict.PASS, SpfResult.Identity.HELO, "", "mx.example.test", "2001:db8::1", null);
 
         assertThat(ReceivedSpf.header(helo, "postern"))
-                .isEqualTo(
-                        "Received-SPF: pass (postern: domain of postmaster@mx.example.test designates 2001:db8:0:0:0:0:0:1"
-                                + " as permitted sender) client-ip=\"2001:db8:0:0:0:0:0:1\"; envelope-from=\"\";"
-                                + " helo=mx.example.test; identity=helo;");
+                .isEqualTo("Received-SPF: pass (postern: domain of postmaster@mx.example.test designates 2001:db8::1 as"
+                        + " permitted sender) client-ip=\"2001:db8::1\"; envelope-from=\"\"; helo=mx.example.test;"
+                        + " identity=helo;");
     }
 
     @Test
