@@ -83,7 +83,10 @@ final class DnsReader {
         return new DnsblConfig(sites, threshold, allowlist, timeout, cacheTtl);
     }
 
-    /** SPF checks ({@code spf:} of an SMTP listener); {@link SpfConfig#OFF} when absent, null when invalid. */
+    /**
+     * SPF checks ({@code spf:} of an SMTP listener); {@link SpfConfig#OFF} when absent, null when invalid (reported).
+     * A section without {@code policy} annotates.
+     */
     static SpfConfig spf(Node section) {
         if (!section.isMapping(SPF_KEYS)) {
             return section.isPresent() ? null : SpfConfig.OFF;
