@@ -28,6 +28,12 @@ public class PoolOrderBenchmark {
     @Param({"1", "4", "16"})
     public int backends;
 
+    @Param({"round-robin", "least-sessions", "consistent-hash"})
+    public String balancer;
+
+    private final String[] users = new String[1024];
+    private int next;
+
     private PoolRuntime pool;
 
     @Setup
@@ -38,24 +44,33 @@ public class PoolOrderBenchmark {
                   - {name: t, protocol: tcp, bind: "127.0.0.1:1", pool: p}
                 pools:
                   - name: p
+                    balancer: %s
                     backends:
-                """);
+                """
+                        .formatted(balancer));
         for (int i = 0; i < backends; i++) {
             yaml.append("      - {address: \"127.0.0.1:").append(10000 + i).append("\"}\n");
         }
         pool = new PoolRuntime(
                 ConfigLoader.parse(yaml.toString(), Path.of(".")).pools().get(0));
+        for (int i = 0; i < users.length; i++) {
+            users[i] = "user" + i + "@example.com";
+        }
+    }
+
+    private String user() {
+        return users[next++ & (users.length - 1)];
     }
 
     @Benchmark
     public List<BackendRuntime> order() {
-        return pool.order();
+        return pool.order(user());
     }
 
     /** Both I/O threads of a 2-core machine picking at once (the round-robin position is shared). */
     @Benchmark
     @Threads(2)
     public List<BackendRuntime> orderContended() {
-        return pool.order();
+        return pool.order("contended@example.com");
     }
 }
