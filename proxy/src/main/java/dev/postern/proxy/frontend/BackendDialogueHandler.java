@@ -127,7 +127,9 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
         ctx.channel().config().setAutoRead(true);
         // a backend that accepts but never greets (a dying server's backlog) is given up on as quickly as one that
         // refuses: the login then goes to the next backend, since nothing was sent
-        long greetMillis = session.listener().timeouts().connect().toMillis();
+        long greetMillis = session == null // a capability probe has no session
+                ? dev.postern.config.TimeoutsConfig.DEFAULTS.connect().toMillis()
+                : session.listener().timeouts().connect().toMillis();
         ctx.executor()
                 .schedule(
                         () -> {
