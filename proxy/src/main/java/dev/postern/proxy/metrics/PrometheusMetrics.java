@@ -48,7 +48,7 @@ public final class PrometheusMetrics implements Metrics {
     private final Counter throttled;
     private final Counter delayed;
     private final Histogram backendConnect;
-    private final Gauge backendHealthy;
+    private final Counter healthChanges;
     private final Counter sessionsClosed;
     private final Histogram sessionDuration;
     private final Counter bytes;
@@ -143,10 +143,20 @@ public final class PrometheusMetrics implements Metrics {
                 .classicOnly()
                 .classicUpperBounds(CONNECT_BUCKETS)
                 .register(registry);
-        backendHealthy = Gauge.builder()
+        GaugeWithCallback.builder()
                 .name("postern_backend_healthy")
                 .help("1 while a backend passes its health checks, 0 while it fails them")
                 .labelNames("pool", "backend")
+                .callback(cb -> {
+                    for (BackendRuntime b : backends.get()) {
+                        cb.call(b.healthy() ? 1 : 0, b.pool(), b.id());
+                    }
+                })
+                .register(registry);
+        healthChanges = Counter.builder()
+                .name("postern_backend_health_changes_total")
+                .help("Backends going down or coming back, by the state they went to")
+                .labelNames("pool", "backend", "state")
                 .register(registry);
         GaugeWithCallback.builder()
                 .name("postern_backend_sessions")
@@ -245,7 +255,7 @@ public final class PrometheusMetrics implements Metrics {
 
     @Override
     public void backendHealth(String pool, String backend, boolean healthy) {
-        backendHealthy.labelValues(pool, backend).set(healthy ? 1 : 0);
+        healthChanges.labelValues(pool, backend, healthy ? "up" : "down").inc();
     }
 
     @Override

@@ -131,7 +131,23 @@ class PrometheusMetricsTest {
                         true,
                         Backend.Identity.NONE,
                         Optional.empty()));
-        metrics.backends(() -> List.of(d1));
+        Backend c = d1.config();
+        BackendRuntime d2 = new BackendRuntime(
+                "dovecot",
+                new Backend(
+                        "d2",
+                        c.host(),
+                        c.port(),
+                        c.ports(),
+                        c.weight(),
+                        c.state(),
+                        c.maxSessions(),
+                        c.tls(),
+                        c.tlsVerify(),
+                        c.identity(),
+                        c.master()));
+        d2.healthy(false);
+        metrics.backends(() -> List.of(d1, d2));
 
         assertThat(text())
                 .contains("postern_backend_connect_duration_seconds_count{backend=\"d1\",outcome=\"ok\","
@@ -140,6 +156,7 @@ class PrometheusMetricsTest {
                         + "pool=\"dovecot\"} 1")
                 .contains("postern_backend_healthy{backend=\"d1\",pool=\"dovecot\"} 1.0")
                 .contains("postern_backend_healthy{backend=\"d2\",pool=\"dovecot\"} 0.0")
+                .contains("postern_backend_health_changes_total{backend=\"d2\",pool=\"dovecot\",state=\"down\"} 1.0")
                 .contains("postern_backend_sessions{backend=\"d1\",pool=\"dovecot\"} 0.0");
     }
 
