@@ -106,8 +106,7 @@ final class Startup {
         if (address.isUnresolved()) {
             throw new StartupException("listener '" + l.name() + "': cannot resolve bind address " + hp.host());
         }
-        ChannelFuture f =
-                services.transport().serverBootstrap(wm).childHandler(init).bind(address);
+        ChannelFuture f = services.transport().bind(address, wm, init);
         f.awaitUninterruptibly();
         if (!f.isSuccess()) {
             throw new StartupException(

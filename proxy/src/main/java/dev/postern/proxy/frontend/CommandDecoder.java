@@ -24,6 +24,14 @@ public abstract class CommandDecoder extends ByteToMessageDecoder {
     private boolean paused;
     private int maxLineLength;
     private ChannelHandlerContext ctx;
+    /*
+     * Where the last unsuccessful search for a line end stopped: a line arriving in many small pieces (TLS records,
+     * a slow client) is then scanned once, not from its start at every piece. Valid only for the same buffer and
+     * reader index; any consumption or compaction of the cumulation changes one of them.
+     */
+    private ByteBuf scannedBuffer;
+    private int scannedReaderIndex;
+    private int scannedTo;
 
     protected CommandDecoder(int maxLineLength) {
         this.maxLineLength = maxLineLength;
@@ -92,6 +100,7 @@ public abstract class CommandDecoder extends ByteToMessageDecoder {
         ByteBuf b = internalBuffer();
         int n = b.readableBytes();
         b.skipBytes(n);
+        scannedBuffer = null;
         return n;
     }
 
@@ -115,12 +124,24 @@ public abstract class CommandDecoder extends ByteToMessageDecoder {
     protected final int findEndOfLine(ByteBuf in) {
         int start = in.readerIndex();
         int limit = Math.min(in.writerIndex(), start + maxLineLength);
-        int lf = in.indexOf(start, limit, (byte) '\n');
-        if (lf < 0 && in.readableBytes() >= maxLineLength) {
+        int from = start;
+        if (in == scannedBuffer && start == scannedReaderIndex && scannedTo <= limit) {
+            from = scannedTo;
+        }
+        int lf = in.indexOf(from, limit, (byte) '\n');
+        if (lf >= 0) {
+            scannedBuffer = null;
+            return lf;
+        }
+        if (in.readableBytes() >= maxLineLength) {
+            scannedBuffer = null;
             in.skipBytes(in.readableBytes());
             throw new LineTooLongException(maxLineLength);
         }
-        return lf;
+        scannedBuffer = in;
+        scannedReaderIndex = start;
+        scannedTo = limit;
+        return -1;
     }
 
     /** A line (or literal) passed its bound. Cheap: no stack trace. */

@@ -305,9 +305,10 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
         decoder.pause();
         startTlsPending = true;
         startTlsNanos = System.nanoTime();
-        // the SNI handler only inspects inbound bytes, so the go-ahead still leaves in clear text; the next inbound
-        // bytes must be a ClientHello, anything else fails the handshake and closes the connection
-        ctx.pipeline().addFirst(ListenerInitializer.TLS, services.tls().newServerHandler());
+        // the handler lets its first write (the go-ahead) out in clear text (an SNI handler only inspects inbound
+        // bytes, a plain one is made in STARTTLS mode); the next inbound bytes must be a ClientHello, anything else
+        // fails the handshake and closes the connection
+        ctx.pipeline().addFirst(ListenerInitializer.TLS, services.tls().newServerHandler(ctx.alloc(), true));
         writeAndFlush(goAhead);
         return true;
     }

@@ -14,7 +14,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * The live sessions of this process. Creates each session, and when its client channel closes, closes the backend
@@ -64,40 +63,57 @@ public final class SessionRegistry {
         }
     }
 
+    /**
+     * The session's one INFO line, built by hand into one string: it runs once per session on the event loop, so no
+     * MDC copy-on-write maps, no varargs array, no boxing, no second formatting pass. The line carries the session
+     * id and listener itself.
+     */
     private static void logClose(Session s) {
         if (!log.isInfoEnabled()) {
             return;
         }
-        MDC.put("session", s.id());
-        MDC.put("listener", s.listener().name());
-        try {
-            String user = s.user();
-            log.info(
-                    "session {} closed: listener={} client={} backend={} user={} tls={} reason={}{} duration={}ms in={} out={}",
-                    s.id(),
-                    s.listener().name(),
-                    format(s.clientAddress()),
-                    s.backendId() == null ? "-" : s.pool() + "/" + s.backendId(),
-                    user == null ? "-" : user,
-                    s.tlsProtocol() == null ? "-" : s.tlsProtocol(),
-                    s.closeReason().label(),
-                    s.closeDetail() == null ? "" : " (" + s.closeDetail() + ")",
-                    s.ageNanos() / 1_000_000,
-                    s.bytesFromClient(),
-                    s.bytesToClient());
-        } finally {
-            MDC.remove("session");
-            MDC.remove("listener");
-        }
+        log.info(closeLine(s));
     }
 
-    private static String format(java.net.InetSocketAddress a) {
+    static String closeLine(Session s) {
+        StringBuilder b = new StringBuilder(200);
+        b.append("session ")
+                .append(s.id())
+                .append(" closed: listener=")
+                .append(s.listener().name());
+        b.append(" client=");
+        appendAddress(b, s.clientAddress());
+        b.append(" backend=");
+        if (s.backendId() == null) {
+            b.append('-');
+        } else {
+            b.append(s.pool()).append('/').append(s.backendId());
+        }
+        String user = s.user();
+        b.append(" user=").append(user == null ? "-" : user);
+        b.append(" tls=").append(s.tlsProtocol() == null ? "-" : s.tlsProtocol());
+        b.append(" reason=").append(s.closeReason().label());
+        if (s.closeDetail() != null) {
+            b.append(" (").append(s.closeDetail()).append(')');
+        }
+        b.append(" duration=").append(s.ageNanos() / 1_000_000).append("ms in=").append(s.bytesFromClient());
+        b.append(" out=").append(s.bytesToClient());
+        return b.toString();
+    }
+
+    private static void appendAddress(StringBuilder b, java.net.InetSocketAddress a) {
         if (a == null) {
-            return "-";
+            b.append('-');
+            return;
         }
         String host =
                 a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
-        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+        if (host.indexOf(':') >= 0) {
+            b.append('[').append(host).append(']');
+        } else {
+            b.append(host);
+        }
+        b.append(':').append(a.getPort());
     }
 
     public int size() {

@@ -5,8 +5,6 @@ import dev.postern.config.TlsMode;
 import dev.postern.proxy.ProxyServices;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.timeout.IdleStateHandler;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -24,6 +22,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
     private final ListenerConfig listener;
     private final Consumer<Channel> frontend;
     private final AtomicInteger connections = new AtomicInteger();
+    private final long idleMillis;
 
     /**
      * @param frontend adds the listener's front-end handlers at the end of a new client pipeline
@@ -32,6 +31,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
         this.services = services;
         this.listener = listener;
         this.frontend = frontend;
+        this.idleMillis = listener.timeouts().idle().toMillis();
     }
 
     /** Client connections currently open on this listener. */
@@ -51,10 +51,9 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
         }
         services.sessions().open(listener, ch);
         if (listener.tls() == TlsMode.IMPLICIT) {
-            ch.pipeline().addLast(TLS, services.tls().newServerHandler());
+            ch.pipeline().addLast(TLS, services.tls().newServerHandler(ch.alloc(), false));
         }
-        long idle = listener.timeouts().idle().toMillis();
-        ch.pipeline().addLast(IDLE, new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
+        ch.pipeline().addLast(IDLE, new IdleTimer(idleMillis));
         frontend.accept(ch);
     }
 }
