@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param startTlsPipelining what to do with bytes that follow a STARTTLS command before the handshake
  * @param timeouts resolved timeouts
  * @param limits resolved limits
+ * @param smtp the SMTP block: role and relay policy ({@link SmtpConfig#DEFAULTS} for other protocols)
  */
 public record ListenerConfig(
         String name,
@@ -28,7 +29,8 @@ public record ListenerConfig(
         boolean allowPlaintextAuth,
         StartTlsPipelining startTlsPipelining,
         TimeoutsConfig timeouts,
-        LimitsConfig limits) {
+        LimitsConfig limits,
+        SmtpConfig smtp) {
 
     public ListenerConfig {
         Objects.requireNonNull(name, "name");
@@ -39,6 +41,31 @@ public record ListenerConfig(
         Objects.requireNonNull(startTlsPipelining, "startTlsPipelining");
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(smtp, "smtp");
+    }
+
+    /** A listener without an SMTP block (its defaults). */
+    public ListenerConfig(
+            String name,
+            Protocol protocol,
+            HostPort bind,
+            TlsMode tls,
+            Optional<String> pool,
+            boolean allowPlaintextAuth,
+            StartTlsPipelining startTlsPipelining,
+            TimeoutsConfig timeouts,
+            LimitsConfig limits) {
+        this(
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                startTlsPipelining,
+                timeouts,
+                limits,
+                SmtpConfig.DEFAULTS);
     }
 
     /** Policy for bytes a client pipelines after STARTTLS (the CVE-2011-0411 class). */

@@ -23,7 +23,8 @@ final class ListenersReader {
             "allow-plaintext-auth",
             "starttls-pipelining",
             "timeouts",
-            "limits");
+            "limits",
+            "smtp");
 
     private final Problems problems;
     private final List<PoolsReader.PoolDraft> pools;
@@ -130,6 +131,7 @@ final class ListenersReader {
                 : ListenerConfig.StartTlsPipelining.CLOSE;
         TimeoutsConfig listenerTimeouts = SettingsReader.timeouts(element.get("timeouts"), timeouts);
         LimitsConfig listenerLimits = SettingsReader.limits(element.get("limits"), limits);
+        SmtpConfig smtp = SmtpReader.read(element.get("smtp"), protocol, pool);
         if (!valid
                 || name == null
                 || protocol == null
@@ -137,11 +139,21 @@ final class ListenersReader {
                 || allowPlaintextAuth == null
                 || pipelining == null
                 || listenerTimeouts == null
-                || listenerLimits == null) {
+                || listenerLimits == null
+                || smtp == null) {
             return null;
         }
         return new ListenerConfig(
-                name, protocol, bind, tls, pool, allowPlaintextAuth, pipelining, listenerTimeouts, listenerLimits);
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                pipelining,
+                listenerTimeouts,
+                listenerLimits,
+                smtp);
     }
 
     /** The pool a listener names; null when invalid (reported). */
