@@ -96,7 +96,7 @@ public final class Postern implements AutoCloseable {
         Map<String, Channel> bound = new LinkedHashMap<>();
         try {
             for (ListenerConfig l : config.listeners()) {
-                bound.put(l.name(), bind(services, l, loginFlow));
+                bound.put(l.name(), bind(services, config, l, loginFlow));
             }
         } catch (StartupException e) {
             bound.values().forEach(Channel::close);
@@ -120,7 +120,8 @@ public final class Postern implements AutoCloseable {
         return new Postern(config, services, bound);
     }
 
-    private static Channel bind(ProxyServices services, ListenerConfig l, LoginFlow loginFlow) throws StartupException {
+    private static Channel bind(ProxyServices services, PosternConfig config, ListenerConfig l, LoginFlow loginFlow)
+            throws StartupException {
         WriteBufferWaterMark wm =
                 new WriteBufferWaterMark(l.limits().writeBufferLow(), l.limits().writeBufferHigh());
         ListenerInitializer init;
@@ -128,7 +129,8 @@ public final class Postern implements AutoCloseable {
             init = new ListenerInitializer(
                     services, l, ch -> ch.pipeline().addLast(TcpFrontend.NAME, new TcpFrontend(services, l)));
         } else {
-            FrontendFactory frontend = Frontends.forProtocol(l.protocol()).orElseThrow();
+            FrontendFactory frontend =
+                    Frontends.forProtocol(l.protocol(), config).orElseThrow();
             init = new ListenerInitializer(services, l, ch -> frontend.install(ch, services, l, loginFlow));
             l.pool().map(services.pools()::get).ifPresent(pool -> frontend.probe(services, pool));
         }

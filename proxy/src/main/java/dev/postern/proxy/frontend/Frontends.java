@@ -1,8 +1,9 @@
 package dev.postern.proxy.frontend;
 
+import dev.postern.config.PosternConfig;
 import dev.postern.config.Protocol;
+import dev.postern.config.Routes;
 import dev.postern.proxy.smtp.SmtpFrontend;
-import dev.postern.proxy.smtp.SmtpRole;
 import java.util.Optional;
 
 /** The front end of each protocol. */
@@ -11,6 +12,15 @@ public final class Frontends {
 
     /** The front end for {@code protocol}, or empty when this build has none (tcp listeners have their own). */
     public static Optional<FrontendFactory> forProtocol(Protocol protocol) {
+        return forProtocol(protocol, Routes.NONE);
+    }
+
+    /** The front end for {@code protocol} of a Postern running {@code config} (the SMTP relay routes by it). */
+    public static Optional<FrontendFactory> forProtocol(Protocol protocol, PosternConfig config) {
+        return forProtocol(protocol, config.routes());
+    }
+
+    private static Optional<FrontendFactory> forProtocol(Protocol protocol, Routes routes) {
         switch (protocol) {
             case IMAP:
                 return Optional.empty();
@@ -19,7 +29,8 @@ public final class Frontends {
                 return Optional.of(new dev.postern.proxy.pop3.Pop3Frontend());
 
             case SMTP:
-                return Optional.of(new SmtpFrontend(SmtpRole.SUBMISSION));
+                return Optional.of(
+                        new SmtpFrontend(SmtpFrontend.machineHostName(), SmtpFrontend.RelayChecks.of(routes)));
 
             default:
                 return Optional.empty();
