@@ -24,10 +24,12 @@ class ShippedConfigsTest {
                 .extracting(l -> l.name() + " " + l.protocol().configName() + " " + l.bind() + " "
                         + l.tls().configName() + " -> " + l.pool().orElse("-"))
                 .containsExactly(
-                        "imaps tcp 127.0.0.1:1993 implicit -> dovecot-imap",
+                        "imaps imap 127.0.0.1:1993 implicit -> dovecot-imap",
+                        "imap imap 127.0.0.1:1143 starttls -> dovecot-imap",
                         "pop3s pop3 127.0.0.1:1995 implicit -> dovecot-pop3",
                         "pop3 pop3 127.0.0.1:1110 starttls -> dovecot-pop3",
-                        "smtps tcp 127.0.0.1:1465 implicit -> dovecot-submission");
+                        "smtps smtp 127.0.0.1:1465 implicit -> dovecot-submission",
+                        "submission smtp 127.0.0.1:1587 starttls -> dovecot-submission");
         assertThat(config.pools())
                 .extracting(p -> p.name() + " -> " + p.backends().get(0).host() + ":"
                         + p.backends().get(0).portFor(Protocol.TCP))
@@ -52,11 +54,11 @@ class ShippedConfigsTest {
                         + l.bind().port() + " " + l.tls().configName() + " -> "
                         + l.pool().orElse("-"))
                 .containsExactly(
-                        "imaps tcp 1993 implicit -> dovecot-imap",
+                        "imaps imap 1993 implicit -> dovecot-imap",
+                        "imap imap 1143 starttls -> dovecot-imap",
                         "pop3s pop3 1995 implicit -> dovecot-pop3",
                         "pop3 pop3 1110 starttls -> dovecot-pop3",
-                        "smtps tcp 1465 implicit -> dovecot-submission",
-                        "imap imap 1143 starttls -> dovecot-imap",
+                        "smtps smtp 1465 implicit -> dovecot-submission",
                         "submission smtp 1587 starttls -> dovecot-submission",
                         "smtp smtp 1025 starttls -> postfix-smtp");
     }

@@ -23,7 +23,7 @@ public final class Frontends {
     private static Optional<FrontendFactory> forProtocol(Protocol protocol, Routes routes) {
         switch (protocol) {
             case IMAP:
-                return Optional.empty();
+                return Optional.of(new dev.postern.proxy.imap.ImapFrontend());
 
             case POP3:
                 return Optional.of(new dev.postern.proxy.pop3.Pop3Frontend());

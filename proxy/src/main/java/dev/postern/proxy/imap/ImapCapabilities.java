@@ -1,0 +1,72 @@
+package dev.postern.proxy.imap;
+
+import dev.postern.proxy.sasl.SaslMechanism;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The capabilities Postern announces itself, before login, and the filter for what the backend announces after.
+ * Before login they are Postern's own (it implements the pre-auth commands); after login the backend's list is what
+ * the client talks to.
+ */
+public final class ImapCapabilities {
+    private ImapCapabilities() {}
+
+    /**
+     * The capability list before login.
+     *
+     * @param startTls STARTTLS may be used now
+     * @param credentialsAllowed credentials may be sent now (TLS is on, or the listener allows plaintext)
+     */
+    public static String preAuth(boolean startTls, boolean credentialsAllowed) {
+        StringBuilder sb = new StringBuilder("IMAP4rev1 SASL-IR LITERAL+ ID");
+        if (startTls) {
+            sb.append(" STARTTLS");
+        }
+        if (credentialsAllowed) {
+            for (SaslMechanism m : SaslMechanism.values()) {
+                sb.append(" AUTH=").append(m.wireName());
+            }
+        } else {
+            sb.append(" LOGINDISABLED");
+        }
+        return sb.toString();
+    }
+
+    /**
+     * The backend's post-login capabilities as the client gets them: without what would be untrue through the proxy
+     * ({@code STARTTLS} and {@code LOGINDISABLED} describe the backend connection, not the client's).
+     */
+    public static String afterLogin(List<String> backend) {
+        List<String> kept = new ArrayList<>(backend.size());
+        for (String c : backend) {
+            String upper = c.toUpperCase(Locale.ROOT);
+            if (!upper.equals("STARTTLS") && !upper.equals("LOGINDISABLED")) {
+                kept.add(c);
+            }
+        }
+        return String.join(" ", kept);
+    }
+
+    /** Splits a capability list ({@code IMAP4rev1 IDLE ...}) into its words. */
+    public static List<String> parse(String list) {
+        List<String> out = new ArrayList<>();
+        for (String word : list.trim().split(" +")) {
+            if (!word.isEmpty()) {
+                out.add(word);
+            }
+        }
+        return out;
+    }
+
+    /** Whether {@code capabilities} holds {@code name}, case-insensitively. */
+    public static boolean has(List<String> capabilities, String name) {
+        for (String c : capabilities) {
+            if (c.equalsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
