@@ -14,6 +14,7 @@ import dev.postern.proxy.transport.ProxyProtocolV2;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -378,6 +379,16 @@ final class RelayBackend extends BackendDialogueHandler {
             return;
         }
         super.channelRead(ctx, msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // backend channels allow half-closure (for the relay's sake); a backend that stops sending is gone here
+            lose("backend " + id() + " closed the connection");
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override

@@ -480,7 +480,11 @@ final class SmtpRelaySession extends PreAuthHandler<Object> implements RelayBack
         if (evt instanceof ChannelInputShutdownEvent) {
             // the client sent everything it will send: what it pipelined is still answered, then the session ends
             inputShutdown = true;
-            if (phase == Phase.COMMAND && decoder().bufferedBytes() == 0 || phase == Phase.GREETING) {
+            if (phase == Phase.MESSAGE) {
+                // the message can never be complete: the backend must not take what it got
+                transactions.abort();
+                clientGone();
+            } else if (phase == Phase.COMMAND && decoder().bufferedBytes() == 0 || phase == Phase.GREETING) {
                 clientGone();
             }
             return;
