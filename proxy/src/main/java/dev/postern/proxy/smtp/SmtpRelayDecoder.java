@@ -239,11 +239,17 @@ final class SmtpRelayDecoder extends CommandDecoder {
             } else {
                 int start = in.readerIndex();
                 if (!normalize) {
-                    Object bare = bareLineEnding(in, start, n);
-                    if (bare != null) {
+                    int bad = bareLineEnding(in, start, n);
+                    if (bad >= 0) {
+                        boolean lf = in.getByte(bad) == '\n';
+                        // a CR that no LF followed is the byte before the one found
+                        int end = lf ? bad : Math.max(start, bad - 1);
+                        if (end > start) {
+                            out.add(new RelayInput.Data(in.retainedSlice(start, end - start)));
+                        }
                         in.skipBytes(in.readableBytes());
                         mode = Mode.DISCARD;
-                        out.add(bare);
+                        out.add(lf ? RelayInput.BARE_LF : RelayInput.BARE_CR);
                         return;
                     }
                 }
@@ -257,21 +263,21 @@ final class SmtpRelayDecoder extends CommandDecoder {
         }
     }
 
-    /** The first bare LF or CR in {@code in[start, start+n)}, given whether the byte before was a CR; null if none. */
-    private Object bareLineEnding(ByteBuf in, int start, int n) {
+    /**
+     * The index of the byte that shows the first bare line ending in {@code in[start, start+n)} (a bare LF itself, or
+     * the byte after a bare CR), given whether the byte before was a CR; -1 if none.
+     */
+    private int bareLineEnding(ByteBuf in, int start, int n) {
         boolean cr = chunkCr;
         for (int i = start; i < start + n; i++) {
             byte b = in.getByte(i);
-            if (cr && b != '\n') {
-                return RelayInput.BARE_CR;
-            }
-            if (!cr && b == '\n') {
-                return RelayInput.BARE_LF;
+            if (cr && b != '\n' || !cr && b == '\n') {
+                return i;
             }
             cr = b == '\r';
         }
         chunkCr = cr;
-        return null;
+        return -1;
     }
 
     /** True when the last BDAT byte passed on was a CR that no LF followed (checked after the LAST chunk). */
