@@ -59,6 +59,14 @@ public record Backend(
         }
     }
 
+    /** This backend logging in with the user's own credentials (no master user). */
+    public Backend withoutMaster() {
+        return master.isEmpty()
+                ? this
+                : new Backend(
+                        id, host, port, ports, weight, state, maxSessions, tls, tlsVerify, identity, Optional.empty());
+    }
+
     /** The port to connect to for sessions of {@code protocol}; 0 when it has none for that protocol. */
     public int portFor(Protocol protocol) {
         return ports.getOrDefault(protocol, port);

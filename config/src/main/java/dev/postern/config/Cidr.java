@@ -1,127 +1,127 @@
 package dev.postern.config;
 
+import java.net.Inet4Address;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
-import java.util.Locale;
+import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * An IP network: {@code 10.0.0.0/8}, {@code 2001:db8::/32}, or a single address ({@code 192.0.2.7} is {@code /32}).
- * Parsed without any name lookup. An IPv4 network never contains an IPv6 address, IPv4-mapped ones included: the
- * caller compares the address the socket reports.
+ * An IP network: an address and a prefix length ({@code 10.0.0.0/8}, {@code 2001:db8::/32}; a bare address is a
+ * single host).
  *
- * @param network the network address (host bits cleared), 4 or 16 bytes
+ * @param network the network address, host bits cleared
  * @param prefix the prefix length
  */
-public record Cidr(byte[] network, int prefix) {
-    private static final Pattern IPV4 = Pattern.compile(
-            "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
-    private static final Pattern IPV6_CHARS = Pattern.compile("[0-9A-Fa-f:.]+");
+public record Cidr(InetAddress network, int prefix) {
+    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
 
     public Cidr {
-        if (network.length != 4 && network.length != 16) {
-            throw new IllegalArgumentException("an address has 4 or 16 bytes, not " + network.length);
+        Objects.requireNonNull(network, "network");
+        int bits = network.getAddress().length * 8;
+        if (prefix < 0 || prefix > bits) {
+            throw new IllegalArgumentException("prefix /" + prefix + " must be between 0 and " + bits);
         }
-        if (prefix < 0 || prefix > network.length * 8) {
-            throw new IllegalArgumentException("prefix " + prefix + " out of range");
-        }
-        network = mask(network.clone(), prefix);
     }
 
     /**
-     * Parses {@code address[/prefix]}.
+     * Parses {@code address/prefix} or a bare address, without any DNS lookup.
      *
-     * @throws IllegalArgumentException {@code '10.0.0.0/33' is not a network (the prefix of an IPv4 network is 0-32)}
+     * @throws IllegalArgumentException naming the bad text
      */
     public static Cidr parse(String text) {
         String s = text.trim();
         int slash = s.indexOf('/');
-        String addressText = slash < 0 ? s : s.substring(0, slash);
-        byte[] address = literal(addressText);
-        if (address == null) {
-            throw new IllegalArgumentException("'" + text + "' is not a network such as 10.0.0.0/8 or 2001:db8::/32");
+        String address = slash < 0 ? s : s.substring(0, slash);
+        InetAddress inet = literal(address);
+        if (inet == null) {
+            throw new IllegalArgumentException("'" + text + "' is not an IP network (address/prefix, e.g. 10.0.0.0/8)");
         }
-        int max = address.length * 8;
-        int prefix = max;
+        int bits = inet.getAddress().length * 8;
+        int prefix = bits;
         if (slash >= 0) {
             String p = s.substring(slash + 1);
-            if (!p.matches("[0-9]{1,3}") || Integer.parseInt(p) > max) {
-                throw new IllegalArgumentException("'" + text + "' is not a network (the prefix of an IPv"
-                        + (address.length == 4 ? "4 network is 0-32" : "6 network is 0-128") + ")");
+            if (!p.matches("\\d{1,3}") || Integer.parseInt(p) > bits) {
+                throw new IllegalArgumentException(
+                        "'" + text + "' has a bad prefix length (0-" + bits + " for this address)");
             }
             prefix = Integer.parseInt(p);
         }
-        return new Cidr(address, prefix);
+        return new Cidr(mask(inet, prefix), prefix);
     }
 
-    /** The bytes of an IPv4 or IPv6 literal, or null when {@code text} is not one (never a name lookup). */
-    static byte[] literal(String text) {
+    /** Whether {@code address} is in this network (an IPv4-mapped IPv6 address counts as IPv4). */
+    public boolean contains(InetAddress address) {
+        byte[] a = unmap(address).getAddress();
+        byte[] n = network.getAddress();
+        if (a.length != n.length) {
+            return false;
+        }
+        return Arrays.equals(mask(a, prefix), n);
+    }
+
+    /** {@code address} with all but its first {@code prefix} bits cleared. */
+    public static InetAddress mask(InetAddress address, int prefix) {
         try {
-            if (IPV4.matcher(text).matches()) {
-                return InetAddress.getByName(text).getAddress();
+            return InetAddress.getByAddress(mask(address.getAddress(), prefix));
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** An IPv4-mapped IPv6 address ({@code ::ffff:1.2.3.4}) as the IPv4 address; anything else unchanged. */
+    public static InetAddress unmap(InetAddress address) {
+        if (address instanceof Inet6Address) {
+            byte[] b = address.getAddress();
+            boolean mapped = b[10] == (byte) 0xff && b[11] == (byte) 0xff;
+            for (int i = 0; i < 10 && mapped; i++) {
+                mapped = b[i] == 0;
             }
-            if (text.indexOf(':') >= 0 && IPV6_CHARS.matcher(text).matches()) {
-                // in brackets the JDK parses an IPv6 literal and never looks it up as a name
-                byte[] b = InetAddress.getByName("[" + text + "]").getAddress();
-                return b.length == 16 ? b : null;
+            if (mapped) {
+                try {
+                    return InetAddress.getByAddress(Arrays.copyOfRange(b, 12, 16));
+                } catch (UnknownHostException e) {
+                    throw new IllegalStateException(e);
+                }
             }
+        }
+        return address;
+    }
+
+    private static byte[] mask(byte[] address, int prefix) {
+        byte[] out = address.clone();
+        for (int i = 0; i < out.length; i++) {
+            int keep = Math.max(0, Math.min(8, prefix - i * 8));
+            out[i] = (byte) (out[i] & (0xff << (8 - keep)));
+        }
+        return out;
+    }
+
+    private static InetAddress literal(String address) {
+        // only literals: InetAddress.getByName would look a name up in DNS
+        if (!IPV4.matcher(address).matches() && !IPV6.matcher(address).matches()) {
+            return null;
+        }
+        if (IPV4.matcher(address).matches()) {
+            for (String part : address.split("\\.")) {
+                if (Integer.parseInt(part) > 255) {
+                    return null;
+                }
+            }
+        }
+        try {
+            InetAddress inet = InetAddress.getByName(address);
+            return inet instanceof Inet4Address || inet instanceof Inet6Address ? inet : null;
         } catch (UnknownHostException e) {
             return null;
         }
-        return null;
-    }
-
-    /** Whether {@code address} is in this network. */
-    public boolean contains(InetAddress address) {
-        byte[] a = address.getAddress();
-        if (a.length != network.length) {
-            return false;
-        }
-        int full = prefix / 8;
-        for (int i = 0; i < full; i++) {
-            if (a[i] != network[i]) {
-                return false;
-            }
-        }
-        int rest = prefix % 8;
-        if (rest == 0) {
-            return true;
-        }
-        int m = (0xff << (8 - rest)) & 0xff;
-        return (a[full] & m) == (network[full] & 0xff);
-    }
-
-    @Override
-    public byte[] network() {
-        return network.clone();
-    }
-
-    private static byte[] mask(byte[] b, int prefix) {
-        for (int i = 0; i < b.length; i++) {
-            int bits = Math.max(0, Math.min(8, prefix - i * 8));
-            b[i] &= (byte) ((0xff << (8 - bits)) & 0xff);
-        }
-        return b;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof Cidr c && c.prefix == prefix && Arrays.equals(c.network, network);
-    }
-
-    @Override
-    public int hashCode() {
-        return Arrays.hashCode(network) * 31 + prefix;
     }
 
     @Override
     public String toString() {
-        try {
-            String a = InetAddress.getByAddress(network).getHostAddress().toLowerCase(Locale.ROOT);
-            return a + "/" + prefix;
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
+        return network.getHostAddress() + "/" + prefix;
     }
 }

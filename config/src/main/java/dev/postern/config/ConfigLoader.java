@@ -17,10 +17,14 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * Reads a Postern YAML configuration into a validated {@link PosternConfig}.
@@ -34,9 +38,16 @@ import java.util.function.Function;
  */
 public final class ConfigLoader {
     static final List<String> KEYS =
-            List.of("listeners", "tls", "pools", "routes", "routing", "timeouts", "limits", "admin");
+            List.of("listeners", "tls", "pools", "routes", "routing", "timeouts", "limits", "admin", "auth");
     static final List<String> ROUTING_KEYS = List.of("store");
-    static final List<String> ADMIN_KEYS = List.of("bind");
+    static final List<String> ADMIN_KEYS = List.of("bind", "tls", "tokens", "metrics-auth");
+    static final List<String> TOKEN_KEYS = List.of("name", "token", "access");
+
+    /** Shorter tokens are too easy to guess. */
+    static final int MIN_TOKEN_LENGTH = 16;
+
+    /** RFC 6750 b64token: what an {@code Authorization: Bearer} header can carry. */
+    private static final Pattern BEARER_TOKEN = Pattern.compile("[A-Za-z0-9._~+/-]+=*");
 
     private static final YAMLFactory YAML = YAMLFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
@@ -108,13 +119,16 @@ public final class ConfigLoader {
         LimitsConfig limits = SettingsReader.limits(root.get("limits"), LimitsConfig.DEFAULTS);
         TlsConfig tls = TlsReader.read(root.get("tls"));
         List<PoolsReader.PoolDraft> pools = PoolsReader.read(root.get("pools"));
+        AuthReader authReader = new AuthReader();
+        AuthConfig auth = authReader.read(root.get("auth"));
         // Listeners inherit the global settings; when those are broken (reported) the defaults stand in, so that
         // the listeners' own problems are still found.
         ListenersReader listenersReader = new ListenersReader(
                 problems,
                 pools,
                 timeouts != null ? timeouts : TimeoutsConfig.DEFAULTS,
-                limits != null ? limits : LimitsConfig.DEFAULTS);
+                limits != null ? limits : LimitsConfig.DEFAULTS,
+                authReader);
         List<ListenerConfig> listeners = listenersReader.read(root.get("listeners"));
         AdminConfig admin = admin(root.get("admin"), listenersReader);
         java.util.Set<String> poolNames = new java.util.LinkedHashSet<>();
@@ -137,6 +151,7 @@ public final class ConfigLoader {
                 timeouts,
                 limits,
                 admin,
+                auth,
                 routes,
                 routeStore,
                 source);
@@ -146,15 +161,74 @@ public final class ConfigLoader {
         if (!node.isMapping(ADMIN_KEYS)) {
             return AdminConfig.DISABLED;
         }
+        Node tlsNode = node.get("tls");
+        Boolean tls = tlsNode.isPresent() ? tlsNode.bool() : Boolean.FALSE;
+        Node metricsAuthNode = node.get("metrics-auth");
+        Boolean metricsAuth = metricsAuthNode.isPresent() ? metricsAuthNode.bool() : Boolean.FALSE;
+        List<AdminConfig.Token> tokens = tokens(node.get("tokens"));
         Node bindNode = node.get("bind");
-        if (!bindNode.isPresent()) {
-            return AdminConfig.DISABLED;
+        Optional<HostPort> bind = Optional.empty();
+        boolean valid = tls != null && metricsAuth != null && tokens != null;
+        if (bindNode.isPresent()) {
+            HostPort hp = bindNode.hostPort();
+            valid &= hp != null && binds.claim(bindNode, hp, "admin.bind");
+            bind = Optional.ofNullable(hp);
         }
-        HostPort bind = bindNode.hostPort();
-        if (bind == null || !binds.claim(bindNode, bind, "admin.bind")) {
-            return null;
+        return valid ? new AdminConfig(bind, tls, tokens, metricsAuth) : null;
+    }
+
+    /** The API tokens; null when any is invalid (reported). A token's value never appears in a problem. */
+    private static List<AdminConfig.Token> tokens(Node node) {
+        List<AdminConfig.Token> tokens = new ArrayList<>();
+        Map<String, String> names = new HashMap<>();
+        Map<Secret, String> values = new HashMap<>();
+        boolean valid = true;
+        for (Node element : node.list()) {
+            if (!element.isMapping(TOKEN_KEYS)) {
+                if (!element.isPresent()) {
+                    element.problem("is empty (a token needs name and token)");
+                }
+                valid = false;
+                continue;
+            }
+            Node nameNode = element.get("name").required();
+            String name = nameNode.name();
+            if (name != null) {
+                String previous = names.putIfAbsent(name, element.path());
+                if (previous != null) {
+                    nameNode.problem("'" + name + "' is already used by " + previous);
+                    name = null;
+                }
+            }
+            Node tokenNode = element.get("token").required();
+            Secret token = tokenNode.secret();
+            if (token != null) {
+                if (token.reveal().length() < MIN_TOKEN_LENGTH) {
+                    tokenNode.problem("is too short (at least " + MIN_TOKEN_LENGTH
+                            + " characters; e.g. the output of `openssl rand -base64 32`)");
+                    token = null;
+                } else if (!BEARER_TOKEN.matcher(token.reveal()).matches()) {
+                    tokenNode.problem("has characters a bearer token cannot carry (letters, digits and -._~+/, then"
+                            + " '=' padding)");
+                    token = null;
+                } else {
+                    String previous = values.putIfAbsent(token, element.path());
+                    if (previous != null) {
+                        tokenNode.problem("is the same token as " + previous + "'s; give each its own");
+                        token = null;
+                    }
+                }
+            }
+            Node accessNode = element.get("access");
+            AdminConfig.Access access =
+                    accessNode.isPresent() ? accessNode.oneOf(AdminConfig.Access.class) : AdminConfig.Access.READ_ONLY;
+            if (name == null || token == null || access == null) {
+                valid = false;
+            } else {
+                tokens.add(new AdminConfig.Token(name, token, access));
+            }
         }
-        return new AdminConfig(Optional.of(bind));
+        return valid ? tokens : null;
     }
 
     private static JsonNode readTree(String yaml) throws ConfigException {

@@ -1,5 +1,6 @@
 package dev.postern.config;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,6 +19,8 @@ import java.util.Optional;
  * @param startTlsPipelining what to do with bytes that follow a STARTTLS command before the handshake
  * @param timeouts resolved timeouts
  * @param limits resolved limits
+ * @param auth the names of the providers that decide a login, asked in order (the first that knows the user
+ *     decides); {@code backend} lets the backend decide and can only come last. Default: {@code [backend]}
  * @param smtp the SMTP block: role and relay policy ({@link SmtpConfig#DEFAULTS} for other protocols)
  */
 public record ListenerConfig(
@@ -30,6 +33,7 @@ public record ListenerConfig(
         StartTlsPipelining startTlsPipelining,
         TimeoutsConfig timeouts,
         LimitsConfig limits,
+        List<String> auth,
         SmtpConfig smtp) {
 
     public ListenerConfig {
@@ -41,10 +45,40 @@ public record ListenerConfig(
         Objects.requireNonNull(startTlsPipelining, "startTlsPipelining");
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(limits, "limits");
+        auth = List.copyOf(auth);
+        if (auth.isEmpty()) {
+            throw new IllegalArgumentException("auth: at least one provider");
+        }
         Objects.requireNonNull(smtp, "smtp");
     }
 
     /** A listener without an SMTP block (its defaults). */
+    public ListenerConfig(
+            String name,
+            Protocol protocol,
+            HostPort bind,
+            TlsMode tls,
+            Optional<String> pool,
+            boolean allowPlaintextAuth,
+            StartTlsPipelining startTlsPipelining,
+            TimeoutsConfig timeouts,
+            LimitsConfig limits,
+            List<String> auth) {
+        this(
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                startTlsPipelining,
+                timeouts,
+                limits,
+                auth,
+                SmtpConfig.DEFAULTS);
+    }
+
+    /** A listener whose logins the backend decides ({@code auth: [backend]}). */
     public ListenerConfig(
             String name,
             Protocol protocol,
@@ -65,7 +99,7 @@ public record ListenerConfig(
                 startTlsPipelining,
                 timeouts,
                 limits,
-                SmtpConfig.DEFAULTS);
+                List.of(AuthConfig.BACKEND));
     }
 
     /** Policy for bytes a client pipelines after STARTTLS (the CVE-2011-0411 class). */

@@ -24,12 +24,14 @@ final class ListenersReader {
             "starttls-pipelining",
             "timeouts",
             "limits",
+            "auth",
             "smtp");
 
     private final Problems problems;
     private final List<PoolsReader.PoolDraft> pools;
     private final TimeoutsConfig timeouts;
     private final LimitsConfig limits;
+    private final AuthReader auth;
     private final List<Bound> binds = new ArrayList<>();
     private final Map<String, String> names = new HashMap<>();
     /** Pool name, then protocol, then the listeners of that protocol using the pool. */
@@ -41,13 +43,19 @@ final class ListenersReader {
     /**
      * @param timeouts the global timeouts listeners override
      * @param limits the global limits listeners override
+     * @param auth the reader of the auth section, which knows the provider names (read before the listeners)
      */
     ListenersReader(
-            Problems problems, List<PoolsReader.PoolDraft> pools, TimeoutsConfig timeouts, LimitsConfig limits) {
+            Problems problems,
+            List<PoolsReader.PoolDraft> pools,
+            TimeoutsConfig timeouts,
+            LimitsConfig limits,
+            AuthReader auth) {
         this.problems = problems;
         this.pools = pools;
         this.timeouts = timeouts;
         this.limits = limits;
+        this.auth = auth;
     }
 
     /** The listeners; null when any is invalid (reported). */
@@ -131,16 +139,18 @@ final class ListenersReader {
                 : ListenerConfig.StartTlsPipelining.CLOSE;
         TimeoutsConfig listenerTimeouts = SettingsReader.timeouts(element.get("timeouts"), timeouts);
         LimitsConfig listenerLimits = SettingsReader.limits(element.get("limits"), limits);
+        List<String> chain = auth.chain(element.get("auth"), protocol == Protocol.TCP);
         SmtpConfig smtp = SmtpReader.read(element.get("smtp"), protocol, pool);
         if (!valid
+                || chain == null
+                || smtp == null
                 || name == null
                 || protocol == null
                 || tls == null
                 || allowPlaintextAuth == null
                 || pipelining == null
                 || listenerTimeouts == null
-                || listenerLimits == null
-                || smtp == null) {
+                || listenerLimits == null) {
             return null;
         }
         return new ListenerConfig(
@@ -153,6 +163,7 @@ final class ListenersReader {
                 pipelining,
                 listenerTimeouts,
                 listenerLimits,
+                chain,
                 smtp);
     }
 

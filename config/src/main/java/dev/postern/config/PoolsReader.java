@@ -60,42 +60,55 @@ final class PoolsReader {
         List<PoolDraft> drafts = new ArrayList<>();
         Map<String, String> names = new HashMap<>();
         for (Node element : node.list()) {
-            if (!element.isMapping(KEYS)) {
-                if (!element.isPresent()) {
-                    element.problem("is empty (a pool needs a name and backends)");
-                }
-                continue;
+            PoolDraft draft = pool(element, names);
+            if (draft != null) {
+                drafts.add(draft);
             }
-            Node nameNode = element.get("name").required();
-            String name = nameNode.name();
-            if (name != null) {
-                String previous = names.putIfAbsent(name, element.path());
-                if (previous != null) {
-                    nameNode.problem("'" + name + "' is already used by " + previous);
-                    name = null;
-                }
-            }
-            Node balancerNode = element.get("balancer");
-            Pool.Balancer balancer =
-                    balancerNode.isPresent() ? balancerNode.oneOf(Pool.Balancer.class) : Pool.Balancer.ROUND_ROBIN;
-            List<BackendDraft> backendDrafts = new ArrayList<>();
-            List<Backend> backends = new ArrayList<>();
-            Map<String, String> ids = new HashMap<>();
-            boolean valid = name != null && balancer != null;
-            Node backendsNode = element.get("backends").required();
-            List<Node> backendNodes = backendsNode.nonEmptyList("a pool needs at least one backend");
-            valid &= !backendNodes.isEmpty();
-            for (Node backendNode : backendNodes) {
-                Backend backend = backend(backendNode, backendDrafts, ids);
-                if (backend == null) {
-                    valid = false;
-                } else {
-                    backends.add(backend);
-                }
-            }
-            drafts.add(new PoolDraft(name, valid ? new Pool(name, balancer, backends) : null, backendDrafts));
         }
         return drafts;
+    }
+
+    /** One pool; null when it is not even a mapping (reported). {@code names} holds the names already used. */
+    static PoolDraft pool(Node element, Map<String, String> names) {
+        if (!element.isMapping(KEYS)) {
+            if (!element.isPresent()) {
+                element.problem("is empty (a pool needs a name and backends)");
+            }
+            return null;
+        }
+        Node nameNode = element.get("name").required();
+        String name = nameNode.name();
+        if (name != null) {
+            String previous = names.putIfAbsent(name, element.path());
+            if (previous != null) {
+                nameNode.problem("'" + name + "' is already used by " + previous);
+                name = null;
+            }
+        }
+        Node balancerNode = element.get("balancer");
+        Pool.Balancer balancer =
+                balancerNode.isPresent() ? balancerNode.oneOf(Pool.Balancer.class) : Pool.Balancer.ROUND_ROBIN;
+        List<BackendDraft> backendDrafts = new ArrayList<>();
+        List<Backend> backends = new ArrayList<>();
+        Map<String, String> ids = new HashMap<>();
+        boolean valid = name != null && balancer != null;
+        Node backendsNode = element.get("backends").required();
+        List<Node> backendNodes = backendsNode.nonEmptyList("a pool needs at least one backend");
+        valid &= !backendNodes.isEmpty();
+        for (Node backendNode : backendNodes) {
+            Backend backend = backend(backendNode, backendDrafts, ids);
+            if (backend == null) {
+                valid = false;
+            } else {
+                backends.add(backend);
+            }
+        }
+        return new PoolDraft(name, valid ? new Pool(name, balancer, backends) : null, backendDrafts);
+    }
+
+    /** One backend on its own (an admin API document); null when invalid (reported). */
+    static Backend backend(Node node) {
+        return backend(node, new ArrayList<>(), new HashMap<>());
     }
 
     private static Backend backend(Node b, List<BackendDraft> drafts, Map<String, String> ids) {

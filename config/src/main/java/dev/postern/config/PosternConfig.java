@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param timeouts global timeouts (listeners carry their resolved copy)
  * @param limits global limits (listeners carry their resolved copy)
  * @param admin the admin API
+ * @param auth authentication providers, their cache, and brute-force throttling
  * @param routes user and domain routes (seed of the routing model)
  * @param routeStore where the routing model is persisted; empty keeps it in memory, seeded from this file at start
  * @param source the file this came from, if any
@@ -25,6 +26,7 @@ public record PosternConfig(
         TimeoutsConfig timeouts,
         LimitsConfig limits,
         AdminConfig admin,
+        AuthConfig auth,
         Routes routes,
         Optional<Path> routeStore,
         Optional<Path> source) {
@@ -36,9 +38,24 @@ public record PosternConfig(
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(routes, "routes");
         Objects.requireNonNull(routeStore, "routeStore");
         Objects.requireNonNull(source, "source");
+    }
+
+    /** A configuration without an {@code auth} section: every login is decided by the backend. */
+    public PosternConfig(
+            List<ListenerConfig> listeners,
+            TlsConfig tls,
+            List<Pool> pools,
+            TimeoutsConfig timeouts,
+            LimitsConfig limits,
+            AdminConfig admin,
+            Routes routes,
+            Optional<Path> routeStore,
+            Optional<Path> source) {
+        this(listeners, tls, pools, timeouts, limits, admin, AuthConfig.DEFAULTS, routes, routeStore, source);
     }
 
     /** The routing model this configuration seeds (revision 0: the store gives it its revision). */

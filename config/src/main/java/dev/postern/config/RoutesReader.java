@@ -29,8 +29,9 @@ final class RoutesReader {
         Map<String, String> users = new LinkedHashMap<>();
         for (Map.Entry<String, Node> e : node.get("users").entries()) {
             String user = e.getKey().trim().toLowerCase(Locale.ROOT);
-            if (user.isEmpty() || user.chars().anyMatch(c -> c <= ' ')) {
-                e.getValue().problem("'" + e.getKey() + "' is not a user name");
+            Optional<String> problem = userProblem(user);
+            if (problem.isPresent()) {
+                e.getValue().problem("'" + e.getKey() + "' " + problem.get());
                 valid = false;
                 continue;
             }
@@ -44,8 +45,9 @@ final class RoutesReader {
         Map<String, String> domains = new LinkedHashMap<>();
         for (Map.Entry<String, Node> e : node.get("domains").entries()) {
             String domain = e.getKey().trim().toLowerCase(Locale.ROOT);
-            if (!DOMAIN.matcher(domain).matches()) {
-                e.getValue().problem("'" + e.getKey() + "' is not a domain or *.domain");
+            Optional<String> problem = domainProblem(domain);
+            if (problem.isPresent()) {
+                e.getValue().problem("'" + e.getKey() + "' " + problem.get());
                 valid = false;
                 continue;
             }
@@ -64,6 +66,18 @@ final class RoutesReader {
             defaultPool = Optional.ofNullable(pool);
         }
         return valid ? new Routes(users, domains, defaultPool) : null;
+    }
+
+    /** What is wrong with a (lowercased, trimmed) user route key, if anything. */
+    static Optional<String> userProblem(String user) {
+        return user.isEmpty() || user.chars().anyMatch(c -> c <= ' ' || c == 0x7f)
+                ? Optional.of("is not a user name")
+                : Optional.empty();
+    }
+
+    /** What is wrong with a (lowercased, trimmed) domain route key, if anything. */
+    static Optional<String> domainProblem(String domain) {
+        return DOMAIN.matcher(domain).matches() ? Optional.empty() : Optional.of("is not a domain or *.domain");
     }
 
     private static String pool(Node node, Set<String> poolNames) {

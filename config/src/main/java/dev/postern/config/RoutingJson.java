@@ -7,9 +7,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -71,13 +73,43 @@ public final class RoutingJson {
                 revision, pools.stream().map(PoolsReader.PoolDraft::pool).toList(), routes);
     }
 
-    /** Parses one pool (an admin API document). */
+    /**
+     * Parses one pool (an admin API document); problem paths are relative to the document ({@code backends[1].weight},
+     * the empty path for the document itself).
+     */
     public static Pool readPool(JsonNode tree) throws ConfigException {
         Problems problems = new Problems();
-        ArrayNode list = MAPPER.createArrayNode().add(tree);
-        List<PoolsReader.PoolDraft> drafts = PoolsReader.read(root(list, problems));
+        Node root = root(tree, problems);
+        if (!root.isPresent()) {
+            throw new ConfigException(
+                    List.of(new ConfigProblem("", "the document is empty (a pool needs a name and" + " backends)")));
+        }
+        PoolsReader.PoolDraft draft = PoolsReader.pool(root, new HashMap<>());
         problems.throwIfAny();
-        return drafts.get(0).pool();
+        return draft.pool();
+    }
+
+    /** Parses one backend (an admin API document); problem paths are relative to the document. */
+    public static Backend readBackend(JsonNode tree) throws ConfigException {
+        Problems problems = new Problems();
+        Node root = root(tree, problems);
+        if (!root.isPresent()) {
+            throw new ConfigException(
+                    List.of(new ConfigProblem("", "the document is empty (a backend needs an" + " address)")));
+        }
+        Backend backend = PoolsReader.backend(root);
+        problems.throwIfAny();
+        return backend;
+    }
+
+    /** Why {@code user} cannot be the key of a user route, or empty when it can. */
+    public static Optional<String> userKeyProblem(String user) {
+        return RoutesReader.userProblem(user);
+    }
+
+    /** Why {@code domain} cannot be the key of a domain route ({@code example.com}, {@code *.example.com}). */
+    public static Optional<String> domainKeyProblem(String domain) {
+        return RoutesReader.domainProblem(domain);
     }
 
     /** Parses routes against the pools that exist. */

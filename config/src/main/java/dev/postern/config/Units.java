@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * ({@code 512}, {@code 8KiB}, {@code 1MiB}, {@code 1GiB}; a bare number is bytes). Sizes use binary units only: a
  * {@code KB} that may mean 1000 or 1024 is refused rather than guessed.
  */
-final class Units {
+public final class Units {
     static final String DURATION_UNITS = "ms, s, m, h, d";
     static final String SIZE_UNITS = "KiB, MiB, GiB";
 
@@ -23,7 +23,7 @@ final class Units {
     private Units() {}
 
     /** Parses a duration; empty when the text is not one. */
-    static Optional<Duration> parseDuration(String text) {
+    public static Optional<Duration> parseDuration(String text) {
         Matcher m = NUMBER_AND_UNIT.matcher(text.trim());
         if (!m.matches()) {
             return Optional.empty();

@@ -93,4 +93,57 @@ class RoutingJsonTest {
                         "routes.domains.*.example.com: no pool named 'dovecot'",
                         "routes.default: no pool named 'dovecot'");
     }
+
+    @Test
+    void aPoolDocumentReportsPathsRelativeToItself() {
+        assertThatThrownBy(
+                        () -> RoutingJson.readPool(
+                                RoutingJson.parse(
+                                        """
+                        {"name": "Pool", "balancer": "random",
+                         "backends": [{"address": "10.0.0.1:143"}, {"host": "10.0.0.2", "weight": 0, "colour": 1}]}
+                        """)))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::toString)
+                        .containsExactlyInAnyOrder(
+                                "name: 'Pool' is not a valid name (lowercase letters, digits, '-' and '_', starting"
+                                        + " with a letter or digit)",
+                                "balancer: 'random' is not one of round-robin, least-sessions, consistent-hash",
+                                "backends[1].colour: unknown key (known keys: id, address, host, port, ports,"
+                                        + " weight, state, max-sessions, tls, tls-verify, identity, master-user,"
+                                        + " master-password)",
+                                "backends[1]: needs a port (in address, port or ports)",
+                                "backends[1].weight: 0 must be between 1 and 1000"));
+    }
+
+    @Test
+    void aPoolDocumentReadsLikeThePoolsOfATable() throws ConfigException {
+        RoutingTable table = sample(3);
+        Pool pool = table.pools().get(0);
+
+        assertThat(RoutingJson.readPool(RoutingJson.toTree(pool, false))).isEqualTo(pool);
+    }
+
+    @Test
+    void aBackendDocumentReadsOnItsOwn() throws ConfigException {
+        Backend backend = sample(3).pools().get(0).backends().get(0);
+
+        assertThat(RoutingJson.readBackend(RoutingJson.toTree(backend, false))).isEqualTo(backend);
+        assertThatThrownBy(() -> RoutingJson.readBackend(RoutingJson.parse("{\"address\": \"10.0.0.1:99999\"}")))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::toString)
+                        .containsExactly("address: 99999 is not a port (1-65535)"));
+        assertThatThrownBy(() -> RoutingJson.readBackend(RoutingJson.parse("")))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+                        .extracting(ConfigProblem::toString)
+                        .containsExactly("the document is empty (a backend needs an address)"));
+    }
+
+    @Test
+    void routeKeysAreCheckedLikeTheRoutesSection() {
+        assertThat(RoutingJson.userKeyProblem("bob@example.com")).isEmpty();
+        assertThat(RoutingJson.userKeyProblem("bob smith")).contains("is not a user name");
+        assertThat(RoutingJson.domainKeyProblem("*.example.com")).isEmpty();
+        assertThat(RoutingJson.domainKeyProblem("example..com")).contains("is not a domain or *.domain");
+    }
 }

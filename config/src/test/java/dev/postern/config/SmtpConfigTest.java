@@ -144,10 +144,10 @@ class SmtpConfigTest {
                         "listeners[0].smtp.local-domains[1]: '-bad-.com' is not a domain such as example.com",
                         "listeners[0].smtp.local-domains[2]: 'example.com' is already listed at"
                                 + " listeners[0].smtp.local-domains[0]",
-                        "listeners[0].smtp.trusted-networks[0]: '10.0.0.0/33' is not a network (the prefix of an"
-                                + " IPv4 network is 0-32)",
-                        "listeners[0].smtp.trusted-networks[1]: 'mx.example.com' is not a network such as 10.0.0.0/8"
-                                + " or 2001:db8::/32",
+                        "listeners[0].smtp.trusted-networks[0]: '10.0.0.0/33' has a bad prefix length (0-32 for this"
+                                + " address)",
+                        "listeners[0].smtp.trusted-networks[1]: 'mx.example.com' is not an IP network (address/prefix,"
+                                + " e.g. 10.0.0.0/8)",
                         "listeners[0].smtp.max-message-size: '10MB' is not a size (unit 'MB' is not one of KiB, MiB,"
                                 + " GiB; sizes use binary units)",
                         "listeners[0].smtp.data.bare-lf: 'keep' is not one of reject, normalize",

@@ -6,7 +6,8 @@ import dev.postern.config.Pool;
 import dev.postern.config.PosternConfig;
 import dev.postern.config.Protocol;
 import dev.postern.config.TlsMode;
-import dev.postern.proxy.auth.Authenticator;
+import dev.postern.proxy.auth.AuthControl;
+import dev.postern.proxy.auth.AuthSetup;
 import dev.postern.proxy.frontend.FrontendFactory;
 import dev.postern.proxy.frontend.Frontends;
 import dev.postern.proxy.frontend.LoginFlow;
@@ -45,12 +46,14 @@ public final class Postern implements AutoCloseable {
     private final PosternConfig config;
     private final ProxyServices services;
     private final Map<String, Channel> serverChannels;
+    private final AuthSetup auth;
     private volatile boolean stopped;
 
-    private Postern(PosternConfig config, ProxyServices services, Map<String, Channel> serverChannels) {
+    private Postern(PosternConfig config, ProxyServices services, Map<String, Channel> serverChannels, AuthSetup auth) {
         this.config = config;
         this.services = services;
         this.serverChannels = serverChannels;
+        this.auth = auth;
     }
 
     /**
@@ -92,14 +95,23 @@ public final class Postern implements AutoCloseable {
                 new BackendCapabilities(),
                 metrics);
 
-        LoginFlow loginFlow = new LoginFlow(services, Authenticator.BACKEND);
+        AuthSetup auth;
+        try {
+            auth = AuthSetup.create(config.auth(), config.listeners(), pools.keySet(), transport, metrics);
+        } catch (AuthSetup.SetupException e) {
+            transport.close();
+            throw new StartupException(e.getMessage(), e);
+        }
         Map<String, Channel> bound = new LinkedHashMap<>();
         try {
             for (ListenerConfig l : config.listeners()) {
+                // each listener asks its own chain of providers; the cache and the throttle are shared
+                LoginFlow loginFlow = new LoginFlow(services, auth.authenticator(l), auth.throttle());
                 bound.put(l.name(), bind(services, config, l, loginFlow));
             }
         } catch (StartupException e) {
             bound.values().forEach(Channel::close);
+            auth.close();
             transport.close();
             throw e;
         }
@@ -109,15 +121,16 @@ public final class Postern implements AutoCloseable {
         }
         for (ListenerConfig l : config.listeners()) {
             log.info(
-                    "listening: {} {} on {} tls={} pool={}{}",
+                    "listening: {} {} on {} tls={} pool={} auth={}{}",
                     l.name(),
                     l.protocol().configName(),
                     format((InetSocketAddress) bound.get(l.name()).localAddress()),
                     l.tls().configName(),
                     l.pool().orElse("-"),
+                    l.protocol() == Protocol.TCP ? "-" : String.join(",", l.auth()),
                     l.tls() == TlsMode.NONE || tls == null ? "" : " certificates=" + subjects(tls.certificates()));
         }
-        return new Postern(config, services, bound);
+        return new Postern(config, services, bound, auth);
     }
 
     private static Channel bind(ProxyServices services, PosternConfig config, ListenerConfig l, LoginFlow loginFlow)
@@ -174,6 +187,11 @@ public final class Postern implements AutoCloseable {
         return services;
     }
 
+    /** Authentication: flush cached logins, read the counts (the admin API's handle). */
+    public AuthControl auth() {
+        return auth;
+    }
+
     /** The address a listener is bound to (useful when its port was chosen by the system). */
     public InetSocketAddress address(String listener) {
         Channel ch = serverChannels.get(listener);
@@ -217,6 +235,7 @@ public final class Postern implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        auth.close();
         services.transport().shutdown(Duration.ZERO, Duration.ofSeconds(5));
         log.info("stopped");
     }

@@ -17,6 +17,9 @@ import java.net.InetSocketAddress;
  * @param attempt 1 for the first login attempt on this connection, 2 for the second, ...
  * @param sessionId the session's id, for logs
  * @param smtpHelo the SMTP client's EHLO/HELO name, or null
+ * @param smtpFrom the SMTP envelope sender (MAIL FROM), or null; empty for submission, where AUTH comes before MAIL
+ *     (as with nginx)
+ * @param smtpTo the SMTP envelope recipients (RCPT TO) so far, or null
  */
 public record AuthRequest(
         Credentials credentials,
@@ -28,7 +31,36 @@ public record AuthRequest(
         String tlsCipher,
         int attempt,
         String sessionId,
-        String smtpHelo) {
+        String smtpHelo,
+        String smtpFrom,
+        String smtpTo) {
+
+    /** A login attempt without SMTP envelope fields. */
+    public AuthRequest(
+            Credentials credentials,
+            Protocol protocol,
+            String listener,
+            InetSocketAddress client,
+            InetSocketAddress local,
+            String tlsProtocol,
+            String tlsCipher,
+            int attempt,
+            String sessionId,
+            String smtpHelo) {
+        this(
+                credentials,
+                protocol,
+                listener,
+                client,
+                local,
+                tlsProtocol,
+                tlsCipher,
+                attempt,
+                sessionId,
+                smtpHelo,
+                null,
+                null);
+    }
 
     public boolean secure() {
         return tlsProtocol != null;

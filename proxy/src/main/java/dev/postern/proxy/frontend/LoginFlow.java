@@ -1,10 +1,13 @@
 package dev.postern.proxy.frontend;
 
+import dev.postern.config.Backend;
 import dev.postern.config.ListenerConfig;
+import dev.postern.config.Pool;
 import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.auth.AuthResult;
 import dev.postern.proxy.auth.Authenticator;
+import dev.postern.proxy.auth.LoginThrottle;
 import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.sasl.Credentials;
@@ -15,6 +18,9 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,32 +30,99 @@ import org.slf4j.LoggerFactory;
  * session's event loop, and run the protocol's {@link BackendDialogue} there. Completes on the session's event loop
  * with what the front end must answer; on {@link LoginOutcome.Success} the backend channel is attached to the
  * session and ready to be handed over to the relay.
+ *
+ * <p>With a {@link LoginThrottle}, the whole login is throttled, whoever decides it (a provider or the backend): a
+ * blocked client gets {@link LoginOutcome.Unavailable} at once, without any provider or backend call; a failure is
+ * counted and its answer delayed by a timer on the event loop; a success clears the user-and-address count.
  */
 public final class LoginFlow {
     private static final Logger log = LoggerFactory.getLogger(LoginFlow.class);
 
     private final ProxyServices services;
     private final Authenticator authenticator;
+    private final LoginThrottle throttle;
 
     public LoginFlow(ProxyServices services, Authenticator authenticator) {
+        this(services, authenticator, null);
+    }
+
+    /** @param throttle brute-force throttling, or null for none */
+    public LoginFlow(ProxyServices services, Authenticator authenticator, LoginThrottle throttle) {
         this.services = services;
         this.authenticator = authenticator;
+        this.throttle = throttle;
     }
 
     public Future<LoginOutcome> login(Session session, AuthRequest request, BackendDialogue dialogue) {
         EventLoop loop = session.client().eventLoop();
         Promise<LoginOutcome> outcome = loop.newPromise();
+        String blocked = throttle == null ? null : throttle.blocked(request);
+        if (blocked != null) {
+            log.info("{}: login refused: too many failures ({})", session, blocked);
+            services.metrics().loginThrottled(request.protocol(), blocked);
+            return outcome.setSuccess(new LoginOutcome.Unavailable("throttled: " + blocked));
+        }
+        Promise<LoginOutcome> attempt = loop.newPromise();
+        // what the authenticator asked to wait (nginx's Auth-Wait), and whether the backend decided
+        Duration[] authDelay = {Duration.ZERO};
+        boolean[] passThrough = {false};
         authenticator
                 .authenticate(request)
                 .whenComplete((result, error) -> loop.execute(() -> {
                     if (error != null) {
-                        log.warn("{}: authentication error: {}", session, error.toString());
-                        outcome.trySuccess(new LoginOutcome.Unavailable("authentication service error"));
+                        log.warn("{}: authentication error: {}", session, rootMessage(error));
+                        attempt.trySuccess(new LoginOutcome.Unavailable("authentication service error"));
                     } else {
-                        decided(session, request, result, dialogue, outcome);
+                        if (result instanceof AuthResult.Rejected r
+                                && r.delay() != null
+                                && !r.delay().isNegative()) {
+                            authDelay[0] = r.delay();
+                        }
+                        passThrough[0] = result instanceof AuthResult.PassThrough;
+                        decided(session, request, result, dialogue, attempt);
                     }
                 }));
+        attempt.addListener(f -> {
+            LoginOutcome answer = f.isSuccess()
+                    ? attempt.getNow()
+                    : new LoginOutcome.Unavailable(f.cause().toString());
+            if (passThrough[0]) {
+                services.metrics()
+                        .authDecision(
+                                request.protocol(),
+                                request.credentials().mechanism().wireName(),
+                                "backend",
+                                answer instanceof LoginOutcome.Success
+                                        ? "accepted"
+                                        : answer instanceof LoginOutcome.Failure ? "rejected" : "temporary",
+                                false);
+            }
+            Duration delay = authDelay[0];
+            if (throttle != null && answer instanceof LoginOutcome.Failure) {
+                Duration throttled = throttle.failed(request);
+                if (throttled.compareTo(delay) > 0) {
+                    services.metrics().loginDelayed(request.protocol(), throttled.toMillis());
+                    delay = throttled;
+                }
+            } else if (throttle != null && answer instanceof LoginOutcome.Success) {
+                throttle.succeeded(request);
+            }
+            if (delay.isZero() || answer instanceof LoginOutcome.Success) {
+                outcome.trySuccess(answer);
+            } else {
+                // the delay is a timer on the event loop, never a blocked thread
+                loop.schedule(() -> outcome.trySuccess(answer), delay.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        });
         return outcome;
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
     }
 
     private void decided(
@@ -59,24 +132,16 @@ public final class LoginFlow {
             BackendDialogue dialogue,
             Promise<LoginOutcome> outcome) {
         if (result instanceof AuthResult.Rejected r) {
-            Duration delay = r.delay() == null ? Duration.ZERO : r.delay();
-            LoginOutcome answer =
-                    r.temporary() ? new LoginOutcome.Unavailable(r.reason()) : new LoginOutcome.Failure(r.reason());
-            if (delay.isZero() || delay.isNegative()) {
-                outcome.trySuccess(answer);
-            } else {
-                // the delay is a timer on the event loop, never a blocked thread
-                session.client()
-                        .eventLoop()
-                        .schedule(() -> outcome.trySuccess(answer), delay.toMillis(), TimeUnit.MILLISECONDS);
-            }
+            outcome.trySuccess(
+                    r.temporary() ? new LoginOutcome.Unavailable(r.reason()) : new LoginOutcome.Failure(r.reason()));
         } else if (result instanceof AuthResult.Accepted a) {
             connect(
                     session,
                     request,
                     a.backendCredentials().orElse(request.credentials()),
                     a.user(),
-                    a.route().map(AuthResult.RouteHint::pool).orElse(null),
+                    a.route().orElse(null),
+                    true,
                     dialogue,
                     outcome);
         } else {
@@ -86,22 +151,74 @@ public final class LoginFlow {
                     request.credentials(),
                     request.credentials().user(),
                     null,
+                    false,
                     dialogue,
                     outcome);
         }
     }
+
+    /**
+     * The pool a login goes to: the route's backend (host and port from an auth answer, with the settings of the
+     * listener pool's first backend), the route's pool, or the listener's pool; null when there is none.
+     */
+    private PoolRuntime pool(ListenerConfig listener, AuthResult.RouteHint route) {
+        Optional<PoolRuntime> listenerPool = listener.pool().map(services.pools()::get);
+        if (route != null && route.host() != null) {
+            Backend template = listenerPool
+                    .map(p -> p.config().backends().get(0))
+                    .orElse(new Backend(
+                            "template",
+                            route.host(),
+                            0,
+                            Map.of(),
+                            1,
+                            Backend.State.ACTIVE,
+                            0,
+                            dev.postern.config.TlsMode.NONE,
+                            true,
+                            Backend.Identity.NONE,
+                            Optional.empty()));
+            int port = route.port() > 0 ? route.port() : template.portFor(listener.protocol());
+            if (port <= 0) {
+                return null;
+            }
+            String host = route.host();
+            String id = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+            Backend routed = new Backend(
+                    id,
+                    host,
+                    port,
+                    Map.of(),
+                    1,
+                    Backend.State.ACTIVE,
+                    0,
+                    template.tls(),
+                    template.tlsVerify(),
+                    template.identity(),
+                    template.master());
+            // a pool of its own, in no configured pool: the routing issue makes routes richer
+            return new PoolRuntime(new Pool(ROUTED_POOL, Pool.Balancer.ROUND_ROBIN, List.of(routed)));
+        }
+        String poolName = route != null && route.pool() != null
+                ? route.pool()
+                : listener.pool().orElse(null);
+        return poolName == null ? null : services.pools().get(poolName);
+    }
+
+    /** The pool name of a backend that an auth answer named by host and port. */
+    public static final String ROUTED_POOL = "(auth-route)";
 
     private void connect(
             Session session,
             AuthRequest request,
             Credentials credentials,
             String user,
-            String routedPool,
+            AuthResult.RouteHint route,
+            boolean verified,
             BackendDialogue dialogue,
             Promise<LoginOutcome> outcome) {
         ListenerConfig listener = session.listener();
-        String poolName = routedPool != null ? routedPool : listener.pool().orElse(null);
-        PoolRuntime pool = poolName == null ? null : services.pools().get(poolName);
+        PoolRuntime pool = pool(listener, route);
         if (pool == null) {
             outcome.trySuccess(new LoginOutcome.Unavailable("no pool for user"));
             return;
@@ -118,10 +235,14 @@ public final class LoginFlow {
                         listener.protocol(),
                         backend -> {
                             current[0] = session.client().eventLoop().newPromise();
+                            // a master user logs in without the user's password: only for users Postern itself
+                            // verified; when the backend decides, it must see the user's own credentials
+                            Backend target = verified
+                                    ? backend.config()
+                                    : backend.config().withoutMaster();
                             return dialogue.newHandler(
                                     session,
-                                    new BackendLoginRequest(
-                                            request, credentials, user, backend.config(), backend.pool()),
+                                    new BackendLoginRequest(request, credentials, user, target, backend.pool()),
                                     current[0]);
                         },
                         listener.timeouts().connect(),

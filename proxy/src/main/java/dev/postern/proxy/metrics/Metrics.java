@@ -1,7 +1,14 @@
 package dev.postern.proxy.metrics;
 
 import dev.postern.config.ListenerConfig;
+import dev.postern.config.Protocol;
+import dev.postern.proxy.routing.BackendRuntime;
 import dev.postern.proxy.session.Session;
+import dev.postern.proxy.tls.CertificateInfo;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The one recorder the data plane reports to. Labels are bounded: listener, protocol, pool, backend, reason; never a
@@ -22,6 +29,52 @@ public interface Metrics {
     default void backendConnect(String pool, String backend, boolean ok, long nanos) {}
 
     default void backendHealth(String pool, String backend, boolean healthy) {}
+
+    /**
+     * A login decided by authentication.
+     *
+     * @param protocol the listener's protocol
+     * @param mechanism the SASL mechanism ({@code LOGIN} for IMAP LOGIN and POP3 USER/PASS)
+     * @param provider the provider that decided ({@code backend} when the backend did)
+     * @param outcome {@code accepted}, {@code rejected}, {@code temporary} (the provider said try later) or
+     *     {@code error} (the provider failed)
+     * @param cached whether the answer came from the auth cache
+     */
+    default void authDecision(Protocol protocol, String mechanism, String provider, String outcome, boolean cached) {}
+
+    /** An auth cache lookup found a fresh answer. */
+    default void authCacheHit() {}
+
+    /** An auth cache lookup found nothing fresh: a provider is asked. */
+    default void authCacheMiss() {}
+
+    /** A provider call made for the cache (a miss or a refresh) finished after {@code nanos}. */
+    default void authCacheLoad(boolean ok, long nanos) {}
+
+    /** The auth cache dropped an entry ({@code size} or {@code expired}). */
+    default void authCacheEviction(String cause) {}
+
+    /** A provider failed, and an accepted answer older than its ttl (within stale-if-error) was used instead. */
+    default void authCacheStaleServed() {}
+
+    /**
+     * A login refused before authentication because its client was blocked by brute-force throttling.
+     *
+     * @param scope {@code address}, {@code user} or {@code user-address}
+     */
+    default void loginThrottled(Protocol protocol, String scope) {}
+
+    /** A failed login's answer is delayed by brute-force throttling. */
+    default void loginDelayed(Protocol protocol, long millis) {}
+
+    /** Where to read the served certificates from, for their expiry gauge (called at every scrape). */
+    default void certificates(Supplier<List<CertificateInfo>> certificates) {}
+
+    /** Where to read the route store's revision from (called at every scrape). */
+    default void routeRevision(LongSupplier revision) {}
+
+    /** Where to read the backends from, for their live session gauge (called at every scrape). */
+    default void backends(Supplier<? extends Collection<BackendRuntime>> backends) {}
 
     /**
      * The SMTP relay refused something within a session ({@code relay-denied}, {@code too-many-recipients}, {@code

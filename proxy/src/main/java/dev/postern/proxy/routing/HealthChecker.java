@@ -47,7 +47,11 @@ public final class HealthChecker implements AutoCloseable {
     private final Transport transport;
     private final Metrics metrics;
     private final BiConsumer<BackendRuntime, Boolean> onChange;
+    /** The backends being checked, each with its next scheduled check. */
     private final Map<BackendRuntime, ScheduledFuture<?>> watched = new ConcurrentHashMap<>();
+    /** Membership apart from the futures: a check may run before its future is stored. */
+    private final java.util.Set<BackendRuntime> active = ConcurrentHashMap.newKeySet();
+
     private volatile boolean closed;
 
     public HealthChecker(Transport transport, Metrics metrics, BiConsumer<BackendRuntime, Boolean> onChange) {
@@ -58,12 +62,16 @@ public final class HealthChecker implements AutoCloseable {
 
     /** Starts checking {@code backend}; the first check runs at once. */
     public void watch(BackendRuntime backend, Settings settings) {
+        if (!active.add(backend)) {
+            return;
+        }
         EventLoop loop = (EventLoop) transport.workerGroup().next();
-        watched.computeIfAbsent(backend, b -> loop.schedule(() -> run(b, settings, loop), 0, TimeUnit.MILLISECONDS));
+        watched.put(backend, loop.schedule(() -> run(backend, settings, loop), 0, TimeUnit.MILLISECONDS));
     }
 
     /** Stops checking {@code backend} (it left its pool). */
     public void unwatch(BackendRuntime backend) {
+        active.remove(backend);
         ScheduledFuture<?> f = watched.remove(backend);
         if (f != null) {
             f.cancel(false);
@@ -71,14 +79,14 @@ public final class HealthChecker implements AutoCloseable {
     }
 
     private void run(BackendRuntime backend, Settings settings, EventLoop loop) {
-        if (closed || !watched.containsKey(backend)) {
+        if (closed || !active.contains(backend)) {
             return;
         }
         check(backend, settings, loop).addListener(f -> {
             boolean ok = f.isSuccess();
             String why = ok ? null : f.cause().getMessage();
             record(backend, ok, settings, why);
-            if (!closed && watched.containsKey(backend)) {
+            if (!closed && active.contains(backend)) {
                 watched.put(
                         backend,
                         loop.schedule(
@@ -199,6 +207,7 @@ public final class HealthChecker implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        active.clear();
         watched.values().forEach(f -> f.cancel(false));
         watched.clear();
     }

@@ -8,6 +8,7 @@ import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
 import dev.postern.proxy.testing.TestCertificates;
+import dev.postern.proxy.testing.TestUsers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
@@ -35,8 +36,9 @@ class ImapFrontendIT {
         caFile = ca.writeCaCertificate(dir.resolve("ca.pem"));
         ca.issue(TestCertificates.KeyType.EC_P256, "mail.example.test", "mail.example.test", "localhost")
                 .write(dir, "mail", TestCertificates.KeyFormat.PKCS8, null);
+        TestUsers.write(dir);
         postern = PosternHarness.start(
-                """
+                ("""
                 listeners:
                   - {name: imaps, protocol: imap, bind: "127.0.0.1:%d", tls: implicit, pool: dovecot}
                   - {name: imap, protocol: imap, bind: "127.0.0.1:%d", tls: starttls, pool: dovecot}
@@ -46,8 +48,9 @@ class ImapFrontendIT {
                   - {name: via-verify, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: verify}
                   - {name: via-id, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: id}
                   - {name: via-proxy, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: proxy}
-                  - {name: via-master, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: master}
-                  - {name: via-bad-master, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: bad-master}
+                  - {name: via-master, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: master, auth: [local]}
+                  - {name: via-bad-master, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: bad-master, auth: [local]}
+                  - {name: master-unverified, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: bad-master}
                 tls:
                   certificates:
                     - {name: mail, cert: mail-chain.pem, key: mail-key.pem, default: true}
@@ -65,7 +68,9 @@ class ImapFrontendIT {
                     backends:
                       - {address: "127.0.0.1:%d", master-user: %s, master-password: not-the-master-password}
                 """
+                                + TestUsers.AUTH_SECTION)
                         .formatted(
+                                FreePorts.next(),
                                 FreePorts.next(),
                                 FreePorts.next(),
                                 FreePorts.next(),
@@ -480,6 +485,28 @@ class ImapFrontendIT {
         Processes.Result r =
                 python("m = Imap(\"localhost\", port)\n" + ALICE_READS_HER_INBOX, postern.port("via-master"));
         assertAliceReadHerInbox(r);
+    }
+
+    @Test
+    void withoutPosternVerifyingTheUserAMasterUserIsNeverUsed() {
+        // the listener lets the backend decide: Postern must log in with the user's own credentials, or anyone
+        // could log in as anyone through the master user; so a wrong password fails and the right one works even
+        // though this pool's master password is wrong
+        Processes.Result r = python(
+                """
+                m = Imap("localhost", port)
+                try:
+                    m.login("alice@example.test", "not-alices-password")
+                    print("wrong password accepted?!")
+                except imaplib.IMAP4.error as e:
+                    print("failed", e.args[0].decode())
+                m.login("alice@example.test", "alice-pw")
+                print("select", m.select("INBOX")[0])
+                m.logout()
+                """,
+                postern.port("master-unverified"));
+        assertThat(r.exitCode()).as(r.toString()).isZero();
+        assertThat(r.stdout()).contains("failed [AUTHENTICATIONFAILED]").contains("select OK");
     }
 
     @Test

@@ -229,7 +229,7 @@ class RelayBehaviourIT {
             server.setSoTimeout(5000);
             assertThat(server.getInputStream().read()).isEqualTo(-1);
             server.close();
-            stopping.get(10, TimeUnit.SECONDS);
+            stopping.get(30, TimeUnit.SECONDS);
         }
         postern = null;
         assertThatThrownBy(() -> new Socket(InetAddress.getLoopbackAddress(), port).close())

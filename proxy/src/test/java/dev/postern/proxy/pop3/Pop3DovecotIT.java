@@ -7,6 +7,7 @@ import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
+import dev.postern.proxy.testing.TestUsers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,6 +54,7 @@ class Pop3DovecotIT {
         DevBackends.ensureStarted();
         dir = Files.createTempDirectory("pop3-it");
         tls = new Pop3TestTls(dir);
+        TestUsers.write(dir);
         String yaml =
                 """
                 listeners:
@@ -64,8 +66,8 @@ class Pop3DovecotIT {
                   - {name: be-verify, protocol: pop3, bind: "127.0.0.1:%d", pool: be-verify, allow-plaintext-auth: true}
                   - {name: xclient, protocol: pop3, bind: "127.0.0.1:%d", pool: xclient, allow-plaintext-auth: true}
                   - {name: proxy, protocol: pop3, bind: "127.0.0.1:%d", pool: proxy, allow-plaintext-auth: true}
-                  - {name: master, protocol: pop3, bind: "127.0.0.1:%d", pool: master, allow-plaintext-auth: true}
-                  - {name: master-bad, protocol: pop3, bind: "127.0.0.1:%d", pool: master-bad, allow-plaintext-auth: true}
+                  - {name: master, protocol: pop3, bind: "127.0.0.1:%d", pool: master, allow-plaintext-auth: true, auth: [local]}
+                  - {name: master-bad, protocol: pop3, bind: "127.0.0.1:%d", pool: master-bad, allow-plaintext-auth: true, auth: [local]}
                 pools:
                   - {name: dovecot, backends: [{address: "127.0.0.1:%d"}]}
                   - {name: be-starttls, backends: [{address: "127.0.0.1:%d", tls: starttls, tls-verify: false}]}
@@ -75,6 +77,9 @@ class Pop3DovecotIT {
                   - {name: proxy, backends: [{address: "127.0.0.1:%d", identity: proxy-v2}]}
                   - {name: master, backends: [{address: "127.0.0.1:%d", master-user: %s, master-password: %s}]}
                   - {name: master-bad, backends: [{address: "127.0.0.1:%d", master-user: %s, master-password: wrong}]}
+                auth:
+                  providers:
+                    - {name: local, type: static, file: users.txt}
                 """
                                 .formatted(
                                         FreePorts.next(),

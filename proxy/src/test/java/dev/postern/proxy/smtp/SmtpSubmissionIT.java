@@ -9,6 +9,7 @@ import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
 import dev.postern.proxy.testing.TestCertificates;
+import dev.postern.proxy.testing.TestUsers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,6 +48,7 @@ class SmtpSubmissionIT {
         var cert = leaf.write(dir, "smtp", TestCertificates.KeyFormat.PKCS8, null);
         caFile = ca.writeCaCertificate(dir.resolve("ca.pem"));
         clientTls = ca.clientSslContext();
+        TestUsers.write(dir);
         String yaml =
                 """
                 listeners:
@@ -57,9 +59,10 @@ class SmtpSubmissionIT {
                   - {name: proxied, protocol: smtp, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: proxied}
                   - {name: backend-tls, protocol: smtp, bind: "127.0.0.1:%d", allow-plaintext-auth: true,
                      pool: backend-tls}
-                  - {name: master, protocol: smtp, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: master}
+                  - {name: master, protocol: smtp, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: master,
+                     auth: [local]}
                   - {name: bad-master, protocol: smtp, bind: "127.0.0.1:%d", allow-plaintext-auth: true,
-                     pool: bad-master}
+                     pool: bad-master, auth: [local]}
                 tls:
                   certificates: [{cert: "%s", key: "%s"}]
                 pools:
@@ -72,6 +75,9 @@ class SmtpSubmissionIT {
                      master-password: master-pw}]}
                   - {name: bad-master, backends: [{address: "127.0.0.1:%d", master-user: proxy-master,
                      master-password: not-the-master-pw}]}
+                auth:
+                  providers:
+                    - {name: local, type: static, file: users.txt}
                 """
                         .formatted(
                                 FreePorts.next(),

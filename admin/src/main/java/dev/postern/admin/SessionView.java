@@ -1,0 +1,46 @@
+package dev.postern.admin;
+
+import dev.postern.config.Protocol;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A live session as the admin API shows it.
+ *
+ * @param id the session id (as in the session's log line)
+ * @param listener the listener it came in on
+ * @param protocol that listener's protocol
+ * @param client the client's address ({@code 203.0.113.7:51514})
+ * @param user the authenticated user; empty before login
+ * @param pool the pool of its backend; empty before it has one
+ * @param backend its backend's id; empty before it has one
+ * @param tls the TLS version towards the client ({@code TLSv1.3}); empty on a plain connection
+ * @param started when the client connected
+ * @param bytesIn bytes received from the client
+ * @param bytesOut bytes sent to the client
+ */
+public record SessionView(
+        String id,
+        String listener,
+        Protocol protocol,
+        String client,
+        Optional<String> user,
+        Optional<String> pool,
+        Optional<String> backend,
+        Optional<String> tls,
+        Instant started,
+        long bytesIn,
+        long bytesOut) {
+    public SessionView {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(listener, "listener");
+        Objects.requireNonNull(protocol, "protocol");
+        Objects.requireNonNull(client, "client");
+        Objects.requireNonNull(user, "user");
+        Objects.requireNonNull(pool, "pool");
+        Objects.requireNonNull(backend, "backend");
+        Objects.requireNonNull(tls, "tls");
+        Objects.requireNonNull(started, "started");
+    }
+}

@@ -1,0 +1,136 @@
+package dev.postern.config;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+
+/**
+ * A whole configuration as JSON in the YAML file's own keys ({@code listeners}, {@code tls}, {@code pools}, ...), with
+ * every secret (key passwords, master passwords, admin tokens) shown as {@code "***"}: what the admin API shows as
+ * the configuration in force. Durations and sizes are written the way the file writes them ({@code 30s},
+ * {@code 64KiB}).
+ */
+public final class ConfigJson {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final String REDACTED = "***";
+
+    private ConfigJson() {}
+
+    /** {@code config} with its secrets redacted; pools and routes are the ones it seeds the route store with. */
+    public static ObjectNode toTree(PosternConfig config) {
+        ObjectNode root = MAPPER.createObjectNode();
+        ArrayNode listeners = root.putArray("listeners");
+        config.listeners().forEach(l -> listeners.add(listener(l)));
+        root.set("tls", tls(config.tls()));
+        ArrayNode pools = root.putArray("pools");
+        config.pools().forEach(p -> pools.add(RoutingJson.toTree(p, true)));
+        root.set("routes", RoutingJson.toTree(config.routes()));
+        ObjectNode routing = root.putObject("routing");
+        config.routeStore().ifPresent(f -> routing.put("store", f.toString()));
+        root.set("timeouts", timeouts(config.timeouts()));
+        root.set("limits", limits(config.limits()));
+        root.set("admin", admin(config.admin()));
+        config.source().ifPresent(f -> root.put("source", f.toString()));
+        return root;
+    }
+
+    private static ObjectNode listener(ListenerConfig l) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("name", l.name());
+        n.put("protocol", l.protocol().configName());
+        n.put("bind", l.bind().toString());
+        n.put("tls", l.tls().configName());
+        l.pool().ifPresent(p -> n.put("pool", p));
+        n.put("allow-plaintext-auth", l.allowPlaintextAuth());
+        n.put("starttls-pipelining", l.startTlsPipelining().configName());
+        n.set("timeouts", timeouts(l.timeouts()));
+        n.set("limits", limits(l.limits()));
+        return n;
+    }
+
+    private static ObjectNode tls(TlsConfig tls) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("provider", tls.provider().configName());
+        ArrayNode protocols = n.putArray("protocols");
+        tls.protocols().forEach(protocols::add);
+        ArrayNode ciphers = n.putArray("ciphers");
+        tls.ciphers().forEach(ciphers::add);
+        n.put("session-cache-size", tls.sessionCacheSize());
+        n.put("session-timeout", formatDuration(tls.sessionTimeout()));
+        ArrayNode certs = n.putArray("certificates");
+        for (CertificateConfig c : tls.certificates()) {
+            ObjectNode cert = certs.addObject();
+            cert.put("name", c.name());
+            cert.put("cert", c.cert().toString());
+            cert.put("key", c.key().toString());
+            c.keyPassword().ifPresent(p -> cert.put("key-password", REDACTED));
+            ArrayNode sni = cert.putArray("sni");
+            c.sni().forEach(sni::add);
+            cert.put("default", c.isDefault());
+        }
+        return n;
+    }
+
+    private static ObjectNode timeouts(TimeoutsConfig t) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("connect", formatDuration(t.connect()));
+        n.put("tls-handshake", formatDuration(t.tlsHandshake()));
+        n.put("pre-auth", formatDuration(t.preAuth()));
+        n.put("idle", formatDuration(t.idle()));
+        n.put("shutdown-grace", formatDuration(t.shutdownGrace()));
+        return n;
+    }
+
+    private static ObjectNode limits(LimitsConfig l) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("max-connections", l.maxConnections());
+        n.put("write-buffer-low", size(l.writeBufferLow()));
+        n.put("write-buffer-high", size(l.writeBufferHigh()));
+        n.put("line-length", size(l.lineLength()));
+        n.put("sasl-line-length", size(l.saslLineLength()));
+        n.put("literal-size", size(l.literalSize()));
+        n.put("bad-commands", l.badCommands());
+        n.put("auth-failures", l.authFailures());
+        return n;
+    }
+
+    private static ObjectNode admin(AdminConfig a) {
+        ObjectNode n = MAPPER.createObjectNode();
+        a.bind().ifPresent(b -> n.put("bind", b.toString()));
+        n.put("tls", a.tls());
+        n.put("metrics-auth", a.metricsAuth());
+        ArrayNode tokens = n.putArray("tokens");
+        for (AdminConfig.Token t : a.tokens()) {
+            tokens.addObject()
+                    .put("name", t.name())
+                    .put("token", REDACTED)
+                    .put("access", t.access().configName());
+        }
+        return n;
+    }
+
+    /** {@code 64KiB} for sizes that have a binary unit, the plain number of bytes otherwise. */
+    private static String size(long bytes) {
+        String s = Units.formatSize(bytes);
+        return s.endsWith("bytes") || s.endsWith("byte") ? String.valueOf(bytes) : s;
+    }
+
+    /** The largest unit that states the duration exactly: {@code 2d}, {@code 30m}, {@code 90s}, {@code 1500ms}. */
+    static String formatDuration(Duration d) {
+        long ms = d.toMillis();
+        if (ms != 0 && ms % 86_400_000 == 0) {
+            return ms / 86_400_000 + "d";
+        }
+        if (ms != 0 && ms % 3_600_000 == 0) {
+            return ms / 3_600_000 + "h";
+        }
+        if (ms != 0 && ms % 60_000 == 0) {
+            return ms / 60_000 + "m";
+        }
+        if (ms % 1000 == 0) {
+            return ms / 1000 + "s";
+        }
+        return ms + "ms";
+    }
+}

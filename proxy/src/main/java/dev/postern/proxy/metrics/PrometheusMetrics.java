@@ -1,0 +1,345 @@
+package dev.postern.proxy.metrics;
+
+import dev.postern.config.ListenerConfig;
+import dev.postern.config.Protocol;
+import dev.postern.proxy.routing.BackendRuntime;
+import dev.postern.proxy.session.Session;
+import dev.postern.proxy.tls.CertificateInfo;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * {@link Metrics} as Prometheus series named {@code postern_*}, for {@code /metrics}. Every label value is bounded:
+ * names from the configuration (listeners, pools, backends, certificates) and short words from the code; a free-form
+ * value (an outcome, a mechanism, a cipher) is reduced to {@code [A-Za-z0-9._-]} and each label takes at most
+ * {@value #MAX_VALUES} distinct values, the rest counted as {@code other}. No user, address or message id is ever a
+ * label.
+ */
+public final class PrometheusMetrics implements Metrics {
+    static final int MAX_VALUES = 64;
+    private static final double[] HANDSHAKE_BUCKETS = {.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
+    private static final double[] CONNECT_BUCKETS = {.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5};
+    private static final double[] AUTH_BUCKETS = {.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
+    private static final double[] SESSION_BUCKETS = {.1, 1, 5, 15, 60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 86400
+    };
+
+    private final PrometheusRegistry registry;
+    private final Counter accepted;
+    private final Gauge active;
+    private final Counter refused;
+    private final Counter startTlsInjections;
+    private final Counter handshakes;
+    private final Histogram handshakeDuration;
+    private final Counter authAttempts;
+    private final Counter authCache;
+    private final Histogram authLoad;
+    private final Counter authEvictions;
+    private final Counter throttled;
+    private final Counter delayed;
+    private final Histogram backendConnect;
+    private final Gauge backendHealthy;
+    private final Counter sessionsClosed;
+    private final Histogram sessionDuration;
+    private final Counter bytes;
+    private final ConcurrentHashMap<String, Set<String>> seen = new ConcurrentHashMap<>();
+    private volatile Supplier<List<CertificateInfo>> certificates = List::of;
+    private volatile LongSupplier revision = () -> 0;
+    private volatile Supplier<? extends Collection<BackendRuntime>> backends = List::of;
+
+    /** Registers Postern's series, and the JVM's, in a new registry. */
+    public static PrometheusMetrics create() {
+        PrometheusRegistry registry = new PrometheusRegistry();
+        JvmMetrics.builder().register(registry);
+        return new PrometheusMetrics(registry);
+    }
+
+    /** Registers Postern's series in {@code registry} (without the JVM's). */
+    public PrometheusMetrics(PrometheusRegistry registry) {
+        this.registry = registry;
+        accepted = Counter.builder()
+                .name("postern_connections_accepted_total")
+                .help("Client connections accepted")
+                .labelNames("listener", "protocol")
+                .register(registry);
+        active = Gauge.builder()
+                .name("postern_connections_active")
+                .help("Client connections open now")
+                .labelNames("listener", "protocol")
+                .register(registry);
+        refused = Counter.builder()
+                .name("postern_connections_refused_total")
+                .help("Client connections closed by a limit or a protocol rule, by reason")
+                .labelNames("listener", "protocol", "reason")
+                .register(registry);
+        startTlsInjections = Counter.builder()
+                .name("postern_starttls_injection_refusals_total")
+                .help("Connections closed because bytes followed STARTTLS before the handshake (CVE-2011-0411 class)")
+                .labelNames("listener", "protocol")
+                .register(registry);
+        handshakes = Counter.builder()
+                .name("postern_tls_handshakes_total")
+                .help("TLS handshakes with clients, by outcome, TLS version and cipher suite")
+                .labelNames("listener", "outcome", "version", "cipher")
+                .register(registry);
+        handshakeDuration = Histogram.builder()
+                .name("postern_tls_handshake_duration_seconds")
+                .help("Duration of TLS handshakes with clients")
+                .unit(Unit.SECONDS)
+                .labelNames("listener", "outcome")
+                .classicOnly()
+                .classicUpperBounds(HANDSHAKE_BUCKETS)
+                .register(registry);
+        authAttempts = Counter.builder()
+                .name("postern_auth_attempts_total")
+                .help("Login attempts, by protocol, mechanism, deciding provider, outcome and whether the auth cache"
+                        + " answered")
+                .labelNames("protocol", "mechanism", "provider", "outcome", "cached")
+                .register(registry);
+        authCache = Counter.builder()
+                .name("postern_auth_cache_requests_total")
+                .help("Auth cache lookups: hit, miss, or stale (an accepted entry served while its provider fails)")
+                .labelNames("result")
+                .register(registry);
+        authLoad = Histogram.builder()
+                .name("postern_auth_cache_load_duration_seconds")
+                .help("Time a provider call made for the auth cache took")
+                .unit(Unit.SECONDS)
+                .labelNames("outcome")
+                .classicOnly()
+                .classicUpperBounds(AUTH_BUCKETS)
+                .register(registry);
+        authEvictions = Counter.builder()
+                .name("postern_auth_cache_evictions_total")
+                .help("Entries the auth cache dropped, by cause (size, expired)")
+                .labelNames("cause")
+                .register(registry);
+        throttled = Counter.builder()
+                .name("postern_throttled_logins_total")
+                .help("Logins refused by brute-force throttling, by protocol and what was blocked (address, user,"
+                        + " user-address)")
+                .labelNames("protocol", "scope")
+                .register(registry);
+        delayed = Counter.builder()
+                .name("postern_login_delays_total")
+                .help("Failed logins whose answer brute-force throttling delayed")
+                .labelNames("protocol")
+                .register(registry);
+        backendConnect = Histogram.builder()
+                .name("postern_backend_connect_duration_seconds")
+                .help("Time to connect to a backend, by outcome")
+                .unit(Unit.SECONDS)
+                .labelNames("pool", "backend", "outcome")
+                .classicOnly()
+                .classicUpperBounds(CONNECT_BUCKETS)
+                .register(registry);
+        backendHealthy = Gauge.builder()
+                .name("postern_backend_healthy")
+                .help("1 while a backend passes its health checks, 0 while it fails them")
+                .labelNames("pool", "backend")
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("postern_backend_sessions")
+                .help("Live sessions on a backend")
+                .labelNames("pool", "backend")
+                .callback(cb -> {
+                    for (BackendRuntime b : backends.get()) {
+                        cb.call(b.sessions(), b.pool(), b.id());
+                    }
+                })
+                .register(registry);
+        sessionsClosed = Counter.builder()
+                .name("postern_sessions_closed_total")
+                .help("Sessions ended, by close reason")
+                .labelNames("listener", "protocol", "reason")
+                .register(registry);
+        sessionDuration = Histogram.builder()
+                .name("postern_session_duration_seconds")
+                .help("How long sessions lasted, from accept to close")
+                .unit(Unit.SECONDS)
+                .labelNames("listener", "protocol")
+                .classicOnly()
+                .classicUpperBounds(SESSION_BUCKETS)
+                .register(registry);
+        bytes = Counter.builder()
+                .name("postern_relayed_bytes_total")
+                .help("Bytes relayed, by direction (from-client, to-client), counted when a session ends")
+                .unit(Unit.BYTES)
+                .labelNames("direction", "protocol")
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("postern_tls_certificate_expiry_timestamp_seconds")
+                .help("When a served certificate expires (Unix time)")
+                .unit(Unit.SECONDS)
+                .labelNames("certificate")
+                .callback(cb -> {
+                    for (CertificateInfo c : certificates.get()) {
+                        cb.call(c.notAfter().getEpochSecond(), c.name());
+                    }
+                })
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("postern_route_store_revision")
+                .help("The revision of the routing table in force")
+                .callback(cb -> cb.call(revision.getAsLong()))
+                .register(registry);
+    }
+
+    /** The registry to scrape (hand it to the admin server's {@code /metrics}). */
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    @Override
+    public void connectionRefused(ListenerConfig listener, String reason) {
+        String r = bounded("reason", reason);
+        refused.labelValues(listener.name(), protocol(listener), r).inc();
+        if (r.equals("starttls-injection")) {
+            startTlsInjections.labelValues(listener.name(), protocol(listener)).inc();
+        }
+    }
+
+    @Override
+    public void sessionOpened(ListenerConfig listener) {
+        accepted.labelValues(listener.name(), protocol(listener)).inc();
+        active.labelValues(listener.name(), protocol(listener)).inc();
+    }
+
+    @Override
+    public void sessionClosed(Session session) {
+        ListenerConfig l = session.listener();
+        String protocol = protocol(l);
+        active.labelValues(l.name(), protocol).dec();
+        String reason = session.closeReason() == null
+                ? "unknown"
+                : session.closeReason().label();
+        sessionsClosed.labelValues(l.name(), protocol, reason).inc();
+        sessionDuration.labelValues(l.name(), protocol).observe(Unit.nanosToSeconds(session.ageNanos()));
+        bytes.labelValues("from-client", protocol).inc(session.bytesFromClient());
+        bytes.labelValues("to-client", protocol).inc(session.bytesToClient());
+    }
+
+    @Override
+    public void tlsHandshake(ListenerConfig listener, String outcome, String protocol, String cipher, long nanos) {
+        String o = bounded("outcome", outcome);
+        handshakes
+                .labelValues(listener.name(), o, bounded("version", protocol), bounded("cipher", cipher))
+                .inc();
+        handshakeDuration.labelValues(listener.name(), o).observe(Unit.nanosToSeconds(nanos));
+    }
+
+    @Override
+    public void backendConnect(String pool, String backend, boolean ok, long nanos) {
+        backendConnect.labelValues(pool, backend, ok ? "ok" : "failed").observe(Unit.nanosToSeconds(nanos));
+    }
+
+    @Override
+    public void backendHealth(String pool, String backend, boolean healthy) {
+        backendHealthy.labelValues(pool, backend).set(healthy ? 1 : 0);
+    }
+
+    @Override
+    public void authDecision(Protocol protocol, String mechanism, String provider, String outcome, boolean cached) {
+        authAttempts
+                .labelValues(
+                        protocol.configName(),
+                        bounded("mechanism", mechanism.toLowerCase(java.util.Locale.ROOT)),
+                        bounded("provider", provider),
+                        bounded("outcome", outcome),
+                        cached ? "true" : "false")
+                .inc();
+    }
+
+    @Override
+    public void authCacheHit() {
+        authCache.labelValues("hit").inc();
+    }
+
+    @Override
+    public void authCacheMiss() {
+        authCache.labelValues("miss").inc();
+    }
+
+    @Override
+    public void authCacheStaleServed() {
+        authCache.labelValues("stale").inc();
+    }
+
+    @Override
+    public void authCacheLoad(boolean ok, long nanos) {
+        authLoad.labelValues(ok ? "ok" : "error").observe(Unit.nanosToSeconds(nanos));
+    }
+
+    @Override
+    public void authCacheEviction(String cause) {
+        authEvictions.labelValues(bounded("cause", cause)).inc();
+    }
+
+    @Override
+    public void loginThrottled(Protocol protocol, String scope) {
+        throttled.labelValues(protocol.configName(), bounded("scope", scope)).inc();
+    }
+
+    @Override
+    public void loginDelayed(Protocol protocol, long millis) {
+        delayed.labelValues(protocol.configName()).inc();
+    }
+
+    @Override
+    public void certificates(Supplier<List<CertificateInfo>> source) {
+        this.certificates = source;
+    }
+
+    @Override
+    public void routeRevision(LongSupplier source) {
+        this.revision = source;
+    }
+
+    @Override
+    public void backends(Supplier<? extends Collection<BackendRuntime>> source) {
+        this.backends = source;
+    }
+
+    private static String protocol(ListenerConfig listener) {
+        return listener.protocol().configName();
+    }
+
+    /**
+     * A free-form value as a label value that cannot blow up the number of series: reduced to {@code [A-Za-z0-9._-]}
+     * (up to 48 characters), and {@code other} once the label has {@value #MAX_VALUES} distinct values.
+     */
+    String bounded(String label, String value) {
+        if (value == null || value.isEmpty()) {
+            return "none";
+        }
+        String v = value.length() > 48 ? value.substring(0, 48) : value;
+        StringBuilder clean = new StringBuilder(v.length());
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            boolean plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+            clean.append(plain || c == '.' || c == '_' || c == '-' ? c : '_');
+        }
+        String s = clean.toString();
+        Set<String> values = seen.computeIfAbsent(label, k -> ConcurrentHashMap.newKeySet());
+        if (values.contains(s)) {
+            return s;
+        }
+        synchronized (values) {
+            if (values.size() >= MAX_VALUES && !values.contains(s)) {
+                return "other";
+            }
+            values.add(s);
+        }
+        return s;
+    }
+}
