@@ -38,7 +38,7 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
     static final List<String> KEYS =
-            List.of("listeners", "tls", "pools", "routes", "routing", "timeouts", "limits", "admin", "auth");
+            List.of("listeners", "tls", "pools", "routes", "routing", "timeouts", "limits", "admin", "auth", "dns");
     static final List<String> ROUTING_KEYS = List.of("store");
     static final List<String> ADMIN_KEYS = List.of("bind", "tls", "tokens", "metrics-auth");
     static final List<String> TOKEN_KEYS = List.of("name", "token", "access");
@@ -143,6 +143,7 @@ public final class ConfigLoader {
         if (routing.isMapping(ROUTING_KEYS) && routing.get("store").isPresent()) {
             routeStore = Optional.ofNullable(routing.get("store").filePath());
         }
+        DnsConfig dns = DnsReader.dns(root.get("dns"));
         problems.throwIfAny();
         return new PosternConfig(
                 listeners,
@@ -154,7 +155,24 @@ public final class ConfigLoader {
                 auth,
                 routes,
                 routeStore,
+                dns,
                 source);
+    }
+
+    /**
+     * Reads a YAML fragment with {@code reader}, for the tests of section readers that no top-level key reaches yet
+     * (the SMTP edge's {@code dnsbl} and {@code spf}, which a listener will carry).
+     *
+     * @throws ConfigException with every problem {@code reader} reported
+     */
+    static <T> T readFragment(String yaml, Function<Node, T> reader) throws ConfigException {
+        JsonNode tree = readTree(yaml);
+        Problems problems = new Problems();
+        Path base = Path.of("").toAbsolutePath();
+        Node root = Node.root(tree, new Node.Context(problems, new Interpolator(name -> null, base), base));
+        T value = reader.apply(root);
+        problems.throwIfAny();
+        return value;
     }
 
     private static AdminConfig admin(Node node, ListenersReader binds) {

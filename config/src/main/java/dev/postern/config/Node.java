@@ -216,8 +216,10 @@ final class Node {
         if (s == null) {
             return null;
         }
+        // YAML 1.1 reads a bare off/no (on/yes) as a boolean: for an enum with an OFF (ON) constant that is the one.
+        String text = json.isBoolean() ? (json.booleanValue() ? "on" : "off") : s.text();
         for (E constant : type.getEnumConstants()) {
-            if (configName(constant).equals(s.text())) {
+            if (configName(constant).equals(text) || configName(constant).equals(s.text())) {
                 return constant;
             }
         }

@@ -11,7 +11,8 @@ import java.util.stream.Stream;
 
 /** Reads the {@code pools} section. */
 final class PoolsReader {
-    static final List<String> KEYS = List.of("name", "balancer", "backends");
+    static final List<String> KEYS = List.of("name", "balancer", "backends", "health-check");
+    static final List<String> HEALTH_KEYS = List.of("enabled", "protocol", "interval", "timeout", "rise", "fall");
     static final List<String> BACKEND_KEYS = List.of(
             "id",
             "address",
@@ -87,11 +88,12 @@ final class PoolsReader {
         }
         Node balancerNode = element.get("balancer");
         Pool.Balancer balancer =
-                balancerNode.isPresent() ? balancerNode.oneOf(Pool.Balancer.class) : Pool.Balancer.ROUND_ROBIN;
+                balancerNode.isPresent() ? balancerNode.oneOf(Pool.Balancer.class) : Pool.DEFAULT_BALANCER;
+        HealthCheckConfig health = healthCheck(element.get("health-check"));
         List<BackendDraft> backendDrafts = new ArrayList<>();
         List<Backend> backends = new ArrayList<>();
         Map<String, String> ids = new HashMap<>();
-        boolean valid = name != null && balancer != null;
+        boolean valid = name != null && balancer != null && health != null;
         Node backendsNode = element.get("backends").required();
         List<Node> backendNodes = backendsNode.nonEmptyList("a pool needs at least one backend");
         valid &= !backendNodes.isEmpty();
@@ -103,7 +105,39 @@ final class PoolsReader {
                 backends.add(backend);
             }
         }
-        return new PoolDraft(name, valid ? new Pool(name, balancer, backends) : null, backendDrafts);
+        return new PoolDraft(name, valid ? new Pool(name, balancer, backends, health) : null, backendDrafts);
+    }
+
+    /** A pool's health-check settings; the defaults when absent; null after a problem (reported). */
+    static HealthCheckConfig healthCheck(Node node) {
+        HealthCheckConfig d = HealthCheckConfig.DEFAULTS;
+        if (!node.isPresent()) {
+            return d;
+        }
+        if (!node.isMapping(HEALTH_KEYS)) {
+            return null;
+        }
+        Node enabledNode = node.get("enabled");
+        Boolean enabled = enabledNode.isPresent() ? enabledNode.bool() : Boolean.valueOf(d.enabled());
+        Node protocolNode = node.get("protocol");
+        Protocol protocol = protocolNode.isPresent() ? protocolNode.oneOf(Protocol.class) : null;
+        Node intervalNode = node.get("interval");
+        java.time.Duration interval = intervalNode.isPresent() ? intervalNode.duration(true) : d.interval();
+        Node timeoutNode = node.get("timeout");
+        java.time.Duration timeout = timeoutNode.isPresent() ? timeoutNode.duration(true) : d.timeout();
+        Node riseNode = node.get("rise");
+        Integer rise = riseNode.isPresent() ? riseNode.integer(1, 100) : Integer.valueOf(d.rise());
+        Node fallNode = node.get("fall");
+        Integer fall = fallNode.isPresent() ? fallNode.integer(1, 100) : Integer.valueOf(d.fall());
+        if (enabled == null
+                || (protocolNode.isPresent() && protocol == null)
+                || interval == null
+                || timeout == null
+                || rise == null
+                || fall == null) {
+            return null;
+        }
+        return new HealthCheckConfig(enabled, Optional.ofNullable(protocol), interval, timeout, rise, fall);
     }
 
     /** One backend on its own (an admin API document); null when invalid (reported). */

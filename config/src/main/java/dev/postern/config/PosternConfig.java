@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param auth authentication providers, their cache, and brute-force throttling
  * @param routes user and domain routes (seed of the routing model)
  * @param routeStore where the routing model is persisted; empty keeps it in memory, seeded from this file at start
+ * @param dns the resolver of the SMTP edge's DNS checks
  * @param source the file this came from, if any
  */
 public record PosternConfig(
@@ -29,6 +30,7 @@ public record PosternConfig(
         AuthConfig auth,
         Routes routes,
         Optional<Path> routeStore,
+        DnsConfig dns,
         Optional<Path> source) {
 
     public PosternConfig {
@@ -41,6 +43,7 @@ public record PosternConfig(
         Objects.requireNonNull(auth, "auth");
         Objects.requireNonNull(routes, "routes");
         Objects.requireNonNull(routeStore, "routeStore");
+        Objects.requireNonNull(dns, "dns");
         Objects.requireNonNull(source, "source");
     }
 
@@ -55,7 +58,24 @@ public record PosternConfig(
             Routes routes,
             Optional<Path> routeStore,
             Optional<Path> source) {
-        this(listeners, tls, pools, timeouts, limits, admin, AuthConfig.DEFAULTS, routes, routeStore, source);
+        this(
+                listeners,
+                tls,
+                pools,
+                timeouts,
+                limits,
+                admin,
+                AuthConfig.DEFAULTS,
+                routes,
+                routeStore,
+                DnsConfig.DEFAULTS,
+                source);
+    }
+
+    /** The same configuration with other pools. */
+    public PosternConfig withPools(List<Pool> newPools) {
+        return new PosternConfig(
+                listeners, tls, newPools, timeouts, limits, admin, auth, routes, routeStore, dns, source);
     }
 
     /** The routing model this configuration seeds (revision 0: the store gives it its revision). */

@@ -173,6 +173,16 @@ public final class RoutingJson {
         p.put("balancer", Node.configName(pool.balancer()));
         ArrayNode backends = p.putArray("backends");
         pool.backends().forEach(b -> backends.add(toTree(b, redact)));
+        HealthCheckConfig h = pool.healthCheck();
+        if (!h.equals(HealthCheckConfig.DEFAULTS)) {
+            ObjectNode hc = p.putObject("health-check");
+            hc.put("enabled", h.enabled());
+            h.protocol().ifPresent(proto -> hc.put("protocol", proto.configName()));
+            hc.put("interval", h.interval().toMillis() + "ms");
+            hc.put("timeout", h.timeout().toMillis() + "ms");
+            hc.put("rise", h.rise());
+            hc.put("fall", h.fall());
+        }
         return p;
     }
 

@@ -19,11 +19,11 @@ import java.util.Optional;
  * @param maxMessageSize the largest message in bytes (offered as SIZE, checked while the data flows)
  * @param bareLineEndings what a bare LF or bare CR in message data gets
  * @param pregreet the pregreet test; empty: off
- * @param dnsbl DNS block and allow lists; empty: off
+ * @param dnsbl DNS block and allow lists ({@code dnsbl}); empty: off
  * @param dnsblAction what a client the lists block gets
  * @param allowlist clients that skip the zombie tests (they may not relay, unlike trusted networks)
  * @param passedCache how long a client that passed the zombie tests skips them; zero: never remembered
- * @param spf SPF checks of the sender
+ * @param spf SPF checks of the sender ({@code spf}; {@link SpfConfig#OFF} when absent)
  * @param limits limits per client address
  */
 public record SmtpConfig(
@@ -35,11 +35,11 @@ public record SmtpConfig(
         long maxMessageSize,
         BareLineEndings bareLineEndings,
         Optional<Pregreet> pregreet,
-        Optional<Dnsbl> dnsbl,
+        Optional<DnsblConfig> dnsbl,
         DnsblAction dnsblAction,
         List<Cidr> allowlist,
         Duration passedCache,
-        Spf spf,
+        SpfConfig spf,
         Limits limits) {
 
     public static final long DEFAULT_MAX_MESSAGE_SIZE = 50L * 1024 * 1024;
@@ -59,7 +59,7 @@ public record SmtpConfig(
             DnsblAction.DROP,
             List.of(),
             DEFAULT_PASSED_CACHE,
-            Spf.OFF,
+            SpfConfig.OFF,
             Limits.DEFAULTS);
 
     public SmtpConfig {
@@ -120,57 +120,6 @@ public record SmtpConfig(
             Objects.requireNonNull(banner, "banner");
             Objects.requireNonNull(delay, "delay");
         }
-    }
-
-    /**
-     * DNS block and allow lists, scored like postscreen's {@code postscreen_dnsbl_sites}.
-     *
-     * @param sites the lists, {@code zone[=filter][*weight]}
-     * @param threshold the score that blocks a client
-     * @param allowlistThreshold the score at or below which a client is allowlisted (0: off)
-     * @param timeout how long the lists may take together
-     * @param cacheTtl how long a client's result is reused
-     */
-    public record Dnsbl(
-            List<String> sites, int threshold, int allowlistThreshold, Duration timeout, Duration cacheTtl) {
-        public Dnsbl {
-            sites = List.copyOf(sites);
-            Objects.requireNonNull(timeout, "timeout");
-            Objects.requireNonNull(cacheTtl, "cacheTtl");
-        }
-
-        public boolean blocks(int score) {
-            return score >= threshold;
-        }
-
-        public boolean allowlists(int score) {
-            return allowlistThreshold < 0 && score <= allowlistThreshold;
-        }
-    }
-
-    /**
-     * SPF checks (RFC 7208) of the MAIL FROM identity (the HELO identity for the null sender).
-     *
-     * @param policy what the session does with the result
-     * @param timeout how long one check may take; past it the result is temperror
-     */
-    public record Spf(SpfPolicy policy, Duration timeout) {
-        public static final Spf OFF = new Spf(SpfPolicy.OFF, Duration.ofSeconds(20));
-
-        public Spf {
-            Objects.requireNonNull(policy, "policy");
-            Objects.requireNonNull(timeout, "timeout");
-        }
-    }
-
-    /** What the relay does with an SPF result. */
-    public enum SpfPolicy {
-        /** No check. */
-        OFF,
-        /** Check, and prepend a {@code Received-SPF} header; refuse nothing. */
-        ANNOTATE,
-        /** Check, annotate, and refuse the sender when the result is {@code fail}. */
-        REJECT
     }
 
     /**

@@ -31,8 +31,6 @@ final class SmtpReader {
 
     static final List<String> DATA_KEYS = List.of("bare-lf");
     static final List<String> PREGREET_KEYS = List.of("banner", "wait");
-    static final List<String> DNSBL_KEYS = List.of("sites", "threshold", "allowlist-threshold", "timeout", "cache-ttl");
-    static final List<String> SPF_KEYS = List.of("policy", "timeout");
     static final List<String> LIMIT_KEYS = List.of(
             "connections-per-client",
             "connections-per-minute",
@@ -40,16 +38,12 @@ final class SmtpReader {
             "recipients-per-message",
             "errors-per-session");
 
-    static final int MAX_SITES = 32;
     static final Duration MAX_PREGREET_WAIT = Duration.ofMinutes(1);
 
     private static final Pattern HOSTNAME = Pattern.compile(
             "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*");
     private static final Pattern DOMAIN =
             Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+");
-    private static final Pattern SITE =
-            Pattern.compile("[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)+(=[0-9.;\\[\\]]+)?"
-                    + "(\\*-?[0-9]{1,4})?");
 
     private SmtpReader() {}
 
@@ -109,7 +103,7 @@ final class SmtpReader {
                 : Integer.valueOf((int) SmtpConfig.DEFAULT_MAX_MESSAGE_SIZE);
         SmtpConfig.BareLineEndings bare = data(node.get("data"));
         Optional<SmtpConfig.Pregreet> pregreet = pregreet(node.get("pregreet"));
-        Optional<SmtpConfig.Dnsbl> dnsbl = dnsbl(node.get("dnsbl"));
+        Optional<DnsblConfig> dnsbl = dnsbl(node.get("dnsbl"));
         Node actionNode = node.get("dnsbl-action");
         SmtpConfig.DnsblAction action =
                 actionNode.isPresent() ? actionNode.oneOf(SmtpConfig.DnsblAction.class) : d.dnsblAction();
@@ -120,7 +114,7 @@ final class SmtpReader {
         List<Cidr> allowlist = networks(node.get("allowlist"));
         Node passedNode = node.get("passed-cache");
         Duration passed = passedNode.isPresent() ? passedNode.duration(false) : d.passedCache();
-        SmtpConfig.Spf spf = spf(node.get("spf"));
+        SpfConfig spf = DnsReader.spf(node.get("spf"));
         SmtpConfig.Limits limits = limits(node.get("limits"));
         if (!valid
                 || localDomains == null
@@ -234,55 +228,13 @@ final class SmtpReader {
         return Optional.of(new SmtpConfig.Pregreet(banner, wait));
     }
 
-    /** Empty when absent; null when invalid. */
-    private static Optional<SmtpConfig.Dnsbl> dnsbl(Node node) {
-        if (!node.isMapping(DNSBL_KEYS)) {
-            return node.isPresent() ? null : Optional.empty();
+    /** The DNS lists ({@link DnsReader#dnsbl}); empty when absent, null when invalid (reported). */
+    private static Optional<DnsblConfig> dnsbl(Node node) {
+        if (!node.isPresent()) {
+            return Optional.empty();
         }
-        Node sitesNode = node.get("sites").required();
-        List<Node> elements = sitesNode.nonEmptyList("DNS lists such as zen.example.test=127.0.0.[2..11]*3");
-        boolean valid = !elements.isEmpty();
-        if (elements.size() > MAX_SITES) {
-            sitesNode.problem(elements.size() + " sites; at most " + MAX_SITES);
-            valid = false;
-        }
-        List<String> sites = new ArrayList<>();
-        for (Node element : elements) {
-            String s = element.string("a DNS list such as zen.example.test=127.0.0.[2..11]*3");
-            if (s != null && !SITE.matcher(s.trim().toLowerCase(Locale.ROOT)).matches()) {
-                element.problem("'" + s + "' is not a DNS list such as zen.example.test=127.0.0.[2..11]*3");
-                s = null;
-            }
-            valid &= s != null;
-            if (s != null) {
-                sites.add(s.trim().toLowerCase(Locale.ROOT));
-            }
-        }
-        Node thresholdNode = node.get("threshold");
-        Integer threshold =
-                thresholdNode.isPresent() ? thresholdNode.integer(1, Integer.MAX_VALUE) : Integer.valueOf(1);
-        Node allowNode = node.get("allowlist-threshold");
-        Integer allow = allowNode.isPresent() ? allowNode.integer(-1_000_000_000, 0) : Integer.valueOf(0);
-        Node timeoutNode = node.get("timeout");
-        Duration timeout = timeoutNode.isPresent() ? timeoutNode.duration(true) : Duration.ofSeconds(5);
-        Node ttlNode = node.get("cache-ttl");
-        Duration ttl = ttlNode.isPresent() ? ttlNode.duration(false) : Duration.ofHours(1);
-        if (!valid || threshold == null || allow == null || timeout == null || ttl == null) {
-            return null;
-        }
-        return Optional.of(new SmtpConfig.Dnsbl(sites, threshold, allow, timeout, ttl));
-    }
-
-    private static SmtpConfig.Spf spf(Node node) {
-        if (!node.isMapping(SPF_KEYS)) {
-            return node.isPresent() ? null : SmtpConfig.Spf.OFF;
-        }
-        Node policyNode = node.get("policy");
-        SmtpConfig.SpfPolicy policy =
-                policyNode.isPresent() ? policyNode.oneOf(SmtpConfig.SpfPolicy.class) : SmtpConfig.SpfPolicy.ANNOTATE;
-        Node timeoutNode = node.get("timeout");
-        Duration timeout = timeoutNode.isPresent() ? timeoutNode.duration(true) : SmtpConfig.Spf.OFF.timeout();
-        return policy == null || timeout == null ? null : new SmtpConfig.Spf(policy, timeout);
+        DnsblConfig config = DnsReader.dnsbl(node);
+        return config == null ? null : Optional.of(config);
     }
 
     private static SmtpConfig.Limits limits(Node node) {

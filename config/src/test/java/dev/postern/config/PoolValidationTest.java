@@ -62,7 +62,8 @@ class PoolValidationTest {
                 .pool("p")
                 .orElseThrow();
 
-        assertThat(pool.balancer()).isEqualTo(Pool.Balancer.ROUND_ROBIN);
+        assertThat(pool.balancer()).isEqualTo(Pool.Balancer.CONSISTENT_HASH);
+        assertThat(pool.healthCheck()).isEqualTo(HealthCheckConfig.DEFAULTS);
         assertThat(pool.backends())
                 .containsExactly(new Backend(
                         "10.0.0.1:143",

@@ -107,5 +107,12 @@ class ShippedConfigsTest {
         assertThat(config.tls().protocols()).isEqualTo(TlsConfig.DEFAULT_PROTOCOLS);
         assertThat(config.tls().sessionCacheSize()).isEqualTo(TlsConfig.DEFAULTS.sessionCacheSize());
         assertThat(config.tls().sessionTimeout()).isEqualTo(TlsConfig.DEFAULTS.sessionTimeout());
+        assertThat(config.dns())
+                .as("the defaults, with a local resolver")
+                .isEqualTo(new DnsConfig(
+                        List.of(new HostPort("127.0.0.1", 53)),
+                        DnsConfig.DEFAULTS.timeout(),
+                        DnsConfig.DEFAULTS.cacheMinTtl(),
+                        DnsConfig.DEFAULTS.cacheMaxTtl()));
     }
 }

@@ -65,13 +65,15 @@ class SmtpConfigTest {
         assertThat(s.bareLineEndings()).isEqualTo(SmtpConfig.BareLineEndings.NORMALIZE);
         assertThat(s.pregreet()).contains(new SmtpConfig.Pregreet("mx.example.com ESMTP", Duration.ofSeconds(6)));
         assertThat(s.dnsbl()).isPresent();
-        assertThat(s.dnsbl().get().sites()).containsExactly("zen.example.test=127.0.0.[2..11]*3", "wl.example.test*-2");
+        assertThat(s.dnsbl().get().sites())
+                .extracting(DnsblSite::toString)
+                .containsExactly("zen.example.test=127.0.0.[2..11]*3", "wl.example.test*-2");
         assertThat(s.dnsbl().get().threshold()).isEqualTo(3);
         assertThat(s.dnsbl().get().allowlists(-1)).isTrue();
         assertThat(s.dnsblAction()).isEqualTo(SmtpConfig.DnsblAction.ENFORCE);
         assertThat(s.allowlist()).containsExactly(Cidr.parse("192.0.2.0/24"));
         assertThat(s.passedCache()).isEqualTo(Duration.ofHours(24));
-        assertThat(s.spf()).isEqualTo(new SmtpConfig.Spf(SmtpConfig.SpfPolicy.REJECT, Duration.ofSeconds(10)));
+        assertThat(s.spf()).isEqualTo(new SpfConfig(SpfConfig.Policy.REJECT, Duration.ofSeconds(10)));
         assertThat(s.limits()).isEqualTo(new SmtpConfig.Limits(10, 60, 100, 50, 10));
     }
 
@@ -85,7 +87,7 @@ class SmtpConfigTest {
         assertThat(s.bareLineEndings()).isEqualTo(SmtpConfig.BareLineEndings.REJECT);
         assertThat(s.pregreet()).isEmpty();
         assertThat(s.dnsbl()).isEmpty();
-        assertThat(s.spf().policy()).isEqualTo(SmtpConfig.SpfPolicy.OFF);
+        assertThat(s.spf().policy()).isEqualTo(SpfConfig.Policy.OFF);
         assertThat(s.limits()).isEqualTo(SmtpConfig.Limits.DEFAULTS);
     }
 

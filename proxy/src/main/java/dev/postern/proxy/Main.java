@@ -1,12 +1,13 @@
 package dev.postern.proxy;
 
 import ch.qos.logback.classic.Level;
+import dev.postern.admin.cli.AdminCli;
 import dev.postern.config.ConfigException;
 import dev.postern.config.ConfigLoader;
 import dev.postern.config.ConfigProblem;
 import dev.postern.config.PosternConfig;
 import dev.postern.config.TlsMode;
-import dev.postern.proxy.metrics.Metrics;
+import dev.postern.proxy.metrics.PrometheusMetrics;
 import dev.postern.proxy.tls.ReloadSignal;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.tls.TlsSetupException;
@@ -23,6 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Main {
     private static final String USAGE = "usage: postern --config FILE [--check] [--debug]\n"
+            + "       postern admin COMMAND ...   (the admin API's command line; postern admin help)\n"
             + "  --config FILE  the YAML configuration (see config/postern.yaml)\n"
             + "  --check        validate the configuration (and load its certificates and keys), then exit 0 or 1\n"
             + "  --debug        debug logging, and stack traces with errors";
@@ -35,6 +37,10 @@ public final class Main {
 
     /** Runs the command line; returns the exit code (blocks while Postern runs, unless {@code --check}). */
     static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length > 0 && args[0].equals("admin")) {
+            // the operator's command line for the admin API: postern admin pools, drain, explain, ...
+            return AdminCli.run(java.util.Arrays.copyOfRange(args, 1, args.length), out, err);
+        }
         Path configFile = null;
         boolean check = false;
         boolean debug = false;
@@ -107,7 +113,7 @@ public final class Main {
         Logger log = LoggerFactory.getLogger(Main.class);
         Postern postern;
         try {
-            postern = Postern.start(config, Metrics.NOOP);
+            postern = Postern.start(config, PrometheusMetrics.create());
         } catch (StartupException e) {
             err.println("postern: " + e.getMessage());
             if (debug) {

@@ -1,37 +1,37 @@
 package dev.postern.proxy;
 
-import dev.postern.config.HostPort;
+import dev.postern.admin.AdminServer;
 import dev.postern.config.ListenerConfig;
-import dev.postern.config.Pool;
+import dev.postern.config.LocalRouteStore;
 import dev.postern.config.PosternConfig;
 import dev.postern.config.Protocol;
+import dev.postern.config.RouteStore;
 import dev.postern.config.TlsMode;
 import dev.postern.proxy.auth.AuthControl;
 import dev.postern.proxy.auth.AuthSetup;
-import dev.postern.proxy.frontend.FrontendFactory;
+import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.frontend.Frontends;
 import dev.postern.proxy.frontend.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.routing.BackendConnector;
-import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.routing.HealthChecker;
+import dev.postern.proxy.routing.Routing;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.SessionRegistry;
-import dev.postern.proxy.tcp.TcpFrontend;
 import dev.postern.proxy.tls.CertificateInfo;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.tls.TlsSetupException;
-import dev.postern.proxy.transport.ListenerInitializer;
 import dev.postern.proxy.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.WriteBufferWaterMark;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -47,13 +47,26 @@ public final class Postern implements AutoCloseable {
     private final ProxyServices services;
     private final Map<String, Channel> serverChannels;
     private final AuthSetup auth;
+    private final LocalRouteStore store;
+    private final HealthChecker checker;
+    private final AdminServer admin;
     private volatile boolean stopped;
 
-    private Postern(PosternConfig config, ProxyServices services, Map<String, Channel> serverChannels, AuthSetup auth) {
+    private Postern(
+            PosternConfig config,
+            ProxyServices services,
+            Map<String, Channel> serverChannels,
+            AuthSetup auth,
+            LocalRouteStore store,
+            HealthChecker checker,
+            AdminServer admin) {
         this.config = config;
         this.services = services;
         this.serverChannels = serverChannels;
         this.auth = auth;
+        this.store = store;
+        this.checker = checker;
+        this.admin = admin;
     }
 
     /**
@@ -69,10 +82,14 @@ public final class Postern implements AutoCloseable {
                         + l.protocol().configName() + " is not supported by this build (use tcp)");
             }
         }
+        LocalRouteStore store = Startup.openRouteStore(config);
         TlsManager tls = null;
         // backends reached over TLS need the client contexts even when every listener is plain
         boolean needsTls = config.listeners().stream().anyMatch(l -> l.tls() != TlsMode.NONE)
-                || config.pools().stream().flatMap(p -> p.backends().stream()).anyMatch(b -> b.tls() != TlsMode.NONE);
+                || config.admin().tls()
+                || store.current().pools().stream()
+                        .flatMap(p -> p.backends().stream())
+                        .anyMatch(b -> b.tls() != TlsMode.NONE);
         if (needsTls) {
             try {
                 tls = TlsManager.create(config.tls(), config.timeouts().tlsHandshake());
@@ -81,37 +98,52 @@ public final class Postern implements AutoCloseable {
             }
         }
         Transport transport = Transport.create(0, true);
-        Map<String, PoolRuntime> pools = new LinkedHashMap<>();
-        for (Pool p : config.pools()) {
-            pools.put(p.name(), new PoolRuntime(p));
-        }
         SessionRegistry sessions = new SessionRegistry(metrics);
+        HealthChecker checker = new HealthChecker(transport, metrics, (backend, up) -> {});
+        Routing routing = Routing.follow(
+                store,
+                checker,
+                pool -> Startup.checkProtocol(config, pool),
+                sessions,
+                transport.workerGroup().next());
         ProxyServices services = new ProxyServices(
                 transport,
                 tls,
-                new BackendConnector(transport, metrics),
-                Map.copyOf(pools),
+                new BackendConnector(transport, metrics, routing::passive),
+                routing,
                 sessions,
                 new BackendCapabilities(),
                 metrics);
+        metrics.routeRevision(() -> store.current().revision());
+        metrics.backends(routing::backends);
+        if (tls != null) {
+            metrics.certificates(tls::certificates);
+        }
 
         AuthSetup auth;
         try {
-            auth = AuthSetup.create(config.auth(), config.listeners(), pools.keySet(), transport, metrics);
+            auth = AuthSetup.create(
+                    config.auth(), config.listeners(), routing.pools().keySet(), transport, metrics);
         } catch (AuthSetup.SetupException e) {
+            checker.close();
             transport.close();
             throw new StartupException(e.getMessage(), e);
         }
         Map<String, Channel> bound = new LinkedHashMap<>();
+        AdminServer admin;
         try {
+            // one resolver for the SMTP relay's DNS lists and SPF (it lives on an event loop of the transport)
+            DnsClient dns = Startup.dnsClient(config, transport);
             for (ListenerConfig l : config.listeners()) {
                 // each listener asks its own chain of providers; the cache and the throttle are shared
                 LoginFlow loginFlow = new LoginFlow(services, auth.authenticator(l), auth.throttle());
-                bound.put(l.name(), bind(services, config, l, loginFlow));
+                bound.put(l.name(), Startup.bind(services, l, loginFlow, dns));
             }
+            admin = Startup.startAdmin(config, store, services, auth, metrics, bound);
         } catch (StartupException e) {
             bound.values().forEach(Channel::close);
             auth.close();
+            checker.close();
             transport.close();
             throw e;
         }
@@ -119,6 +151,12 @@ public final class Postern implements AutoCloseable {
         if (tls != null) {
             log.info("TLS: {}", tls.providerDescription());
         }
+        log.info(
+                "routing: revision {}, {} pools, {} backends{}",
+                store.current().revision(),
+                routing.pools().size(),
+                routing.backends().size(),
+                store.file() == null ? " (in memory)" : " (store " + store.file() + ")");
         for (ListenerConfig l : config.listeners()) {
             log.info(
                     "listening: {} {} on {} tls={} pool={} auth={}{}",
@@ -130,44 +168,11 @@ public final class Postern implements AutoCloseable {
                     l.protocol() == Protocol.TCP ? "-" : String.join(",", l.auth()),
                     l.tls() == TlsMode.NONE || tls == null ? "" : " certificates=" + subjects(tls.certificates()));
         }
-        return new Postern(config, services, bound, auth);
-    }
-
-    private static Channel bind(ProxyServices services, PosternConfig config, ListenerConfig l, LoginFlow loginFlow)
-            throws StartupException {
-        WriteBufferWaterMark wm =
-                new WriteBufferWaterMark(l.limits().writeBufferLow(), l.limits().writeBufferHigh());
-        ListenerInitializer init;
-        if (l.protocol() == Protocol.TCP) {
-            init = new ListenerInitializer(
-                    services, l, ch -> ch.pipeline().addLast(TcpFrontend.NAME, new TcpFrontend(services, l)));
-        } else {
-            FrontendFactory frontend =
-                    Frontends.forProtocol(l.protocol(), config).orElseThrow();
-            init = new ListenerInitializer(services, l, ch -> frontend.install(ch, services, l, loginFlow));
-            l.pool().map(services.pools()::get).ifPresent(pool -> frontend.probe(services, pool));
+        if (admin != null) {
+            log.info(
+                    "admin API on {}{}", format(admin.address()), config.admin().tls() ? " (TLS)" : "");
         }
-        HostPort hp = l.bind();
-        InetSocketAddress address =
-                hp.isWildcard() ? new InetSocketAddress(hp.port()) : new InetSocketAddress(hp.host(), hp.port());
-        if (address.isUnresolved()) {
-            throw new StartupException("listener '" + l.name() + "': cannot resolve bind address " + hp.host());
-        }
-        ChannelFuture f =
-                services.transport().serverBootstrap(wm).childHandler(init).bind(address);
-        f.awaitUninterruptibly();
-        if (!f.isSuccess()) {
-            throw new StartupException(
-                    "listener '" + l.name() + "': cannot bind " + hp + ": " + osMessage(f.cause()), f.cause());
-        }
-        return f.channel();
-    }
-
-    /** The operating system's words for a socket error, without Netty's native call decoration. */
-    private static String osMessage(Throwable t) {
-        String m = String.valueOf(t.getMessage());
-        int i = m.indexOf("): ");
-        return m.contains("failed with error(") && i > 0 ? m.substring(i + 3) : m;
+        return new Postern(config, services, bound, auth, store, checker, admin);
     }
 
     private static String subjects(List<CertificateInfo> certs) {
@@ -192,6 +197,16 @@ public final class Postern implements AutoCloseable {
         return auth;
     }
 
+    /** The route store (the admin API writes it; tests read it). */
+    public RouteStore routeStore() {
+        return store;
+    }
+
+    /** The admin API's address, if it runs. */
+    public Optional<InetSocketAddress> adminAddress() {
+        return Optional.ofNullable(admin).map(AdminServer::address);
+    }
+
     /** The address a listener is bound to (useful when its port was chosen by the system). */
     public InetSocketAddress address(String listener) {
         Channel ch = serverChannels.get(listener);
@@ -212,6 +227,10 @@ public final class Postern implements AutoCloseable {
         stopped = true;
         List<ChannelFuture> closing = new ArrayList<>();
         serverChannels.values().forEach(ch -> closing.add(ch.close()));
+        if (admin != null) {
+            admin.close();
+        }
+        checker.close();
         closing.forEach(ChannelFuture::awaitUninterruptibly);
         SessionRegistry sessions = services.sessions();
         int live = sessions.size();

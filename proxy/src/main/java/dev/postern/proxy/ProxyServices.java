@@ -4,6 +4,7 @@ import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.routing.Routing;
 import dev.postern.proxy.session.SessionRegistry;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.transport.Transport;
@@ -11,12 +12,13 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * What the front ends of every listener share: built once at start, read-only afterwards.
+ * What the front ends of every listener share: built once at start. The routing inside changes with the route store;
+ * everything else is fixed.
  *
  * @param transport event loops and bootstraps
  * @param tls server certificates and client TLS contexts
  * @param connector backend connections
- * @param pools pools by name
+ * @param routing the pools and routes in force
  * @param sessions live sessions
  * @param capabilities what the backends of each pool support
  * @param metrics the recorder
@@ -25,12 +27,29 @@ public record ProxyServices(
         Transport transport,
         TlsManager tls,
         BackendConnector connector,
-        Map<String, PoolRuntime> pools,
+        Routing routing,
         SessionRegistry sessions,
         BackendCapabilities capabilities,
         Metrics metrics) {
 
+    /** Services over fixed pools (tests and tools). */
+    public ProxyServices(
+            Transport transport,
+            TlsManager tls,
+            BackendConnector connector,
+            Map<String, PoolRuntime> pools,
+            SessionRegistry sessions,
+            BackendCapabilities capabilities,
+            Metrics metrics) {
+        this(transport, tls, connector, Routing.fixed(pools), sessions, capabilities, metrics);
+    }
+
+    /** The pools in force now, by name. */
+    public Map<String, PoolRuntime> pools() {
+        return routing.pools();
+    }
+
     public Optional<PoolRuntime> pool(String name) {
-        return Optional.ofNullable(pools.get(name));
+        return Optional.ofNullable(routing.pools().get(name));
     }
 }

@@ -1,8 +1,7 @@
 package dev.postern.proxy.frontend;
 
-import dev.postern.config.PosternConfig;
 import dev.postern.config.Protocol;
-import dev.postern.config.Routes;
+import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.smtp.SmtpFrontend;
 import java.util.Optional;
 
@@ -12,15 +11,14 @@ public final class Frontends {
 
     /** The front end for {@code protocol}, or empty when this build has none (tcp listeners have their own). */
     public static Optional<FrontendFactory> forProtocol(Protocol protocol) {
-        return forProtocol(protocol, Routes.NONE);
+        return forProtocol(protocol, null);
     }
 
-    /** The front end for {@code protocol} of a Postern running {@code config} (the SMTP relay routes by it). */
-    public static Optional<FrontendFactory> forProtocol(Protocol protocol, PosternConfig config) {
-        return forProtocol(protocol, config.routes());
-    }
-
-    private static Optional<FrontendFactory> forProtocol(Protocol protocol, Routes routes) {
+    /**
+     * The front end for {@code protocol} of a running Postern, whose SMTP relay listeners ask their DNS lists and SPF
+     * through {@code dns} (null when none of them needs DNS).
+     */
+    public static Optional<FrontendFactory> forProtocol(Protocol protocol, DnsClient dns) {
         switch (protocol) {
             case IMAP:
                 return Optional.of(new dev.postern.proxy.imap.ImapFrontend());
@@ -29,8 +27,7 @@ public final class Frontends {
                 return Optional.of(new dev.postern.proxy.pop3.Pop3Frontend());
 
             case SMTP:
-                return Optional.of(
-                        new SmtpFrontend(SmtpFrontend.machineHostName(), SmtpFrontend.RelayChecks.of(routes)));
+                return Optional.of(new SmtpFrontend(dns));
 
             default:
                 return Optional.empty();

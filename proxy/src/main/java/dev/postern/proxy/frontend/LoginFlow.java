@@ -10,6 +10,7 @@ import dev.postern.proxy.auth.Authenticator;
 import dev.postern.proxy.auth.LoginThrottle;
 import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.routing.Routing;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.session.Session;
 import io.netty.channel.EventLoop;
@@ -158,10 +159,11 @@ public final class LoginFlow {
     }
 
     /**
-     * The pool a login goes to: the route's backend (host and port from an auth answer, with the settings of the
-     * listener pool's first backend), the route's pool, or the listener's pool; null when there is none.
+     * The pool a login goes to: the backend an auth answer named by host and port (with the settings of the listener
+     * pool's first backend), else what the routing decides (the auth answer's pool, a user or domain route, the
+     * listener's pool, the default pool); null when there is none.
      */
-    private PoolRuntime pool(ListenerConfig listener, AuthResult.RouteHint route) {
+    private PoolRuntime pool(ListenerConfig listener, String user, AuthResult.RouteHint route) {
         Optional<PoolRuntime> listenerPool = listener.pool().map(services.pools()::get);
         if (route != null && route.host() != null) {
             Backend template = listenerPool
@@ -199,10 +201,10 @@ public final class LoginFlow {
             // a pool of its own, in no configured pool: the routing issue makes routes richer
             return new PoolRuntime(new Pool(ROUTED_POOL, Pool.Balancer.ROUND_ROBIN, List.of(routed)));
         }
-        String poolName = route != null && route.pool() != null
-                ? route.pool()
-                : listener.pool().orElse(null);
-        return poolName == null ? null : services.pools().get(poolName);
+        return services.routing()
+                .resolve(user, listener, route == null ? null : route.pool())
+                .map(Routing.Decision::pool)
+                .orElse(null);
     }
 
     /** The pool name of a backend that an auth answer named by host and port. */
@@ -218,7 +220,7 @@ public final class LoginFlow {
             BackendDialogue dialogue,
             Promise<LoginOutcome> outcome) {
         ListenerConfig listener = session.listener();
-        PoolRuntime pool = pool(listener, route);
+        PoolRuntime pool = pool(listener, user, route);
         if (pool == null) {
             outcome.trySuccess(new LoginOutcome.Unavailable("no pool for user"));
             return;
@@ -247,7 +249,8 @@ public final class LoginFlow {
                         },
                         listener.timeouts().connect(),
                         wm,
-                        pool.backends().size());
+                        pool.backends().size(),
+                        user);
         connected.addListener(f -> {
             if (!f.isSuccess()) {
                 log.debug("{}: {}", session, f.cause().getMessage());
@@ -273,14 +276,16 @@ public final class LoginFlow {
         });
     }
 
-    private static void finish(
+    private void finish(
             Session session,
             BackendConnector.Connection c,
             String user,
             BackendLoginResult result,
             Throwable error,
             Promise<LoginOutcome> outcome) {
+        BackendConnector.PassiveHealth health = services.connector().passive();
         if (result instanceof BackendLoginResult.LoggedIn ok && c.channel().isActive()) {
+            health.observe(c.backend(), true, null);
             session.attachBackend(c.channel(), c.backend().pool(), c.backend().id());
             session.user(user);
             if (!outcome.trySuccess(new LoginOutcome.Success(user, ok.detail()))) {
@@ -291,6 +296,7 @@ public final class LoginFlow {
         c.channel().close();
         LoginOutcome answer;
         if (result instanceof BackendLoginResult.Refused r) {
+            health.observe(c.backend(), true, null); // it answered: wrong credentials are not its fault
             log.debug("{}: backend {} refused login: {}", session, c.backend(), r.reply());
             answer = r.temporary()
                     ? new LoginOutcome.Unavailable("backend: " + r.reply())
@@ -302,6 +308,8 @@ public final class LoginFlow {
                             ? "backend login timed out"
                             : error == null ? "backend closed" : error.toString();
             log.info("{}: login dialogue with {} failed: {}", session, c.backend(), why);
+            // an early close or a broken dialogue counts against the backend, like a refused connection
+            health.observe(c.backend(), false, why);
             answer = new LoginOutcome.Unavailable(why);
         }
         outcome.trySuccess(answer);

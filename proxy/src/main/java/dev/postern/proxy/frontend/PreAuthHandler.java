@@ -60,6 +60,7 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
     private int loginAttempts;
     private boolean loginInFlight;
     private boolean startTlsPending;
+    private long startTlsNanos;
     private boolean inputShutdown;
     private boolean done;
 
@@ -144,6 +145,8 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent hs) {
+            long elapsed = startTlsPending ? System.nanoTime() - startTlsNanos : session.ageNanos();
+            TlsSessions.handshake(session, ctx.channel(), services.metrics(), hs.isSuccess(), elapsed);
             if (!hs.isSuccess()) {
                 log.debug("{}: TLS handshake failed: {}", session, hs.cause().toString());
                 if (startTlsPending) {
@@ -151,7 +154,6 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
                 }
                 session.close(CloseReason.TLS_HANDSHAKE_FAILED, hs.cause().getMessage());
             } else {
-                TlsSessions.record(session, ctx.channel());
                 if (startTlsPending) {
                     startTlsPending = false;
                     afterStartTls();
@@ -319,6 +321,7 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
         }
         decoder.pause();
         startTlsPending = true;
+        startTlsNanos = System.nanoTime();
         // the SNI handler only inspects inbound bytes, so the go-ahead still leaves in clear text; the next inbound
         // bytes must be a ClientHello, anything else fails the handshake and closes the connection
         ctx.pipeline().addFirst(ListenerInitializer.TLS, services.tls().newServerHandler());

@@ -25,10 +25,29 @@ public final class BackendConnector {
 
     private final Transport transport;
     private final Metrics metrics;
+    private final PassiveHealth passive;
+
+    /** What live traffic tells about a backend's health: a refused connection counts against it. */
+    @FunctionalInterface
+    public interface PassiveHealth {
+        PassiveHealth NONE = (backend, ok, why) -> {};
+
+        void observe(BackendRuntime backend, boolean ok, String why);
+    }
 
     public BackendConnector(Transport transport, Metrics metrics) {
+        this(transport, metrics, PassiveHealth.NONE);
+    }
+
+    public BackendConnector(Transport transport, Metrics metrics, PassiveHealth passive) {
         this.transport = transport;
         this.metrics = metrics;
+        this.passive = passive;
+    }
+
+    /** Where live traffic's health observations go. */
+    public PassiveHealth passive() {
+        return passive;
     }
 
     /** A connected backend channel and the backend it reaches. */
@@ -49,6 +68,7 @@ public final class BackendConnector {
      * @param handlers makes the handler installed on the backend channel before it connects, once per attempt
      *     (auto-read is off: the handler reads when it is ready)
      * @param maxAttempts how many backends to try at most
+     * @param key the affinity key for the pool's balancer: the user, or the client's address
      */
     public Future<Connection> connect(
             Session session,
@@ -57,9 +77,10 @@ public final class BackendConnector {
             Function<BackendRuntime, ChannelHandler> handlers,
             Duration connectTimeout,
             WriteBufferWaterMark waterMark,
-            int maxAttempts) {
+            int maxAttempts,
+            String key) {
         Promise<Connection> promise = session.client().eventLoop().newPromise();
-        List<BackendRuntime> order = pool.order();
+        List<BackendRuntime> order = pool.order(key);
         if (order.isEmpty()) {
             promise.setFailure(new NoBackendException("no available backend in pool " + pool.name()));
             return promise;
@@ -98,6 +119,10 @@ public final class BackendConnector {
         f.addListener(done -> {
             long nanos = System.nanoTime() - start;
             metrics.backendConnect(pool.name(), backend.id(), done.isSuccess(), nanos);
+            if (!done.isSuccess()) {
+                passive.observe(
+                        backend, false, "connect failed: " + done.cause().getMessage());
+            }
             if (done.isSuccess()) {
                 Channel ch = f.channel();
                 if (!promise.trySuccess(new Connection(ch, backend))) {

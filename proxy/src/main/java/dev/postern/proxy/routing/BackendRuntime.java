@@ -6,7 +6,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** A backend as the data plane sees it: its configuration plus live state (sessions, health). */
 public final class BackendRuntime {
     private final String pool;
-    private final Backend config;
+    /** Replaced when the route store changes the backend (state, weight, limits); sessions and health stay. */
+    private volatile Backend config;
+
     private final AtomicInteger sessions = new AtomicInteger();
     private volatile boolean healthy = true;
     /** Consecutive check results in the direction opposite to the current state (guarded by this). */
@@ -23,6 +25,10 @@ public final class BackendRuntime {
 
     public Backend config() {
         return config;
+    }
+
+    void update(Backend newConfig) {
+        this.config = newConfig;
     }
 
     public String id() {

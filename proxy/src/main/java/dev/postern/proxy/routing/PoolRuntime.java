@@ -1,23 +1,37 @@
 package dev.postern.proxy.routing;
 
 import dev.postern.config.Pool;
+import dev.postern.config.Protocol;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 
-/** A pool as the data plane sees it: its backends' live state and the balancer's position. */
+/**
+ * A pool as the data plane sees it: one revision of its configuration, its backends' live state (shared across
+ * revisions) and its balancer (kept across revisions while the kind stays the same, so round-robin positions survive
+ * a routing change).
+ */
 public final class PoolRuntime {
     private final Pool config;
     private final List<BackendRuntime> backends;
-    private final AtomicLong next = new AtomicLong();
+    private final Balancer balancer;
 
+    /** A pool with fresh backend state (tests, one-off pools). */
     public PoolRuntime(Pool config) {
+        this(config, fresh(config), Balancer.of(config.balancer()));
+    }
+
+    PoolRuntime(Pool config, List<BackendRuntime> backends, Balancer balancer) {
         this.config = config;
+        this.backends = List.copyOf(backends);
+        this.balancer = balancer;
+    }
+
+    private static List<BackendRuntime> fresh(Pool config) {
         List<BackendRuntime> list = new ArrayList<>();
         for (var b : config.backends()) {
             list.add(new BackendRuntime(config.name(), b));
         }
-        this.backends = List.copyOf(list);
+        return list;
     }
 
     public String name() {
@@ -32,26 +46,38 @@ public final class PoolRuntime {
         return backends;
     }
 
-    /**
-     * The backends to try for a new session, best first: the available ones in round-robin order (each call starts
-     * one further along), so when the first fails to connect the next one is tried.
-     */
-    public List<BackendRuntime> order() {
+    Balancer balancer() {
+        return balancer;
+    }
+
+    /** Whether the pool's backends have a port for {@code protocol} (a pool for POP3 only cannot take IMAP). */
+    public boolean serves(Protocol protocol) {
+        return backends.stream().anyMatch(b -> b.config().portFor(protocol) > 0);
+    }
+
+    /** The backends that may take a new session now: healthy, active, under their limit. */
+    public List<BackendRuntime> available() {
         List<BackendRuntime> available = new ArrayList<>(backends.size());
         for (BackendRuntime b : backends) {
             if (b.available()) {
                 available.add(b);
             }
         }
-        int n = available.size();
-        if (n <= 1) {
-            return available;
-        }
-        int start = (int) Math.floorMod(next.getAndIncrement(), (long) n);
-        List<BackendRuntime> ordered = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            ordered.add(available.get((start + i) % n));
-        }
-        return ordered;
+        return available;
+    }
+
+    /**
+     * The backends to try for a new session, best first, by the pool's balancer; when the first fails to connect the
+     * next one is tried.
+     *
+     * @param key the affinity key: the user, or the client's address for a tcp session
+     */
+    public List<BackendRuntime> order(String key) {
+        return balancer.order(available(), key);
+    }
+
+    /** What {@link #order} would answer, without moving the balancer (route explain). */
+    public List<BackendRuntime> peek(String key) {
+        return balancer.peek(available(), key);
     }
 }

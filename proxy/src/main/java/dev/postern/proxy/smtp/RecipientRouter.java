@@ -1,6 +1,9 @@
 package dev.postern.proxy.smtp;
 
+import dev.postern.config.Protocol;
 import dev.postern.config.Routes;
+import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.routing.Routing;
 import java.util.Optional;
 
 /**
@@ -21,5 +24,20 @@ public interface RecipientRouter {
     /** The router of a static routing table. */
     static RecipientRouter of(Routes routes) {
         return recipient -> routes.match(recipient).map(Routes.Match::pool);
+    }
+
+    /**
+     * The router of the live routing table: routes as they are now (the admin API changes them), to pools that exist
+     * and have an SMTP port.
+     */
+    static RecipientRouter of(Routing routing) {
+        return recipient -> routing.table()
+                .routes()
+                .match(recipient)
+                .map(Routes.Match::pool)
+                .filter(name -> {
+                    PoolRuntime pool = routing.pools().get(name);
+                    return pool != null && pool.serves(Protocol.SMTP);
+                });
     }
 }

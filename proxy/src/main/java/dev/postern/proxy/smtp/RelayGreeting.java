@@ -1,5 +1,6 @@
 package dev.postern.proxy.smtp;
 
+import dev.postern.config.DnsblConfig;
 import dev.postern.config.SmtpConfig;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -134,7 +135,7 @@ final class RelayGreeting {
         if (verdictTimer != null) {
             verdictTimer.cancel(false);
         }
-        SmtpConfig.Dnsbl dnsbl = edge.smtp.dnsbl().orElseThrow();
+        DnsblConfig dnsbl = edge.smtp.dnsbl().orElseThrow();
         if (v == null) {
             verdictLabel = "timeout";
         } else if (dnsbl.blocks(v.score())) {
@@ -168,7 +169,7 @@ final class RelayGreeting {
         if (decided || !waited || !verdictIn) {
             return;
         }
-        SmtpConfig.Dnsbl dnsbl = edge.smtp.dnsbl().orElse(null);
+        DnsblConfig dnsbl = edge.smtp.dnsbl().orElse(null);
         boolean blocked = verdict != null && dnsbl != null && dnsbl.blocks(verdict.score());
         if (!blocked && (dnsbl == null || verdict != null && verdict.complete())) {
             // passed every test that ran, with every list answering: remembered

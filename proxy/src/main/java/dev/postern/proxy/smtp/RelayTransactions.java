@@ -3,6 +3,7 @@ package dev.postern.proxy.smtp;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Protocol;
 import dev.postern.config.SmtpConfig;
+import dev.postern.config.SpfConfig;
 import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.frontend.BackendDialogueHandler;
@@ -126,7 +127,7 @@ final class RelayTransactions {
             s.error(TOO_BIG);
             return;
         }
-        if (smtp.spf().policy() == SmtpConfig.SpfPolicy.OFF || s.trusted || s.clientIp == null) {
+        if (smtp.spf().policy() == SpfConfig.Policy.OFF || s.trusted || s.clientIp == null) {
             accepted(path, null);
             return;
         }
@@ -190,7 +191,7 @@ final class RelayTransactions {
             return;
         }
         spfSequence++;
-        if (smtp.spf().policy() == SmtpConfig.SpfPolicy.REJECT && outcome.result() == SenderPolicy.Result.FAIL) {
+        if (smtp.spf().policy() == SpfConfig.Policy.REJECT && outcome.result() == SenderPolicy.Result.FAIL) {
             services.metrics().smtpRejected(listener, "spf");
             s.error("550 5.7.23 " + path.path() + ": Sender address rejected: SPF fail"
                     + (outcome.explanation() == null ? "" : " (" + printable(outcome.explanation()) + ")"));
@@ -730,7 +731,9 @@ final class RelayTransactions {
                         },
                         listener.timeouts().connect(),
                         wm,
-                        p.backends().size());
+                        p.backends().size(),
+                        // the balancer's affinity key: one client's transactions go to one backend where it can
+                        s.clientIp == null ? session.id() : s.clientIp.getHostAddress());
         connected.addListener(f -> {
             if (!f.isSuccess()) {
                 log.info("{}: {}", session, f.cause().getMessage());
@@ -751,7 +754,9 @@ final class RelayTransactions {
                     c.channel().close();
                     return;
                 }
+                BackendConnector.PassiveHealth health = services.connector().passive();
                 if (r instanceof BackendLoginResult.LoggedIn && c.channel().isActive()) {
+                    health.observe(c.backend(), true, null);
                     backend = handler;
                     handler.owner(s);
                     session.attachBackend(
@@ -760,13 +765,12 @@ final class RelayTransactions {
                     return;
                 }
                 c.channel().close();
-                log.info(
-                        "{}: backend {} not ready: {}",
-                        session,
-                        c.backend(),
-                        r instanceof BackendLoginResult.Failed fl
-                                ? fl.reason()
-                                : r instanceof BackendLoginResult.Refused rf ? rf.reply() : String.valueOf(d.cause()));
+                String why = r instanceof BackendLoginResult.Failed fl
+                        ? fl.reason()
+                        : r instanceof BackendLoginResult.Refused rf ? rf.reply() : String.valueOf(d.cause());
+                log.info("{}: backend {} not ready: {}", session, c.backend(), why);
+                // a backend that greets with 4xx/5xx, breaks the dialogue or closes counts against it
+                health.observe(c.backend(), false, why);
                 s.later(this::unavailable);
             });
         });

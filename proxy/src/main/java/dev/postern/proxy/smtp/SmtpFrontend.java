@@ -3,7 +3,11 @@ package dev.postern.proxy.smtp;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Routes;
+import dev.postern.config.SpfConfig;
 import dev.postern.proxy.ProxyServices;
+import dev.postern.proxy.dns.DnsClient;
+import dev.postern.proxy.dns.DnsblChecker;
+import dev.postern.proxy.dns.SpfEvaluator;
 import dev.postern.proxy.frontend.FrontendFactory;
 import dev.postern.proxy.frontend.LoginFlow;
 import dev.postern.proxy.frontend.PreAuthHandler;
@@ -13,6 +17,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,17 +45,44 @@ public final class SmtpFrontend implements FrontendFactory {
      * @param ticker the clock of the limits and caches
      */
     public record RelayChecks(
-            RecipientRouter router,
-            Function<ListenerConfig, ClientReputation> reputation,
-            Function<ListenerConfig, SenderPolicy> senders,
+            Function<ProxyServices, RecipientRouter> router,
+            BiFunction<ListenerConfig, ProxyServices, ClientReputation> reputation,
+            BiFunction<ListenerConfig, ProxyServices, SenderPolicy> senders,
             Ticker ticker) {
 
         /** Routing from a static table; no DNS checks. */
         public static RelayChecks of(Routes routes) {
+            return fixed(RecipientRouter.of(routes), ClientReputation.NONE, SenderPolicy.NONE, Ticker.systemTicker());
+        }
+
+        /** Checks that do not depend on the listener (tests, tools). */
+        public static RelayChecks fixed(
+                RecipientRouter router, ClientReputation reputation, SenderPolicy senders, Ticker ticker) {
+            return new RelayChecks(s -> router, (l, s) -> reputation, (l, s) -> senders, ticker);
+        }
+
+        /**
+         * What a running Postern uses: the live routing table, and each listener's DNS lists and SPF checks through
+         * {@code dns} (null when no listener needs DNS).
+         */
+        public static RelayChecks live(DnsClient dns) {
             return new RelayChecks(
-                    RecipientRouter.of(routes),
-                    l -> ClientReputation.NONE,
-                    l -> SenderPolicy.NONE,
+                    s -> RecipientRouter.of(s.routing()),
+                    (l, s) -> dns == null || l.smtp().dnsbl().isEmpty()
+                            ? ClientReputation.NONE
+                            : new DnsListReputation(new DnsblChecker(
+                                    dns,
+                                    l.smtp().dnsbl().get(),
+                                    Ticker.systemTicker(),
+                                    s.transport().workerGroup().next())),
+                    (l, s) -> dns == null || l.smtp().spf().policy() == SpfConfig.Policy.OFF
+                            ? SenderPolicy.NONE
+                            : new SpfSenderPolicy(
+                                    new SpfEvaluator(
+                                            dns,
+                                            l.smtp().spf(),
+                                            s.transport().workerGroup().next()),
+                                    l.smtp().hostname().orElse(LocalHost.NAME)),
                     Ticker.systemTicker());
         }
     }
@@ -58,6 +90,11 @@ public final class SmtpFrontend implements FrontendFactory {
     /** A front end greeting with this machine's host name (unless a listener names itself), without routes. */
     public SmtpFrontend() {
         this(LocalHost.NAME, RelayChecks.of(Routes.NONE));
+    }
+
+    /** The front end of a running Postern: live routing, DNS checks through {@code dns} (null: none). */
+    public SmtpFrontend(DnsClient dns) {
+        this(LocalHost.NAME, RelayChecks.live(dns));
     }
 
     /** A front end that calls itself {@code hostname} (unless a listener names itself) in greetings and EHLOs. */
@@ -88,7 +125,7 @@ public final class SmtpFrontend implements FrontendFactory {
                                             == dev.postern.config.SmtpConfig.BareLineEndings.NORMALIZE))
                     .addLast(
                             PreAuthHandler.SESSION,
-                            new SmtpRelaySession(services, listener, loginFlow, edge(listener, name)));
+                            new SmtpRelaySession(services, listener, loginFlow, edge(listener, name, services)));
             return;
         }
         client.pipeline()
@@ -109,17 +146,22 @@ public final class SmtpFrontend implements FrontendFactory {
     }
 
     /** The state a relay listener's sessions share, made at its first connection. */
-    RelayEdge edge(ListenerConfig listener, String name) {
+    RelayEdge edge(ListenerConfig listener, String name, ProxyServices services) {
         return edges.computeIfAbsent(listener.name(), n -> {
-            ClientReputation reputation = checks.reputation().apply(listener);
-            SenderPolicy senders = checks.senders().apply(listener);
+            ClientReputation reputation = checks.reputation().apply(listener, services);
+            SenderPolicy senders = checks.senders().apply(listener, services);
             if (listener.smtp().dnsbl().isPresent() && reputation == ClientReputation.NONE) {
                 log.warn(
                         "listener '{}': dnsbl is configured but this build has no DNS list checker; no client is"
                                 + " looked up",
                         listener.name());
             }
-            return new RelayEdge(listener, name, checks.router(), reputation, senders, checks.ticker());
+            if (listener.smtp().spf().policy() != SpfConfig.Policy.OFF && senders == SenderPolicy.NONE) {
+                log.warn(
+                        "listener '{}': spf is configured but no SPF checker is available; senders are not checked",
+                        listener.name());
+            }
+            return new RelayEdge(listener, name, checks.router().apply(services), reputation, senders, checks.ticker());
         });
     }
 

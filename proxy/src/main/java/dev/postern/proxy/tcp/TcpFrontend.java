@@ -76,8 +76,8 @@ public final class TcpFrontend extends ChannelInboundHandlerAdapter {
             inputShutdown = true;
         } else if (evt instanceof SslHandshakeCompletionEvent hs) {
             Session session = Session.of(ctx.channel());
+            TlsSessions.handshake(session, ctx.channel(), services.metrics(), hs.isSuccess(), session.ageNanos());
             if (hs.isSuccess()) {
-                TlsSessions.record(session, ctx.channel());
                 connect(ctx);
             } else {
                 session.close(CloseReason.TLS_HANDSHAKE_FAILED, hs.cause().getMessage());
@@ -116,7 +116,8 @@ public final class TcpFrontend extends ChannelInboundHandlerAdapter {
                         backend -> NO_HANDLER,
                         listener.timeouts().connect(),
                         wm,
-                        pool.backends().size());
+                        pool.backends().size(),
+                        affinityKey(session));
         f.addListener(done -> {
             if (!done.isSuccess()) {
                 log.debug("{}: {}", session, done.cause().getMessage());
@@ -147,6 +148,12 @@ public final class TcpFrontend extends ChannelInboundHandlerAdapter {
                 client.pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
             }
         });
+    }
+
+    /** tcp sessions have no user: the client's address keeps a client on one backend under consistent hashing. */
+    private static String affinityKey(Session session) {
+        var a = session.clientAddress();
+        return a == null || a.getAddress() == null ? null : a.getAddress().getHostAddress();
     }
 
     @Override

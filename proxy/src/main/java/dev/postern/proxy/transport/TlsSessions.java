@@ -9,6 +9,29 @@ import javax.net.ssl.SSLSession;
 public final class TlsSessions {
     private TlsSessions() {}
 
+    /**
+     * Records a finished client handshake: its protocol and cipher in {@code session}, and the outcome in the
+     * metrics.
+     *
+     * @param elapsedNanos how long the handshake took
+     */
+    public static void handshake(
+            Session session,
+            Channel channel,
+            dev.postern.proxy.metrics.Metrics metrics,
+            boolean ok,
+            long elapsedNanos) {
+        if (ok) {
+            record(session, channel);
+        }
+        metrics.tlsHandshake(
+                session.listener(),
+                ok ? "ok" : "failed",
+                ok ? session.tlsProtocol() : "none",
+                ok ? session.tlsCipher() : "none",
+                elapsedNanos);
+    }
+
     /** Copies protocol and cipher of the channel's TLS session into {@code session}; no-op without TLS. */
     public static void record(Session session, Channel channel) {
         SslHandler ssl = channel.pipeline().get(SslHandler.class);

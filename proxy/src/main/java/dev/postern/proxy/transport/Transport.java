@@ -82,6 +82,11 @@ public final class Transport implements AutoCloseable {
         return allocator;
     }
 
+    /** The server channel type that fits the event loops (for servers built elsewhere, like the admin API). */
+    public Class<? extends ServerChannel> serverChannelType() {
+        return epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    }
+
     /** A server bootstrap with Postern's socket options for client connections. */
     public ServerBootstrap serverBootstrap(WriteBufferWaterMark waterMark) {
         Class<? extends ServerChannel> type = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.postern.config.Protocol;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
+import dev.postern.proxy.testing.TestUsers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -28,12 +29,16 @@ class ImapBackendTest {
     @BeforeAll
     static void start() throws Exception {
         backend = new FakeImapBackend(c -> {});
+        // the master user is used only for users Postern verified itself
+        Path dir = java.nio.file.Files.createTempDirectory("imap-backend-test");
+        TestUsers.write(dir, new String[][] {{"alice", "whatever"}});
         postern = PosternHarness.start(
                 """
                 listeners:
                   - {name: plain, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: plain}
                   - {name: starttls, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: starttls}
-                  - {name: master, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: master}
+                  - {name: master, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: master,
+                     auth: [local]}
                   - {name: id, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: id}
                   - {name: proxy, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: proxy}
                 pools:
@@ -44,6 +49,9 @@ class ImapBackendTest {
                   - {name: id, backends: [{address: "127.0.0.1:%5$d", identity: id}]}
                   - name: proxy
                     backends: [{address: "127.0.0.1:%5$d", identity: proxy-v2, tls: implicit, tls-verify: false}]
+                auth:
+                  providers:
+                    - {name: local, type: static, file: users.txt}
                 """
                         .replace("%5$d", Integer.toString(backend.port()))
                         .formatted(
@@ -52,7 +60,7 @@ class ImapBackendTest {
                                 FreePorts.next(),
                                 FreePorts.next(),
                                 FreePorts.next()),
-                Path.of("."));
+                dir);
     }
 
     @AfterAll

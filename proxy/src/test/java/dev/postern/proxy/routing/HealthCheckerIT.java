@@ -119,7 +119,7 @@ class HealthCheckerIT {
             server.close();
             Await.until("flappy marked down", Duration.ofSeconds(10), () -> !b.healthy());
             assertThat(b.available()).isFalse();
-            assertThat(changes).contains("flappy down");
+            Await.until("the change reported", Duration.ofSeconds(5), () -> changes.contains("flappy down"));
             // the server comes back on the same port
             try (ServerSocket again = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
                 Thread t = new Thread(() -> {
@@ -133,6 +133,7 @@ class HealthCheckerIT {
                 });
                 t.start();
                 Await.until("flappy healthy again", Duration.ofSeconds(10), b::healthy);
+                Await.until("the change reported", Duration.ofSeconds(5), () -> changes.contains("flappy up"));
                 assertThat(changes).containsSubsequence("flappy down", "flappy up");
             }
         } finally {

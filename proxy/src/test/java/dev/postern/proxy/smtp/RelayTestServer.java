@@ -94,8 +94,8 @@ final class RelayTestServer implements AutoCloseable {
                 new BackendCapabilities(),
                 Metrics.NOOP);
         RelayTestServer server = new RelayTestServer(transport, services, config);
-        SmtpFrontend.RelayChecks checks = new SmtpFrontend.RelayChecks(
-                RecipientRouter.of(config.routes()), l -> reputation, l -> senders, server.ticker);
+        SmtpFrontend.RelayChecks checks =
+                SmtpFrontend.RelayChecks.fixed(RecipientRouter.of(config.routes()), reputation, senders, server.ticker);
         LoginFlow loginFlow = new LoginFlow(services, Authenticator.BACKEND);
         for (ListenerConfig l : config.listeners()) {
             SmtpFrontend frontend = new SmtpFrontend("relay.test", checks);

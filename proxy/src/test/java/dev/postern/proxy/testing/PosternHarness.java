@@ -2,6 +2,7 @@ package dev.postern.proxy.testing;
 
 import dev.postern.config.ConfigException;
 import dev.postern.config.ConfigLoader;
+import dev.postern.config.HealthCheckConfig;
 import dev.postern.config.PosternConfig;
 import dev.postern.proxy.Postern;
 import dev.postern.proxy.StartupException;
@@ -28,6 +29,19 @@ public final class PosternHarness implements AutoCloseable {
             config = ConfigLoader.parse(yaml, baseDir);
         } catch (ConfigException e) {
             throw new AssertionError("test configuration is invalid:\n" + e.getMessage() + "\n" + yaml, e);
+        }
+        if (!yaml.contains("health-check")) {
+            // active health checks would open connections of their own to the tests' scripted backends; tests
+            // that are about health checks configure them explicitly
+            config = config.withPools(config.pools().stream()
+                    .map(p -> p.withHealthCheck(new HealthCheckConfig(
+                            false,
+                            p.healthCheck().protocol(),
+                            p.healthCheck().interval(),
+                            p.healthCheck().timeout(),
+                            p.healthCheck().rise(),
+                            p.healthCheck().fall())))
+                    .toList());
         }
         try {
             return new PosternHarness(Postern.start(config, metrics));

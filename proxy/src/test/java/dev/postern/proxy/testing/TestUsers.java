@@ -17,10 +17,15 @@ public final class TestUsers {
 
     /** Writes {@code users.txt} into {@code dir} with alice and bob and their dev passwords. */
     public static Path write(Path dir) {
+        return write(dir, new String[][] {
+            {DevBackends.ALICE, DevBackends.ALICE_PASSWORD}, {DevBackends.BOB, DevBackends.BOB_PASSWORD}
+        });
+    }
+
+    /** Writes {@code users.txt} into {@code dir} with the given {user, password} pairs. */
+    public static Path write(Path dir, String[][] users) {
         SecureRandom random = new SecureRandom();
         StringBuilder sb = new StringBuilder("# written by TestUsers\n");
-        String[][] users = {{DevBackends.ALICE, DevBackends.ALICE_PASSWORD}, {DevBackends.BOB, DevBackends.BOB_PASSWORD}
-        };
         for (String[] u : users) {
             byte[] salt = new byte[16];
             random.nextBytes(salt);

@@ -1,0 +1,46 @@
+package dev.postern.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * DNS block and allow lists for the SMTP edge, scored like Postfix's postscreen: every list that lists the client adds
+ * its weight; a client whose score reaches {@code threshold} is refused, and one whose score is at most {@code
+ * allowlistThreshold} (when that is negative) skips the other tests.
+ *
+ * @param sites the lists, each queried once per client (a zone named twice, with different filters, is queried once)
+ * @param threshold the score at which a client is blocked, at least 1 (postscreen_dnsbl_threshold)
+ * @param allowlistThreshold the score at or below which a client is allowlisted; 0 turns allowlisting off
+ *     (postscreen_dnsbl_allowlist_threshold)
+ * @param timeout how long the lists may take together; a list that has not answered by then counts 0
+ * @param cacheTtl how long a client's result is reused (0: not cached); results with an unanswered list are not
+ */
+public record DnsblConfig(
+        List<DnsblSite> sites, int threshold, int allowlistThreshold, Duration timeout, Duration cacheTtl) {
+    public static final int DEFAULT_THRESHOLD = 1;
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_CACHE_TTL = Duration.ofHours(1);
+
+    public DnsblConfig {
+        sites = List.copyOf(sites);
+        if (threshold < 1) {
+            throw new IllegalArgumentException("threshold " + threshold + " must be >= 1");
+        }
+        if (allowlistThreshold > 0) {
+            throw new IllegalArgumentException("allowlistThreshold " + allowlistThreshold + " must be <= 0");
+        }
+        Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(cacheTtl, "cacheTtl");
+    }
+
+    /** Whether {@code score} blocks a client. */
+    public boolean blocks(int score) {
+        return score >= threshold;
+    }
+
+    /** Whether {@code score} allowlists a client (never when allowlisting is off). */
+    public boolean allowlists(int score) {
+        return allowlistThreshold < 0 && score <= allowlistThreshold;
+    }
+}

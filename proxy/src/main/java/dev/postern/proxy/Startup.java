@@ -1,0 +1,174 @@
+package dev.postern.proxy;
+
+import dev.postern.admin.AdminServer;
+import dev.postern.admin.AdminSettings;
+import dev.postern.admin.AdminStartException;
+import dev.postern.config.ConfigException;
+import dev.postern.config.ConfigProblem;
+import dev.postern.config.HostPort;
+import dev.postern.config.ListenerConfig;
+import dev.postern.config.LocalRouteStore;
+import dev.postern.config.Pool;
+import dev.postern.config.PosternConfig;
+import dev.postern.config.Protocol;
+import dev.postern.config.SmtpConfig;
+import dev.postern.config.SpfConfig;
+import dev.postern.proxy.auth.AuthControl;
+import dev.postern.proxy.control.PosternControl;
+import dev.postern.proxy.dns.DnsClient;
+import dev.postern.proxy.dns.NettyDnsClient;
+import dev.postern.proxy.frontend.FrontendFactory;
+import dev.postern.proxy.frontend.Frontends;
+import dev.postern.proxy.frontend.LoginFlow;
+import dev.postern.proxy.metrics.Metrics;
+import dev.postern.proxy.metrics.PrometheusMetrics;
+import dev.postern.proxy.tcp.TcpFrontend;
+import dev.postern.proxy.tls.TlsManager;
+import dev.postern.proxy.transport.ListenerInitializer;
+import dev.postern.proxy.transport.Transport;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.WriteBufferWaterMark;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** The steps of {@link Postern#start} that build one piece each. */
+final class Startup {
+    private Startup() {}
+
+    /** The route store: the file when one is configured (created from this configuration the first time). */
+    static LocalRouteStore openRouteStore(PosternConfig config) throws StartupException {
+        LocalRouteStore store;
+        if (config.routeStore().isPresent()) {
+            try {
+                store = LocalRouteStore.open(config.routeStore().get(), config.routingSeed());
+            } catch (ConfigException e) {
+                throw new StartupException("route store: " + e.getMessage().replace('\n', ';'), e);
+            } catch (IOException e) {
+                throw new StartupException("route store " + config.routeStore().get() + ": " + e.getMessage(), e);
+            }
+        } else {
+            store = LocalRouteStore.inMemory(config.routingSeed());
+        }
+        for (ListenerConfig l : config.listeners()) {
+            if (l.pool().isPresent() && store.current().pool(l.pool().get()).isEmpty()) {
+                throw new StartupException("route store " + store.file() + " has no pool '"
+                        + l.pool().get() + "', which listener '" + l.name() + "' uses");
+            }
+        }
+        // the pools listeners name must stay: the store refuses tables (from the admin API) without them
+        store.addValidator(table -> {
+            List<ConfigProblem> problems = new ArrayList<>();
+            for (ListenerConfig l : config.listeners()) {
+                l.pool()
+                        .filter(p -> table.pool(p).isEmpty())
+                        .ifPresent(p -> problems.add(
+                                new ConfigProblem("pools", "pool '" + p + "' is used by listener '" + l.name() + "'")));
+            }
+            return problems;
+        });
+        return store;
+    }
+
+    /**
+     * The protocol a pool's health check speaks when its configuration names none: that of the listeners using it,
+     * else the one protocol its backends have ports for, else a plain TCP connect.
+     */
+    static Protocol checkProtocol(PosternConfig config, Pool pool) {
+        for (ListenerConfig l : config.listeners()) {
+            if (l.pool().filter(pool.name()::equals).isPresent()) {
+                return l.protocol();
+            }
+        }
+        Set<Protocol> protocols = new HashSet<>();
+        pool.backends().forEach(b -> protocols.addAll(b.ports().keySet()));
+        boolean generalPort = pool.backends().stream().anyMatch(b -> b.port() > 0);
+        return protocols.size() == 1 && !generalPort ? protocols.iterator().next() : Protocol.TCP;
+    }
+
+    /**
+     * The resolver of the SMTP relay's DNS lists and SPF checks, shared by every listener; null when no relay listener
+     * asks DNS.
+     */
+    static DnsClient dnsClient(PosternConfig config, Transport transport) {
+        boolean needed = config.listeners().stream()
+                .map(ListenerConfig::smtp)
+                .anyMatch(s -> s.role() == SmtpConfig.Role.RELAY
+                        && (s.dnsbl().isPresent() || s.spf().policy() != SpfConfig.Policy.OFF));
+        return needed ? NettyDnsClient.create(config.dns(), transport) : null;
+    }
+
+    /** Binds one listener with its front end ({@code dns}: the relay's resolver, or null). */
+    static Channel bind(ProxyServices services, ListenerConfig l, LoginFlow loginFlow, DnsClient dns)
+            throws StartupException {
+        WriteBufferWaterMark wm =
+                new WriteBufferWaterMark(l.limits().writeBufferLow(), l.limits().writeBufferHigh());
+        ListenerInitializer init;
+        if (l.protocol() == Protocol.TCP) {
+            init = new ListenerInitializer(
+                    services, l, ch -> ch.pipeline().addLast(TcpFrontend.NAME, new TcpFrontend(services, l)));
+        } else {
+            FrontendFactory frontend = Frontends.forProtocol(l.protocol(), dns).orElseThrow();
+            init = new ListenerInitializer(services, l, ch -> frontend.install(ch, services, l, loginFlow));
+            l.pool().map(services.pools()::get).ifPresent(pool -> frontend.probe(services, pool));
+        }
+        HostPort hp = l.bind();
+        InetSocketAddress address =
+                hp.isWildcard() ? new InetSocketAddress(hp.port()) : new InetSocketAddress(hp.host(), hp.port());
+        if (address.isUnresolved()) {
+            throw new StartupException("listener '" + l.name() + "': cannot resolve bind address " + hp.host());
+        }
+        ChannelFuture f =
+                services.transport().serverBootstrap(wm).childHandler(init).bind(address);
+        f.awaitUninterruptibly();
+        if (!f.isSuccess()) {
+            throw new StartupException(
+                    "listener '" + l.name() + "': cannot bind " + hp + ": " + osMessage(f.cause()), f.cause());
+        }
+        return f.channel();
+    }
+
+    /** The operating system's words for a socket error, without Netty's native call decoration. */
+    static String osMessage(Throwable t) {
+        String m = String.valueOf(t.getMessage());
+        int i = m.indexOf("): ");
+        return m.contains("failed with error(") && i > 0 ? m.substring(i + 3) : m;
+    }
+
+    /** The admin API, when configured; null otherwise. */
+    static AdminServer startAdmin(
+            PosternConfig config,
+            LocalRouteStore store,
+            ProxyServices services,
+            AuthControl auth,
+            Metrics metrics,
+            Map<String, Channel> bound)
+            throws StartupException {
+        if (config.admin().bind().isEmpty()) {
+            return null;
+        }
+        PosternControl control = new PosternControl(
+                config, services.sessions(), services.routing(), services.tls(), auth, () -> bound.values().stream()
+                        .allMatch(Channel::isActive));
+        PrometheusRegistry registry = metrics instanceof PrometheusMetrics p ? p.registry() : new PrometheusRegistry();
+        TlsManager tls = services.tls();
+        try {
+            return AdminServer.start(
+                    AdminSettings.from(config.admin()),
+                    store,
+                    control,
+                    registry,
+                    config.admin().tls() ? tls::newServerHandler : null,
+                    services.transport().workerGroup(),
+                    services.transport().serverChannelType());
+        } catch (AdminStartException e) {
+            throw new StartupException("admin API: " + e.getMessage(), e);
+        }
+    }
+}
