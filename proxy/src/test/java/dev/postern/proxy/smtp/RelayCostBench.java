@@ -1,5 +1,14 @@
 package dev.postern.proxy.smtp;
 
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.postern.config.DnsblConfig;
+import dev.postern.config.DnsblReplyFilter;
+import dev.postern.config.DnsblSite;
+import dev.postern.proxy.dns.DnsClient;
+import dev.postern.proxy.dns.DnsblChecker;
+import dev.postern.proxy.dns.NettyDnsClient;
+import dev.postern.proxy.testing.TestDns;
+import dev.postern.proxy.transport.Transport;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,8 +22,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -26,9 +37,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * What a relay listener spends on a client it refuses at once (listed by the DNS lists: {@code 521} instead of the
  * greeting) against one it accepts (greeting, EHLO, MAIL, RCPT with a backend connection set up by XCLIENT, a 1 KiB
  * message, QUIT). CPU time is that of Postern's event loop threads only ({@code ThreadMXBean}), so neither the client
- * threads nor the scripted backend count; the DNS lists answer in memory, so what is measured is Postern's own work
- * per connection (the DNS query of a real list adds its resolver work: see the dns package's DnsCheckCostBench). The
- * session log line is off (written to a console it would dominate both).
+ * threads nor the scripted backend count. Two runs: DNS lists answering in memory (Postern's own work per connection),
+ * then real DNS lookups through Postern's resolver to dnsmasq and rbldnsd on loopback ({@link TestDns}, every
+ * connection a query: no caches), whose servers' CPU is reported apart. The session log line is off (written to a
+ * console it would dominate both).
  *
  * <pre>
  * mvn -B -q -o -pl proxy -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
@@ -38,19 +50,40 @@ import java.util.concurrent.atomic.AtomicInteger;
  * </pre>
  */
 public final class RelayCostBench {
+    private static final long CLOCK_TICK_MICROS = 10_000; // USER_HZ = 100 on Linux
     private static final String MESSAGE = ("x".repeat(78) + "\r\n").repeat(13) + ".\r\n"; // 1 KiB and the end
 
     private RelayCostBench() {}
 
-    /** Lists every client whose listener is the "listed" one: the address does not matter here. */
+    /** The lists of the run in progress: in memory, or real DNS. */
     private static final class Lists implements ClientReputation {
-        volatile boolean listed;
+        volatile ClientReputation current;
 
         @Override
         public CompletionStage<Verdict> check(InetAddress client) {
-            return CompletableFuture.completedFuture(
-                    listed ? new Verdict(3, List.of("zen.dnsbl.test"), List.of()) : Verdict.CLEAN);
+            return current.check(client);
         }
+    }
+
+    private static ClientReputation inMemory(boolean listed) {
+        return client -> CompletableFuture.completedFuture(
+                listed
+                        ? new ClientReputation.Verdict(3, List.of("zen.dnsbl.test"), List.of())
+                        : ClientReputation.Verdict.CLEAN);
+    }
+
+    /**
+     * The real lists: {@code err.dnsbl.test} lists every address (127.255.255.254); the filter {@code
+     * 127.0.0.[2..11]} makes that a miss, so the same query passes the client. No result cache: every connection asks.
+     */
+    private static ClientReputation realDns(DnsClient dns, Transport transport, boolean listed) {
+        DnsblSite site = new DnsblSite(
+                "err.dnsbl.test",
+                listed ? Optional.empty() : Optional.of(DnsblReplyFilter.parse("127.0.0.[2..11]")),
+                3);
+        DnsblConfig config = new DnsblConfig(List.of(site), 3, 0, Duration.ofSeconds(2), Duration.ZERO);
+        return new DnsListReputation(new DnsblChecker(
+                dns, config, Ticker.systemTicker(), transport.workerGroup().next()));
     }
 
     public static void main(String[] args) throws Exception {
@@ -73,26 +106,45 @@ public final class RelayCostBench {
                       - {name: fake, backends: [{address: "127.0.0.1:%d", identity: xclient}]}
                     """
                             .formatted(backend.port());
-            try (RelayTestServer server = RelayTestServer.start(yaml, dir, lists, SenderPolicy.NONE)) {
+            TestDns testDns = TestDns.get();
+            try (RelayTestServer server = RelayTestServer.start(yaml, dir, lists, SenderPolicy.NONE);
+                    Transport dnsLoop = Transport.create(1, true)) {
                 server.awaitKeywords("fake");
                 int port = server.port("mx");
-                // warm up both paths (JIT), then measure each
-                lists.listed = true;
-                run(port, Math.min(connections, 5000), inFlight, false);
-                lists.listed = false;
-                run(port, Math.min(connections, 2000), inFlight, true);
-                lists.listed = true;
-                Result refused = run(port, connections, inFlight, false);
-                lists.listed = false;
-                Result accepted = run(port, connections, inFlight, true);
+                DnsClient dns = NettyDnsClient.create(testDns.uncached(Duration.ofSeconds(2)), dnsLoop);
+                ClientReputation[][] variants = {
+                    {inMemory(true), inMemory(false)},
+                    {realDns(dns, dnsLoop, true), realDns(dns, dnsLoop, false)}
+                };
+                String[] names = {"lists in memory", "real DNS (dnsmasq + rbldnsd, uncached)"};
+                // warm up every path (JIT) first
+                for (ClientReputation[] v : variants) {
+                    lists.current = v[0];
+                    run(port, Math.min(connections, 5000), inFlight, false);
+                    lists.current = v[1];
+                    run(port, Math.min(connections, 2000), inFlight, true);
+                }
                 System.out.printf(
-                        Locale.ROOT, "%-28s %8s %10s %12s %14s%n", "", "conns", "wall ms", "cpu ms", "cpu us/conn");
-                print("refused (DNS-listed, 521)", refused);
-                print("accepted (1 KiB message)", accepted);
-                System.out.printf(
-                        Locale.ROOT,
-                        "an accepted connection costs %.1fx a refused one%n",
-                        accepted.cpuMicrosPerConnection() / refused.cpuMicrosPerConnection());
+                        Locale.ROOT, "%-30s %8s %10s %12s %14s%n", "", "conns", "wall ms", "cpu ms", "cpu us/conn");
+                for (int i = 0; i < variants.length; i++) {
+                    System.out.println(names[i]);
+                    lists.current = variants[i][0];
+                    long dnsBefore = testDns.serverCpuTicks();
+                    Result refused = run(port, connections, inFlight, false);
+                    long dnsRefused = testDns.serverCpuTicks() - dnsBefore;
+                    lists.current = variants[i][1];
+                    dnsBefore = testDns.serverCpuTicks();
+                    Result accepted = run(port, connections, inFlight, true);
+                    long dnsAccepted = testDns.serverCpuTicks() - dnsBefore;
+                    print("  refused (listed, 521)", refused);
+                    print("  accepted (1 KiB message)", accepted);
+                    System.out.printf(
+                            Locale.ROOT,
+                            "  accepted/refused: %.1fx; DNS servers' CPU: %.1f / %.1f us per connection%n",
+                            accepted.cpuMicrosPerConnection() / refused.cpuMicrosPerConnection(),
+                            dnsRefused * CLOCK_TICK_MICROS / (double) connections,
+                            dnsAccepted * CLOCK_TICK_MICROS / (double) connections);
+                }
             }
         }
     }
@@ -106,7 +158,7 @@ public final class RelayCostBench {
     private static void print(String what, Result r) {
         System.out.printf(
                 Locale.ROOT,
-                "%-28s %8d %10d %12d %14.1f%n",
+                "%-30s %8d %10d %12d %14.1f%n",
                 what,
                 r.connections(),
                 r.wallNanos() / 1_000_000,
