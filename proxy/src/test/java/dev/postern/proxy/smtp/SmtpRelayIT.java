@@ -329,4 +329,25 @@ class SmtpRelayIT {
         Await.until("Postfix refused " + recipient, DELIVERY, () -> DevBackends.postfixLog()
                 .contains(": 554 5.7.1 <" + recipient + ">: Relay access denied"));
     }
+
+    @Test
+    void commandsPipelinedAfterStartTlsCloseTheConnectionAndTlsForgetsTheEhlo() throws Exception {
+        try (SmtpTestClient c = connect("mx", uniqueLoopback())) {
+            c.command("EHLO injector.example");
+            c.write("STARTTLS\r\nMAIL FROM:<injected@injector.example>\r\n");
+            assertThat(c.closedByServer())
+                    .as("bytes after STARTTLS are never executed")
+                    .isTrue();
+        }
+        try (SmtpTestClient c = connect("mx", uniqueLoopback())) {
+            c.command("EHLO honest.example");
+            assertThat(c.command("STARTTLS")).containsExactly("220 2.0.0 Ready to start TLS");
+            c.startTls(clientTls);
+            assertThat(c.command("MAIL FROM:<a@honest.example>"))
+                    .containsExactly("503 5.5.1 Error: send HELO/EHLO first");
+            List<String> ehlo = c.command("EHLO honest.example");
+            assertThat(ehlo).doesNotContain("250-STARTTLS", "250 STARTTLS");
+            assertThat(c.command("QUIT")).containsExactly("221 2.0.0 Bye");
+        }
+    }
 }
