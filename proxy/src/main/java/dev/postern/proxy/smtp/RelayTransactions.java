@@ -1,23 +1,11 @@
 package dev.postern.proxy.smtp;
 
 import dev.postern.config.ListenerConfig;
-import dev.postern.config.Protocol;
 import dev.postern.config.SmtpConfig;
 import dev.postern.config.SpfConfig;
 import dev.postern.proxy.ProxyServices;
-import dev.postern.proxy.auth.AuthRequest;
-import dev.postern.proxy.frontend.BackendDialogueHandler;
-import dev.postern.proxy.frontend.BackendLoginResult;
-import dev.postern.proxy.routing.BackendConnector;
-import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.session.CloseReason;
-import dev.postern.proxy.session.Session;
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.WriteBufferWaterMark;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.Optional;
@@ -40,7 +28,6 @@ final class RelayTransactions {
 
     static final String LOST = "451 4.4.2 Error: connection to the mail server lost; try again later";
     static final String UNAVAILABLE = "451 4.4.1 Error: mail server unavailable; try again later";
-    static final String TOO_BIG = "552 5.3.4 Error: message size exceeds fixed limit";
 
     private final SmtpRelaySession s;
     private final ProxyServices services;
@@ -60,27 +47,17 @@ final class RelayTransactions {
     private int transactions;
     private int spfSequence;
 
-    // the message in flight
-    private long bytes;
-    /** Why the message will be refused at its end (size, lost backend); bytes are dropped meanwhile. */
-    private String failure;
-
-    private boolean chunkLast;
-    /** A BDAT refused up front: the reply once its chunk has been read. */
-    private String chunkRefusal;
-    /** The backend answered a BDAT before its chunk was through (or was lost): the answer, kept for the chunk end. */
-    private SmtpReply earlyChunkReply;
-
-    private boolean awaitingChunkReply;
-    private boolean spfHeaderSent;
-
     private RelayBackend backend;
+    private final RelayMessage message;
+    private final RelayConnector connector;
 
     RelayTransactions(SmtpRelaySession session) {
         this.s = session;
         this.services = session.services();
         this.listener = session.listener();
         this.smtp = session.smtp;
+        this.message = new RelayMessage(session, this);
+        this.connector = new RelayConnector(session);
     }
 
     // ---- MAIL
@@ -124,7 +101,7 @@ final class RelayTransactions {
         MailPath.Parameter size = path.parameter("SIZE");
         if (size != null && Long.parseLong(size.value()) > smtp.maxMessageSize()) {
             services.metrics().smtpRejected(listener, "size");
-            s.error(TOO_BIG);
+            s.error(RelayMessage.TOO_BIG);
             return;
         }
         if (smtp.spf().policy() == SpfConfig.Policy.OFF || s.trusted || s.clientIp == null) {
@@ -321,44 +298,26 @@ final class RelayTransactions {
                 }));
     }
 
-    // ---- DATA
+    // ---- the message (RelayMessage)
 
     void dataCommand(SmtpCommand c) {
-        if (c.hasArgument()) {
-            s.error("501 5.5.4 Syntax: DATA");
-            return;
-        }
-        String refusal = messageRefusal();
-        if (refusal != null) {
-            s.error(refusal);
-            return;
-        }
-        RelayBackend b = backend;
-        s.hold();
-        b.command(
-                "DATA",
-                r -> s.later(() -> {
-                    if (r.code() != 354) {
-                        if (r == RelayBackend.LOST) {
-                            s.error(LOST);
-                        } else {
-                            s.relay(r);
-                        }
-                        s.proceed();
-                        return;
-                    }
-                    s.relay(r);
-                    startMessage(b);
-                    if (spf != null && spf.receivedSpf() != null) {
-                        b.data(SmtpRelaySession.line(s.context(), spf.receivedSpf()));
-                    }
-                    s.relayDecoder().startData();
-                    s.startMessage();
-                }));
+        message.dataCommand(c);
+    }
+
+    void bdat(SmtpCommand c) {
+        message.bdat(c);
+    }
+
+    void data(ByteBuf content) {
+        message.data(content);
+    }
+
+    void messageEnd(boolean dataEnd) {
+        message.end(dataEnd);
     }
 
     /** Why DATA or BDAT cannot start now, or null. */
-    private String messageRefusal() {
+    String messageRefusal() {
         if (sender == null) {
             return "503 5.5.1 Error: need MAIL command";
         }
@@ -375,193 +334,29 @@ final class RelayTransactions {
         return null;
     }
 
-    private void startMessage(RelayBackend b) {
-        bytes = 0;
-        failure = null;
-        if (!b.isWritable()) {
-            s.clientReading(false);
-        }
+    RelayBackend backend() {
+        return backend;
     }
 
-    /** Message bytes from the client (still owned by the caller). */
-    void data(ByteBuf content) {
-        int n = content.readableBytes();
-        bytes += n;
-        s.session().addBytesFromClient(n);
-        if (failure != null) {
-            return;
-        }
-        if (bytes > smtp.maxMessageSize()) {
-            services.metrics().smtpRejected(listener, "size");
-            failure = TOO_BIG;
-            abort();
-            return;
-        }
-        if (backend == null) {
-            failure = LOST;
-            return;
-        }
-        backend.data(content.retain());
-        if (!backend.isWritable()) {
-            s.clientReading(false);
-        }
+    SenderPolicy.Outcome spf() {
+        return spf;
     }
 
-    /** The end of data ({@code CRLF.CRLF}) or of a BDAT chunk. */
-    void messageEnd(boolean dataEnd) {
-        s.hold();
-        if (dataEnd) {
-            endOfData();
-        } else {
-            endOfChunk();
-        }
+    boolean hasSender() {
+        return sender != null;
     }
 
-    private void endOfData() {
-        if (failure != null) {
-            String reply = failure;
-            finish(false);
-            s.error(reply);
-            s.proceed();
-            return;
-        }
-        RelayBackend b = backend;
-        if (b == null) {
-            finish(false);
-            s.error(LOST);
-            s.proceed();
-            return;
-        }
-        b.commandThenData(
-                ".",
-                r -> s.later(() -> {
-                    finish(r.positive());
-                    if (r == RelayBackend.LOST) {
-                        s.error(LOST);
-                    } else {
-                        s.relay(r);
-                    }
-                    s.proceed();
-                }));
-        b.flushAndWait();
-    }
-
-    // ---- BDAT (RFC 3030)
-
-    void bdat(SmtpCommand c) {
-        String[] parts = c.argument().trim().split(" +");
-        long size = parts[0].matches("[0-9]{1,18}") ? Long.parseLong(parts[0]) : -1;
-        if (size < 0) {
-            // without a size the chunk cannot be found: its bytes would be read as commands
-            s.drop("501 5.5.4 Syntax: BDAT size [LAST]", CloseReason.PROTOCOL_ERROR);
-            return;
-        }
-        boolean last = parts.length == 2 && parts[1].equalsIgnoreCase("LAST");
-        String refusal = null;
-        if (parts.length > 2 || parts.length == 2 && !last) {
-            refusal = "501 5.5.4 Syntax: BDAT size [LAST]";
-        } else if (!s.offers("CHUNKING")) {
-            refusal = "502 5.5.1 Error: command not implemented";
-        } else {
-            refusal = messageRefusal();
-        }
-        if (refusal == null && failure != null) {
-            refusal = failure; // an earlier chunk of this message failed
-        }
-        if (refusal == null && bytes + size > smtp.maxMessageSize()) {
-            services.metrics().smtpRejected(listener, "size");
-            refusal = failure = TOO_BIG;
-            abort();
-        }
-        if (refusal == null && !backend.supports("CHUNKING")) {
-            refusal = "451 4.3.0 Error: the mail server for this destination does not take BDAT; use DATA";
-        }
-        chunkLast = last;
-        if (refusal != null) {
-            chunkRefusal = refusal;
-            skipChunk(size);
-            return;
-        }
-        RelayBackend b = backend;
-        if (!spfHeaderSent) {
-            spfHeaderSent = true;
-            startMessage(b);
-            if (spf != null && spf.receivedSpf() != null) {
-                // the header goes first, as a chunk of its own (the client's chunk sizes stay as they are)
-                ByteBuf header = SmtpRelaySession.line(s.context(), spf.receivedSpf());
-                b.commandThenData("BDAT " + header.readableBytes(), r -> {});
-                b.data(header);
-            }
-        }
-        earlyChunkReply = null;
-        awaitingChunkReply = true;
-        b.commandThenData("BDAT " + size + (last ? " LAST" : ""), r -> s.later(() -> chunkReply(r)));
-        if (size == 0) {
-            s.hold();
-            endOfChunk();
-            return;
-        }
-        s.relayDecoder().startChunk(size, false);
-        s.startMessage();
-    }
-
-    private void skipChunk(long size) {
-        if (size == 0) {
-            s.hold();
-            endOfChunk();
-            return;
-        }
-        s.relayDecoder().startChunk(size, true);
-        s.startMessage();
-    }
-
-    private void endOfChunk() {
-        if (chunkRefusal != null) {
-            String reply = chunkRefusal;
-            chunkRefusal = null;
-            if (chunkLast && sender != null) {
-                finish(false);
-            }
-            s.error(reply);
-            s.proceed();
-            return;
-        }
-        if (chunkLast && s.relayDecoder().chunkEndsWithBareCr()) {
-            s.bareLineEnding("<CR>");
-            return;
-        }
-        awaitingChunkReply = false;
-        if (earlyChunkReply != null) {
-            SmtpReply r = earlyChunkReply;
-            earlyChunkReply = null;
-            chunkReply(r);
-            return;
-        }
-        if (failure != null) {
-            // the backend went away during the chunk; its reply (LOST) comes through chunkReply
-            return;
-        }
-        backend.flushAndWait();
-    }
-
-    private void chunkReply(SmtpReply r) {
-        if (awaitingChunkReply) {
-            earlyChunkReply = r; // answered before the chunk was through: kept for its end
-            return;
-        }
-        if (chunkLast) {
-            finish(r.positive());
-        }
+    /** Writes a backend's reply to the client, or the temporary failure that stands for a lost backend. */
+    void answer(SmtpReply r) {
         if (r == RelayBackend.LOST) {
             s.error(LOST);
         } else {
             s.relay(r);
         }
-        s.proceed();
     }
 
     /** The message is over (accepted or not): the transaction ends, the backend connection stays for the next. */
-    private void finish(boolean accepted) {
+    void finish(boolean accepted, long bytes) {
         services.metrics().smtpMessage(listener, accepted, bytes);
         log.debug("{}: message of {} bytes {}", s.session(), bytes, accepted ? "accepted" : "refused");
         endTransaction();
@@ -604,13 +399,7 @@ final class RelayTransactions {
         pool = null;
         backendTransaction = false;
         broken = false;
-        bytes = 0;
-        failure = null;
-        chunkRefusal = null;
-        earlyChunkReply = null;
-        awaitingChunkReply = false;
-        spfHeaderSent = false;
-        s.relayDecoder().newMessage();
+        message.reset();
     }
 
     /** The session ends: QUIT to the backend. */
@@ -654,10 +443,7 @@ final class RelayTransactions {
             broken = true;
         }
         backendTransaction = false;
-        if (s.phase == SmtpRelaySession.Phase.MESSAGE) {
-            failure = LOST;
-            s.clientReading(true);
-        }
+        message.backendLost();
     }
 
     // ---- backend connections
@@ -672,107 +458,15 @@ final class RelayTransactions {
             backend.quit();
             backend = null;
         }
-        PoolRuntime p = services.pools().get(target);
-        if (p == null) {
-            log.warn("{}: a route names pool '{}', which does not exist", s.session(), target);
-            s.later(() -> unavailable());
-            return;
-        }
-        connect(p, ready);
-    }
-
-    private void unavailable() {
-        s.error(UNAVAILABLE);
-        s.proceed();
-    }
-
-    private void connect(PoolRuntime p, Consumer<RelayBackend> ready) {
-        Session session = s.session();
-        AuthRequest identity = new AuthRequest(
-                null,
-                Protocol.SMTP,
-                listener.name(),
-                session.clientAddress(),
-                session.localAddress(),
-                session.tlsProtocol(),
-                session.tlsCipher(),
-                0,
-                session.id(),
-                s.helo);
-        RelayBackend[] made = new RelayBackend[1];
-        @SuppressWarnings("unchecked")
-        Promise<BackendLoginResult>[] result = new Promise[1];
-        WriteBufferWaterMark wm = new WriteBufferWaterMark(
-                listener.limits().writeBufferLow(), listener.limits().writeBufferHigh());
-        Future<BackendConnector.Connection> connected = services.connector()
-                .connect(
-                        session,
-                        p,
-                        Protocol.SMTP,
-                        b -> {
-                            result[0] = session.client().eventLoop().newPromise();
-                            made[0] = new RelayBackend(
-                                    session,
-                                    RelayBackend.request(identity, b.config(), b.pool()),
-                                    services.tls(),
-                                    result[0],
-                                    services.capabilities(),
-                                    s.hostname,
-                                    s.helo,
-                                    s.esmtp,
-                                    listener.timeouts().preAuth());
-                            RelayBackend handler = made[0];
-                            return new ChannelInitializer<Channel>() {
-                                @Override
-                                protected void initChannel(Channel ch) {
-                                    BackendDialogueHandler.install(ch, services.tls(), b.config(), handler);
-                                }
-                            };
-                        },
-                        listener.timeouts().connect(),
-                        wm,
-                        p.backends().size(),
-                        // the balancer's affinity key: one client's transactions go to one backend where it can
-                        s.clientIp == null ? session.id() : s.clientIp.getHostAddress());
-        connected.addListener(f -> {
-            if (!f.isSuccess()) {
-                log.info("{}: {}", session, f.cause().getMessage());
-                s.later(this::unavailable);
-                return;
-            }
-            BackendConnector.Connection c = connected.getNow();
-            if (!s.isOpen()) {
-                c.channel().close();
-                return;
-            }
-            RelayBackend handler = made[0];
-            Promise<BackendLoginResult> setup = result[0];
-            c.channel().read();
-            setup.addListener(d -> {
-                BackendLoginResult r = setup.getNow();
-                if (!s.isOpen()) {
-                    c.channel().close();
-                    return;
-                }
-                BackendConnector.PassiveHealth health = services.connector().passive();
-                if (r instanceof BackendLoginResult.LoggedIn && c.channel().isActive()) {
-                    health.observe(c.backend(), true, null);
-                    backend = handler;
-                    handler.owner(s);
-                    session.attachBackend(
-                            c.channel(), c.backend().pool(), c.backend().id());
-                    s.later(() -> ready.accept(handler));
-                    return;
-                }
-                c.channel().close();
-                String why = r instanceof BackendLoginResult.Failed fl
-                        ? fl.reason()
-                        : r instanceof BackendLoginResult.Refused rf ? rf.reply() : String.valueOf(d.cause());
-                log.info("{}: backend {} not ready: {}", session, c.backend(), why);
-                // a backend that greets with 4xx/5xx, breaks the dialogue or closes counts against it
-                health.observe(c.backend(), false, why);
-                s.later(this::unavailable);
-            });
-        });
+        connector.connect(
+                target,
+                b -> {
+                    backend = b;
+                    ready.accept(b);
+                },
+                () -> {
+                    s.error(UNAVAILABLE);
+                    s.proceed();
+                });
     }
 }
