@@ -185,7 +185,19 @@ public final class PosternControl implements ProxyControl {
 
     @Override
     public Explanation explain(String user, Optional<Protocol> protocol) {
-        Optional<Routing.Decision> decision = routing.resolve(user, protocol);
+        Optional<Routing.Decision> decision = Optional.empty();
+        if (protocol.isPresent()) {
+            // as a login on the first listener of that protocol would resolve (routes, its pool, the default)
+            for (ListenerConfig l : config.listeners()) {
+                if (l.protocol() == protocol.get()) {
+                    decision = routing.resolve(user, l, null);
+                    break;
+                }
+            }
+        }
+        if (decision.isEmpty()) {
+            decision = routing.resolve(user, protocol);
+        }
         if (decision.isEmpty()) {
             return new Explanation(user, Optional.empty(), Optional.empty(), Optional.empty(), List.of());
         }

@@ -42,6 +42,8 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
     protected final TlsManager tls;
     private final Promise<BackendLoginResult> result;
     protected ChannelHandlerContext ctx;
+    /** Whether the backend has said anything yet (a failure before that may be retried elsewhere). */
+    private boolean heard;
 
     protected BackendDialogueHandler(
             Session session, BackendLoginRequest request, TlsManager tls, Promise<BackendLoginResult> result) {
@@ -146,6 +148,7 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
             return;
         }
         if (msg instanceof String s) {
+            heard = true;
             line(s);
         } else {
             io.netty.util.ReferenceCountUtil.release(msg);
@@ -215,7 +218,7 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
     }
 
     protected final void failed(String reason) {
-        if (result.trySuccess(new BackendLoginResult.Failed(reason))) {
+        if (result.trySuccess(new BackendLoginResult.Failed(reason, !heard))) {
             ctx.close();
         }
     }

@@ -23,6 +23,12 @@ public sealed interface BackendLoginResult
      * The dialogue broke: bad greeting, TLS failure, unexpected reply, timeout, closed connection.
      *
      * @param reason for logs
+     * @param beforeAnyReply the backend never said a thing (closed or failed TLS before its greeting): nothing was
+     *     sent to it, so the login may safely go to another backend
      */
-    record Failed(String reason) implements BackendLoginResult {}
+    record Failed(String reason, boolean beforeAnyReply) implements BackendLoginResult {
+        public Failed(String reason) {
+            this(reason, false);
+        }
+    }
 }

@@ -9,6 +9,7 @@ import dev.postern.proxy.auth.AuthResult;
 import dev.postern.proxy.auth.Authenticator;
 import dev.postern.proxy.auth.LoginThrottle;
 import dev.postern.proxy.routing.BackendConnector;
+import dev.postern.proxy.routing.BackendRuntime;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.routing.Routing;
 import dev.postern.proxy.sasl.Credentials;
@@ -19,9 +20,11 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -210,6 +213,17 @@ public final class LoginFlow {
     /** The pool name of a backend that an auth answer named by host and port. */
     public static final String ROUTED_POOL = "(auth-route)";
 
+    /** One login on its way to a backend: what every attempt (one per backend tried) needs. */
+    private record Login(
+            Session session,
+            AuthRequest request,
+            Credentials credentials,
+            String user,
+            AuthResult.RouteHint route,
+            boolean verified,
+            BackendDialogue dialogue,
+            Promise<LoginOutcome> outcome) {}
+
     private void connect(
             Session session,
             AuthRequest request,
@@ -219,15 +233,22 @@ public final class LoginFlow {
             boolean verified,
             BackendDialogue dialogue,
             Promise<LoginOutcome> outcome) {
-        ListenerConfig listener = session.listener();
-        PoolRuntime pool = pool(listener, user, route);
+        Login login = new Login(session, request, credentials, user, route, verified, dialogue, outcome);
+        PoolRuntime pool = pool(session.listener(), user, route);
         if (pool == null) {
             outcome.trySuccess(new LoginOutcome.Unavailable("no pool for user"));
             return;
         }
+        attempt(login, pool, Set.of());
+    }
+
+    /** Connects to the best backend not tried yet and runs the dialogue there. */
+    private void attempt(Login login, PoolRuntime pool, Set<BackendRuntime> tried) {
+        Session session = login.session();
+        ListenerConfig listener = session.listener();
         WriteBufferWaterMark wm = new WriteBufferWaterMark(
                 listener.limits().writeBufferLow(), listener.limits().writeBufferHigh());
-        // one dialogue promise per attempt; attempts are sequential, so the last one made belongs to the connection
+        // one dialogue promise per connect attempt; attempts are sequential, so the last one belongs to the connection
         @SuppressWarnings("unchecked")
         Promise<BackendLoginResult>[] current = new Promise[1];
         Future<BackendConnector.Connection> connected = services.connector()
@@ -239,22 +260,30 @@ public final class LoginFlow {
                             current[0] = session.client().eventLoop().newPromise();
                             // a master user logs in without the user's password: only for users Postern itself
                             // verified; when the backend decides, it must see the user's own credentials
-                            Backend target = verified
+                            Backend target = login.verified()
                                     ? backend.config()
                                     : backend.config().withoutMaster();
-                            return dialogue.newHandler(
-                                    session,
-                                    new BackendLoginRequest(request, credentials, user, target, backend.pool()),
-                                    current[0]);
+                            return login.dialogue()
+                                    .newHandler(
+                                            session,
+                                            new BackendLoginRequest(
+                                                    login.request(),
+                                                    login.credentials(),
+                                                    login.user(),
+                                                    target,
+                                                    backend.pool()),
+                                            current[0]);
                         },
                         listener.timeouts().connect(),
                         wm,
                         pool.backends().size(),
-                        user);
+                        login.user(),
+                        tried);
         connected.addListener(f -> {
             if (!f.isSuccess()) {
                 log.debug("{}: {}", session, f.cause().getMessage());
-                outcome.trySuccess(new LoginOutcome.Unavailable(f.cause().getMessage()));
+                login.outcome()
+                        .trySuccess(new LoginOutcome.Unavailable(f.cause().getMessage()));
                 return;
             }
             BackendConnector.Connection c = connected.getNow();
@@ -271,47 +300,59 @@ public final class LoginFlow {
             c.channel().read();
             dialogueResult.addListener(d -> {
                 timer.cancel(false);
-                finish(session, c, user, d.isSuccess() ? dialogueResult.getNow() : null, d.cause(), outcome);
+                finish(login, pool, tried, c, d.isSuccess() ? dialogueResult.getNow() : null, d.cause());
             });
         });
     }
 
     private void finish(
-            Session session,
+            Login login,
+            PoolRuntime pool,
+            Set<BackendRuntime> tried,
             BackendConnector.Connection c,
-            String user,
             BackendLoginResult result,
-            Throwable error,
-            Promise<LoginOutcome> outcome) {
+            Throwable error) {
+        Session session = login.session();
+        Promise<LoginOutcome> outcome = login.outcome();
         BackendConnector.PassiveHealth health = services.connector().passive();
         if (result instanceof BackendLoginResult.LoggedIn ok && c.channel().isActive()) {
             health.observe(c.backend(), true, null);
             session.attachBackend(c.channel(), c.backend().pool(), c.backend().id());
-            session.user(user);
-            if (!outcome.trySuccess(new LoginOutcome.Success(user, ok.detail()))) {
+            session.user(login.user());
+            if (!outcome.trySuccess(new LoginOutcome.Success(login.user(), ok.detail()))) {
                 c.channel().close();
             }
             return;
         }
         c.channel().close();
-        LoginOutcome answer;
         if (result instanceof BackendLoginResult.Refused r) {
             health.observe(c.backend(), true, null); // it answered: wrong credentials are not its fault
             log.debug("{}: backend {} refused login: {}", session, c.backend(), r.reply());
-            answer = r.temporary()
-                    ? new LoginOutcome.Unavailable("backend: " + r.reply())
-                    : new LoginOutcome.Failure("backend refused");
-        } else {
-            String why = result instanceof BackendLoginResult.Failed fl
-                    ? fl.reason()
-                    : error instanceof java.util.concurrent.TimeoutException
-                            ? "backend login timed out"
-                            : error == null ? "backend closed" : error.toString();
-            log.info("{}: login dialogue with {} failed: {}", session, c.backend(), why);
-            // an early close or a broken dialogue counts against the backend, like a refused connection
-            health.observe(c.backend(), false, why);
-            answer = new LoginOutcome.Unavailable(why);
+            outcome.trySuccess(
+                    r.temporary()
+                            ? new LoginOutcome.Unavailable("backend: " + r.reply())
+                            : new LoginOutcome.Failure("backend refused"));
+            return;
         }
-        outcome.trySuccess(answer);
+        String why = result instanceof BackendLoginResult.Failed fl
+                ? fl.reason()
+                : error instanceof java.util.concurrent.TimeoutException
+                        ? "backend login timed out"
+                        : error == null ? "backend closed" : error.toString();
+        // an early close or a broken dialogue counts against the backend, like a refused connection
+        health.observe(c.backend(), false, why);
+        Set<BackendRuntime> triedNow = new HashSet<>(tried);
+        triedNow.add(c.backend());
+        if (result instanceof BackendLoginResult.Failed fl
+                && fl.beforeAnyReply()
+                && triedNow.size() < pool.backends().size()
+                && !session.isClosing()) {
+            // it closed before saying anything: nothing was sent, so the next backend may take the login
+            log.info("{}: {} failed before greeting ({}); trying the next backend", session, c.backend(), why);
+            attempt(login, pool, triedNow);
+            return;
+        }
+        log.info("{}: login dialogue with {} failed: {}", session, c.backend(), why);
+        outcome.trySuccess(new LoginOutcome.Unavailable(why));
     }
 }

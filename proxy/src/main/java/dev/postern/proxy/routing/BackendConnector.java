@@ -12,6 +12,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,8 +80,26 @@ public final class BackendConnector {
             WriteBufferWaterMark waterMark,
             int maxAttempts,
             String key) {
+        return connect(session, pool, protocol, handlers, connectTimeout, waterMark, maxAttempts, key, Set.of());
+    }
+
+    /**
+     * Like {@link #connect(Session, PoolRuntime, Protocol, Function, Duration, WriteBufferWaterMark, int, String)},
+     * leaving out backends that already failed this login.
+     */
+    public Future<Connection> connect(
+            Session session,
+            PoolRuntime pool,
+            Protocol protocol,
+            Function<BackendRuntime, ChannelHandler> handlers,
+            Duration connectTimeout,
+            WriteBufferWaterMark waterMark,
+            int maxAttempts,
+            String key,
+            Set<BackendRuntime> exclude) {
         Promise<Connection> promise = session.client().eventLoop().newPromise();
-        List<BackendRuntime> order = pool.order(key);
+        List<BackendRuntime> order = new java.util.ArrayList<>(pool.order(key));
+        order.removeAll(exclude);
         if (order.isEmpty()) {
             promise.setFailure(new NoBackendException("no available backend in pool " + pool.name()));
             return promise;

@@ -131,6 +131,28 @@ public final class DevBackends {
             return this;
         }
 
+        /**
+         * Kills this instance's Dovecot like a crashed machine would: SIGKILL to its master and to every process
+         * working inside its state directory (logged-in sessions too, which a clean stop would let run on). {@link
+         * #ensureStarted} brings it back.
+         */
+        public synchronized void crashDovecot() {
+            Path root = state.toAbsolutePath().normalize();
+            ProcessHandle.allProcesses().forEach(p -> {
+                try {
+                    Path cwd = Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd"));
+                    String cmd = p.info().commandLine().orElse("");
+                    if (cwd.startsWith(root)
+                            && (cmd.contains("dovecot") || cwd.toString().contains("/mail"))) {
+                        p.destroyForcibly();
+                    }
+                } catch (IOException | UnsupportedOperationException e) {
+                    // a process that ended meanwhile, or one we may not inspect
+                }
+            });
+            started = false;
+        }
+
         /** Stops this instance (tests that kill a backend); {@link #ensureStarted} brings it back. */
         public synchronized void stop() {
             Processes.run(Duration.ofSeconds(60), env(), null, null, "bash", script().toString(), "stop");
