@@ -125,6 +125,18 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         ctx.channel().config().setAutoRead(true);
+        // a backend that accepts but never greets (a dying server's backlog) is given up on as quickly as one that
+        // refuses: the login then goes to the next backend, since nothing was sent
+        long greetMillis = session.listener().timeouts().connect().toMillis();
+        ctx.executor()
+                .schedule(
+                        () -> {
+                            if (!heard) {
+                                failed("no greeting within " + greetMillis + " ms");
+                            }
+                        },
+                        greetMillis,
+                        java.util.concurrent.TimeUnit.MILLISECONDS);
         SslHandler ssl = ctx.pipeline().get(SslHandler.class);
         if (ssl == null) {
             connected();
