@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param limits resolved limits
  * @param auth the names of the providers that decide a login, asked in order (the first that knows the user
  *     decides); {@code backend} lets the backend decide and can only come last. Default: {@code [backend]}
+ * @param smtp the SMTP block: role and relay policy ({@link SmtpConfig#DEFAULTS} for other protocols)
  */
 public record ListenerConfig(
         String name,
@@ -32,7 +33,8 @@ public record ListenerConfig(
         StartTlsPipelining startTlsPipelining,
         TimeoutsConfig timeouts,
         LimitsConfig limits,
-        List<String> auth) {
+        List<String> auth,
+        SmtpConfig smtp) {
 
     public ListenerConfig {
         Objects.requireNonNull(name, "name");
@@ -47,6 +49,33 @@ public record ListenerConfig(
         if (auth.isEmpty()) {
             throw new IllegalArgumentException("auth: at least one provider");
         }
+        Objects.requireNonNull(smtp, "smtp");
+    }
+
+    /** A listener without an SMTP block (its defaults). */
+    public ListenerConfig(
+            String name,
+            Protocol protocol,
+            HostPort bind,
+            TlsMode tls,
+            Optional<String> pool,
+            boolean allowPlaintextAuth,
+            StartTlsPipelining startTlsPipelining,
+            TimeoutsConfig timeouts,
+            LimitsConfig limits,
+            List<String> auth) {
+        this(
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                startTlsPipelining,
+                timeouts,
+                limits,
+                auth,
+                SmtpConfig.DEFAULTS);
     }
 
     /** A listener whose logins the backend decides ({@code auth: [backend]}). */

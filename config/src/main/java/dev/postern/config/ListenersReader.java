@@ -24,7 +24,8 @@ final class ListenersReader {
             "starttls-pipelining",
             "timeouts",
             "limits",
-            "auth");
+            "auth",
+            "smtp");
 
     private final Problems problems;
     private final List<PoolsReader.PoolDraft> pools;
@@ -139,8 +140,10 @@ final class ListenersReader {
         TimeoutsConfig listenerTimeouts = SettingsReader.timeouts(element.get("timeouts"), timeouts);
         LimitsConfig listenerLimits = SettingsReader.limits(element.get("limits"), limits);
         List<String> chain = auth.chain(element.get("auth"), protocol == Protocol.TCP);
+        SmtpConfig smtp = SmtpReader.read(element.get("smtp"), protocol, pool);
         if (!valid
                 || chain == null
+                || smtp == null
                 || name == null
                 || protocol == null
                 || tls == null
@@ -160,7 +163,8 @@ final class ListenersReader {
                 pipelining,
                 listenerTimeouts,
                 listenerLimits,
-                chain);
+                chain,
+                smtp);
     }
 
     /** The pool a listener names; null when invalid (reported). */

@@ -29,7 +29,8 @@ class ShippedConfigsTest {
                         "pop3s pop3 127.0.0.1:1995 implicit -> dovecot-pop3",
                         "pop3 pop3 127.0.0.1:1110 starttls -> dovecot-pop3",
                         "smtps smtp 127.0.0.1:1465 implicit -> dovecot-submission",
-                        "submission smtp 127.0.0.1:1587 starttls -> dovecot-submission");
+                        "submission smtp 127.0.0.1:1587 starttls -> dovecot-submission",
+                        "smtp smtp 127.0.0.1:1025 starttls -> postfix-smtp");
         assertThat(config.pools())
                 .extracting(p -> p.name() + " -> " + p.backends().get(0).host() + ":"
                         + p.backends().get(0).portFor(Protocol.TCP))
@@ -43,24 +44,18 @@ class ShippedConfigsTest {
     }
 
     @Test
-    void devConfigKeepsTheStarttlsListenersReadyToEnable() throws Exception {
-        // Uncommenting the marked block is all it should take once the protocol front ends exist.
-        String enabled = Files.readString(DEV).replaceAll("(?m)^  # (- name: |  )", "  $1");
+    void devConfigHasARelayListenerInFrontOfPostfix() throws ConfigException {
+        PosternConfig config = ConfigLoader.load(DEV, Map.<String, String>of()::get);
 
-        PosternConfig config = ConfigLoader.parse(enabled, Path.of("."), Map.<String, String>of()::get);
-
-        assertThat(config.listeners())
-                .extracting(l -> l.name() + " " + l.protocol().configName() + " "
-                        + l.bind().port() + " " + l.tls().configName() + " -> "
-                        + l.pool().orElse("-"))
-                .containsExactly(
-                        "imaps imap 1993 implicit -> dovecot-imap",
-                        "imap imap 1143 starttls -> dovecot-imap",
-                        "pop3s pop3 1995 implicit -> dovecot-pop3",
-                        "pop3 pop3 1110 starttls -> dovecot-pop3",
-                        "smtps smtp 1465 implicit -> dovecot-submission",
-                        "submission smtp 1587 starttls -> dovecot-submission",
-                        "smtp smtp 1025 starttls -> postfix-smtp");
+        SmtpConfig smtp = config.listener("smtp").orElseThrow().smtp();
+        assertThat(smtp.role()).isEqualTo(SmtpConfig.Role.RELAY);
+        assertThat(smtp.localDomains()).containsExactly("example.test");
+        assertThat(smtp.trustedNetworks())
+                .as("nobody relays through the dev MX")
+                .isEmpty();
+        assertThat(config.pool("postfix-smtp").orElseThrow().backends().get(0).identity())
+                .isEqualTo(Backend.Identity.XCLIENT);
+        assertThat(config.listener("submission").orElseThrow().smtp().role()).isEqualTo(SmtpConfig.Role.SUBMISSION);
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.postern.config.RouteStore;
 import dev.postern.config.TlsMode;
 import dev.postern.proxy.auth.AuthControl;
 import dev.postern.proxy.auth.AuthSetup;
+import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.frontend.Frontends;
 import dev.postern.proxy.frontend.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
@@ -131,10 +132,12 @@ public final class Postern implements AutoCloseable {
         Map<String, Channel> bound = new LinkedHashMap<>();
         AdminServer admin;
         try {
+            // one resolver for the SMTP relay's DNS lists and SPF (it lives on an event loop of the transport)
+            DnsClient dns = Startup.dnsClient(config, transport);
             for (ListenerConfig l : config.listeners()) {
                 // each listener asks its own chain of providers; the cache and the throttle are shared
                 LoginFlow loginFlow = new LoginFlow(services, auth.authenticator(l), auth.throttle());
-                bound.put(l.name(), Startup.bind(services, l, loginFlow));
+                bound.put(l.name(), Startup.bind(services, l, loginFlow, dns));
             }
             admin = Startup.startAdmin(config, store, services, auth, metrics, bound);
         } catch (StartupException e) {

@@ -11,8 +11,12 @@ import dev.postern.config.LocalRouteStore;
 import dev.postern.config.Pool;
 import dev.postern.config.PosternConfig;
 import dev.postern.config.Protocol;
+import dev.postern.config.SmtpConfig;
+import dev.postern.config.SpfConfig;
 import dev.postern.proxy.auth.AuthControl;
 import dev.postern.proxy.control.PosternControl;
+import dev.postern.proxy.dns.DnsClient;
+import dev.postern.proxy.dns.NettyDnsClient;
 import dev.postern.proxy.frontend.FrontendFactory;
 import dev.postern.proxy.frontend.Frontends;
 import dev.postern.proxy.frontend.LoginFlow;
@@ -21,6 +25,7 @@ import dev.postern.proxy.metrics.PrometheusMetrics;
 import dev.postern.proxy.tcp.TcpFrontend;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.transport.ListenerInitializer;
+import dev.postern.proxy.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.WriteBufferWaterMark;
@@ -87,8 +92,21 @@ final class Startup {
         return protocols.size() == 1 && !generalPort ? protocols.iterator().next() : Protocol.TCP;
     }
 
-    /** Binds one listener with its front end. */
-    static Channel bind(ProxyServices services, ListenerConfig l, LoginFlow loginFlow) throws StartupException {
+    /**
+     * The resolver of the SMTP relay's DNS lists and SPF checks, shared by every listener; null when no relay listener
+     * asks DNS.
+     */
+    static DnsClient dnsClient(PosternConfig config, Transport transport) {
+        boolean needed = config.listeners().stream()
+                .map(ListenerConfig::smtp)
+                .anyMatch(s -> s.role() == SmtpConfig.Role.RELAY
+                        && (s.dnsbl().isPresent() || s.spf().policy() != SpfConfig.Policy.OFF));
+        return needed ? NettyDnsClient.create(config.dns(), transport) : null;
+    }
+
+    /** Binds one listener with its front end ({@code dns}: the relay's resolver, or null). */
+    static Channel bind(ProxyServices services, ListenerConfig l, LoginFlow loginFlow, DnsClient dns)
+            throws StartupException {
         WriteBufferWaterMark wm =
                 new WriteBufferWaterMark(l.limits().writeBufferLow(), l.limits().writeBufferHigh());
         ListenerInitializer init;
@@ -96,7 +114,7 @@ final class Startup {
             init = new ListenerInitializer(
                     services, l, ch -> ch.pipeline().addLast(TcpFrontend.NAME, new TcpFrontend(services, l)));
         } else {
-            FrontendFactory frontend = Frontends.forProtocol(l.protocol()).orElseThrow();
+            FrontendFactory frontend = Frontends.forProtocol(l.protocol(), dns).orElseThrow();
             init = new ListenerInitializer(services, l, ch -> frontend.install(ch, services, l, loginFlow));
             l.pool().map(services.pools()::get).ifPresent(pool -> frontend.probe(services, pool));
         }

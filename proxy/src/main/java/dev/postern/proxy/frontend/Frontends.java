@@ -1,8 +1,8 @@
 package dev.postern.proxy.frontend;
 
 import dev.postern.config.Protocol;
+import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.smtp.SmtpFrontend;
-import dev.postern.proxy.smtp.SmtpRole;
 import java.util.Optional;
 
 /** The front end of each protocol. */
@@ -11,6 +11,14 @@ public final class Frontends {
 
     /** The front end for {@code protocol}, or empty when this build has none (tcp listeners have their own). */
     public static Optional<FrontendFactory> forProtocol(Protocol protocol) {
+        return forProtocol(protocol, null);
+    }
+
+    /**
+     * The front end for {@code protocol} of a running Postern, whose SMTP relay listeners ask their DNS lists and SPF
+     * through {@code dns} (null when none of them needs DNS).
+     */
+    public static Optional<FrontendFactory> forProtocol(Protocol protocol, DnsClient dns) {
         switch (protocol) {
             case IMAP:
                 return Optional.of(new dev.postern.proxy.imap.ImapFrontend());
@@ -19,7 +27,7 @@ public final class Frontends {
                 return Optional.of(new dev.postern.proxy.pop3.Pop3Frontend());
 
             case SMTP:
-                return Optional.of(new SmtpFrontend(SmtpRole.SUBMISSION));
+                return Optional.of(new SmtpFrontend(dns));
 
             default:
                 return Optional.empty();

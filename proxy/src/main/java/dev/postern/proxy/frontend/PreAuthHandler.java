@@ -221,6 +221,23 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Starts the pre-auth timeout again from now. For a front end whose session never logs in (the SMTP relay keeps
+     * the dialogue to the end), the timeout then bounds each wait for the client instead of the whole session.
+     */
+    protected final void restartPreAuthTimer() {
+        cancelTimer();
+        if (!done && ctx.channel().isActive()) {
+            long timeout = listener.timeouts().preAuth().toMillis();
+            preAuthTimer = ctx.executor().schedule(this::preAuthTimeout, timeout, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Stops the pre-auth timeout while Postern, not the client, is the one to act (until it is restarted). */
+    protected final void pausePreAuthTimer() {
+        cancelTimer();
+    }
+
     // ---- services for subclasses
 
     protected final CommandDecoder decoder() {

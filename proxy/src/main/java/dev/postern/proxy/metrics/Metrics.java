@@ -75,4 +75,20 @@ public interface Metrics {
 
     /** Where to read the backends from, for their live session gauge (called at every scrape). */
     default void backends(Supplier<? extends Collection<BackendRuntime>> backends) {}
+
+    /**
+     * The SMTP relay refused something within a session ({@code relay-denied}, {@code too-many-recipients}, {@code
+     * dnsbl}, {@code spf}, {@code size}, {@code bare-lf}, ...); refusals of whole connections go to {@link
+     * #connectionRefused}.
+     */
+    default void smtpRejected(ListenerConfig listener, String reason) {}
+
+    /**
+     * The SMTP relay finished a message: {@code accepted} when the backend took it; {@code bytes} as the client sent
+     * them.
+     */
+    default void smtpMessage(ListenerConfig listener, boolean accepted, long bytes) {}
+
+    /** The DNS lists' verdict on a new relay client: {@code pass}, {@code blocked}, {@code allowlisted}, {@code timeout}. */
+    default void dnsblVerdict(ListenerConfig listener, String verdict) {}
 }

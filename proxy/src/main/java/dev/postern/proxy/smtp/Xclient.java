@@ -26,6 +26,14 @@ final class Xclient {
      * @param login the user name, or null
      */
     static String command(List<String> supported, InetSocketAddress client, String helo, String login) {
+        return command(supported, client, helo, login, "ESMTP");
+    }
+
+    /**
+     * The XCLIENT command line with {@code proto} ({@code SMTP} after HELO, {@code ESMTP} after EHLO), or null when the
+     * backend supports none of the attributes.
+     */
+    static String command(List<String> supported, InetSocketAddress client, String helo, String login, String proto) {
         StringBuilder sb = new StringBuilder("XCLIENT");
         int attributes = 0;
         InetAddress address = client == null ? null : client.getAddress();
@@ -46,7 +54,7 @@ final class Xclient {
             attributes += append(sb, "LOGIN", login);
         }
         if (supported.contains("PROTO")) {
-            attributes += append(sb, "PROTO", "ESMTP");
+            attributes += append(sb, "PROTO", proto);
         }
         return attributes == 0 ? null : sb.toString();
     }

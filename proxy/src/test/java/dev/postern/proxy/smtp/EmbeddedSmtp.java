@@ -85,7 +85,7 @@ final class EmbeddedSmtp implements AutoCloseable {
                     new AuthResult.Rejected("test", verdict == Verdict.UNAVAILABLE, Duration.ZERO));
         };
         sessions.open(config.listeners().get(0), ch);
-        new SmtpFrontend(SmtpRole.SUBMISSION, HOST)
+        new SmtpFrontend(HOST, SmtpFrontend.RelayChecks.of(dev.postern.config.Routes.NONE))
                 .install(ch, services, config.listeners().get(0), new LoginFlow(services, authenticator));
         ch.register();
         return smtp;

@@ -1,0 +1,445 @@
+package dev.postern.proxy.smtp;
+
+import dev.postern.config.Backend;
+import dev.postern.config.Protocol;
+import dev.postern.config.TlsMode;
+import dev.postern.proxy.auth.AuthRequest;
+import dev.postern.proxy.frontend.BackendDialogueHandler;
+import dev.postern.proxy.frontend.BackendLoginRequest;
+import dev.postern.proxy.frontend.BackendLoginResult;
+import dev.postern.proxy.routing.BackendCapabilities;
+import dev.postern.proxy.session.Session;
+import dev.postern.proxy.tls.TlsManager;
+import dev.postern.proxy.transport.ProxyProtocolV2;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Promise;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The relay's connection to a backend MTA, for one or more mail transactions of one client session. Setup: [PROXY v2
+ * header], greeting, {@code EHLO}, [{@code STARTTLS}, {@code EHLO}], [{@code XCLIENT} with the client's address, port,
+ * HELO name and protocol, then {@code EHLO} with the client's HELO name]; the login promise completes when the backend
+ * is ready for {@code MAIL}. Then the session sends commands and message bytes through it and gets each reply, in
+ * order, through the consumer it gave with the command.
+ *
+ * <p>Every wait for a reply has a deadline; a backend that misses it, or closes, or sends a reply nobody asked for, is
+ * closed, and every waiting consumer gets {@link #LOST}.
+ */
+final class RelayBackend extends BackendDialogueHandler {
+    private static final Logger log = LoggerFactory.getLogger(RelayBackend.class);
+
+    /** What a waiting consumer gets when the backend connection is lost. */
+    static final SmtpReply LOST = new SmtpReply(451, List.of("4.4.2 Connection to the mail server lost"));
+
+    /** What the session hears from its backend besides replies. */
+    interface Owner {
+        /** The backend connection closed (after setup). */
+        void backendClosed(RelayBackend backend);
+
+        /** The backend can take more bytes (or cannot, any more). */
+        void backendWritable(RelayBackend backend, boolean writable);
+    }
+
+    private enum State {
+        GREETING,
+        EHLO,
+        STARTTLS,
+        HANDSHAKE,
+        XCLIENT,
+        READY,
+        CLOSED
+    }
+
+    private final BackendCapabilities capabilities;
+    private final String hostname;
+    private final String clientHelo;
+    private final boolean esmtp;
+    private final Duration replyTimeout;
+    private final SmtpReplyReader reader = new SmtpReplyReader();
+    private final ArrayDeque<Consumer<SmtpReply>> waiting = new ArrayDeque<>();
+    private State state = State.GREETING;
+    private boolean tlsDone;
+    private boolean xclientDone;
+    private boolean quitting;
+    private List<String> keywords = List.of();
+    private Owner owner;
+    private ScheduledFuture<?> timer;
+
+    /**
+     * @param request the session's identity facts ({@link AuthRequest#client()}, TLS) and the backend
+     * @param hostname Postern's own name, for the EHLO before XCLIENT
+     * @param clientHelo the client's HELO/EHLO name, for XCLIENT and the EHLO after it
+     * @param esmtp the client said EHLO (XCLIENT PROTO=ESMTP), not HELO
+     * @param replyTimeout how long any reply may take
+     */
+    RelayBackend(
+            Session session,
+            BackendLoginRequest request,
+            TlsManager tls,
+            Promise<BackendLoginResult> result,
+            BackendCapabilities capabilities,
+            String hostname,
+            String clientHelo,
+            boolean esmtp,
+            Duration replyTimeout) {
+        super(session, request, tls, result);
+        this.capabilities = capabilities;
+        this.hostname = hostname;
+        this.clientHelo = clientHelo;
+        this.esmtp = esmtp;
+        this.replyTimeout = replyTimeout;
+    }
+
+    /** The request for a relay backend connection: no credentials, no user. */
+    static BackendLoginRequest request(AuthRequest identity, Backend backend, String pool) {
+        return new BackendLoginRequest(identity, null, null, backend, pool);
+    }
+
+    private Backend backend() {
+        return request.backend();
+    }
+
+    String id() {
+        return request.pool() + "/" + backend().id();
+    }
+
+    String pool() {
+        return request.pool();
+    }
+
+    /** The backend's EHLO keywords (from the last EHLO that listed them). */
+    List<String> keywords() {
+        return keywords;
+    }
+
+    boolean supports(String keyword) {
+        return EhloKeywords.has(keywords, keyword);
+    }
+
+    /** Whether commands can be sent: set up, not closed, not quitting. */
+    boolean usable() {
+        return state == State.READY && !quitting && ctx.channel().isActive();
+    }
+
+    void owner(Owner owner) {
+        this.owner = owner;
+    }
+
+    boolean isWritable() {
+        return ctx.channel().isWritable();
+    }
+
+    // ---- setup
+
+    @Override
+    protected ByteBuf preamble(ByteBufAllocator alloc) {
+        if (backend().identity() != Backend.Identity.PROXY_V2) {
+            return null;
+        }
+        AuthRequest auth = request.auth();
+        return ProxyProtocolV2.encode(alloc, auth.client(), auth.local(), auth.tlsProtocol(), auth.tlsCipher());
+    }
+
+    @Override
+    protected void connected() {
+        arm();
+    }
+
+    @Override
+    protected void line(String line) {
+        SmtpReply reply;
+        try {
+            reply = reader.add(line);
+        } catch (SmtpReplyReader.MalformedReplyException e) {
+            lose("backend " + id() + ": " + e.getMessage());
+            return;
+        }
+        if (reply == null) {
+            return;
+        }
+        if (state == State.READY) {
+            transactionReply(reply);
+        } else {
+            setupReply(reply);
+        }
+    }
+
+    private void setupReply(SmtpReply reply) {
+        switch (state) {
+            case GREETING -> {
+                if (reply.code() != 220) {
+                    refused(reply.toString(), reply.transientFailure());
+                    return;
+                }
+                ehlo();
+            }
+            case EHLO -> ehloReply(reply);
+            case STARTTLS -> startTlsReply(reply);
+            case XCLIENT -> {
+                if (reply.code() != 220) {
+                    failed("backend " + id() + " refused XCLIENT: " + reply);
+                    return;
+                }
+                // XCLIENT starts a new session (the 220 just read): EHLO again, as the client
+                xclientDone = true;
+                ehlo();
+            }
+            default -> failed("backend " + id() + " sent an unexpected reply: " + reply);
+        }
+    }
+
+    /** The EHLO name: Postern's own until the client's identity is in place (XCLIENT), then the client's. */
+    private void ehlo() {
+        state = State.EHLO;
+        arm();
+        boolean asClient = backend().identity() != Backend.Identity.XCLIENT || xclientDone;
+        send("EHLO " + (asClient ? clientHelo : hostname));
+    }
+
+    private void ehloReply(SmtpReply reply) {
+        if (reply.code() != 250) {
+            refused("backend " + id() + " refused EHLO: " + reply, reply.transientFailure());
+            return;
+        }
+        keywords = reply.lines().subList(1, reply.lines().size());
+        if (request.pool() != null) {
+            capabilities.learned(request.pool(), Protocol.SMTP, keywords);
+        }
+        if (backend().tls() == TlsMode.STARTTLS && !tlsDone) {
+            if (!EhloKeywords.has(keywords, "STARTTLS")) {
+                failed("backend " + id() + " does not offer STARTTLS");
+                return;
+            }
+            state = State.STARTTLS;
+            arm();
+            send("STARTTLS");
+            return;
+        }
+        if (backend().identity() == Backend.Identity.XCLIENT && !xclientDone) {
+            String command = EhloKeywords.has(keywords, "XCLIENT")
+                    ? Xclient.command(
+                            EhloKeywords.parameters(keywords, "XCLIENT"),
+                            request.auth().client(),
+                            clientHelo,
+                            null,
+                            esmtp ? "ESMTP" : "SMTP")
+                    : null;
+            if (command != null) {
+                state = State.XCLIENT;
+                arm();
+                send(command);
+                return;
+            }
+            log.warn(
+                    "{}: backend {} is configured for XCLIENT but does not offer it; it sees Postern's address",
+                    session,
+                    id());
+            xclientDone = true;
+        }
+        state = State.READY;
+        disarm();
+        loggedIn(null);
+    }
+
+    private void startTlsReply(SmtpReply reply) {
+        if (reply.code() != 220) {
+            failed("backend " + id() + " refused STARTTLS: " + reply);
+            return;
+        }
+        state = State.HANDSHAKE;
+        startTls().addListener(f -> {
+            if (!f.isSuccess()) {
+                failed("TLS handshake with backend " + id() + " failed: "
+                        + f.cause().getMessage());
+                return;
+            }
+            tlsDone = true;
+            ehlo(); // RFC 3207: the server forgot everything
+        });
+    }
+
+    // ---- transactions
+
+    /** Sends a command and flushes; {@code onReply} gets its reply (or {@link #LOST}) on the event loop. */
+    void command(String line, Consumer<SmtpReply> onReply) {
+        if (!usable()) {
+            lostLater(onReply);
+            return;
+        }
+        waiting.add(onReply);
+        arm();
+        send(line);
+    }
+
+    /** Writes a command without flushing and without waiting for a reply of its own (BDAT: the chunk follows). */
+    void commandThenData(String line, Consumer<SmtpReply> onReply) {
+        if (!usable()) {
+            lostLater(onReply);
+            return;
+        }
+        waiting.add(onReply);
+        ByteBuf buf = ctx.alloc().buffer(line.length() + 2);
+        io.netty.buffer.ByteBufUtil.writeUtf8(buf, line);
+        buf.writeByte('\r').writeByte('\n');
+        ctx.write(buf, ctx.voidPromise());
+    }
+
+    /** Consumers never run inside the caller's own call: the caller may be in the middle of decoding. */
+    private void lostLater(Consumer<SmtpReply> onReply) {
+        ctx.executor().execute(() -> onReply.accept(LOST));
+    }
+
+    /** Writes message bytes (taking ownership) without flushing. */
+    void data(ByteBuf bytes) {
+        if (!usable()) {
+            bytes.release();
+            return;
+        }
+        ctx.write(bytes, ctx.voidPromise());
+    }
+
+    /** Flushes and starts the deadline of the reply that is waited for. */
+    void flushAndWait() {
+        if (usable()) {
+            ctx.flush();
+            arm();
+        }
+    }
+
+    void flush() {
+        if (ctx.channel().isActive()) {
+            ctx.flush();
+        }
+    }
+
+    /** Ends the connection politely: QUIT, then close once the backend answered (or at its deadline). */
+    void quit() {
+        owner = null;
+        if (!usable()) {
+            ctx.close();
+            return;
+        }
+        quitting = true;
+        waiting.add(r -> ctx.close());
+        arm();
+        send("QUIT");
+    }
+
+    /** Ends the connection now, abandoning any transaction in progress (the backend discards a partial message). */
+    void abort() {
+        owner = null;
+        ctx.close();
+    }
+
+    private void transactionReply(SmtpReply reply) {
+        Consumer<SmtpReply> next = waiting.poll();
+        if (next == null) {
+            lose("backend " + id() + " sent a reply nobody asked for: " + reply);
+            return;
+        }
+        if (waiting.isEmpty()) {
+            disarm();
+        } else {
+            arm();
+        }
+        next.accept(reply);
+    }
+
+    /** Closes the connection; waiting consumers get {@link #LOST} from {@link #channelInactive}. */
+    private void lose(String why) {
+        if (state == State.READY) {
+            log.info("{}: {}", session, why);
+            ctx.close();
+        } else {
+            failed(why);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (state == State.READY) {
+            try {
+                if (msg instanceof String s) {
+                    line(s);
+                }
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+            return;
+        }
+        super.channelRead(ctx, msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            // backend channels allow half-closure (for the relay's sake); a backend that stops sending is gone here
+            lose("backend " + id() + " closed the connection");
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        Owner o = owner;
+        if (o != null) {
+            o.backendWritable(this, ctx.channel().isWritable());
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        boolean wasReady = state == State.READY;
+        state = State.CLOSED;
+        disarm();
+        Consumer<SmtpReply> next;
+        while ((next = waiting.poll()) != null) {
+            next.accept(LOST);
+        }
+        Owner o = owner;
+        owner = null;
+        if (wasReady && o != null) {
+            o.backendClosed(this);
+        }
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        disarm();
+    }
+
+    // ---- deadline
+
+    private void arm() {
+        disarm();
+        if (ctx == null) {
+            return;
+        }
+        timer = ctx.executor()
+                .schedule(
+                        () -> lose("backend " + id() + " did not answer within " + replyTimeout.toSeconds() + "s"),
+                        replyTimeout.toMillis(),
+                        TimeUnit.MILLISECONDS);
+    }
+
+    private void disarm() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+}
