@@ -58,6 +58,10 @@ public final class PrometheusMetrics implements Metrics {
     private final Counter sessionsClosed;
     private final Histogram sessionDuration;
     private final Counter bytes;
+    private final Counter smtpRejected;
+    private final Counter smtpMessages;
+    private final Counter smtpMessageBytes;
+    private final Counter dnsblVerdicts;
     private final ConcurrentHashMap<String, Set<String>> seen = new ConcurrentHashMap<>();
     /*
      * The series touched per session, looked up once and kept: a lookup by label values hashes a fresh list of
@@ -171,6 +175,26 @@ public final class PrometheusMetrics implements Metrics {
                     }
                 })
                 .register(registry);
+        smtpRejected = Counter.builder()
+                .name("postern_smtp_rejected_total")
+                .help("SMTP relay refusals within a session (RCPT, MAIL, messages), by reason")
+                .labelNames("listener", "reason")
+                .register(registry);
+        smtpMessages = Counter.builder()
+                .name("postern_smtp_messages_total")
+                .help("Messages the SMTP relay passed to a backend, by the backend's answer (accepted, refused)")
+                .labelNames("listener", "outcome")
+                .register(registry);
+        smtpMessageBytes = Counter.builder()
+                .name("postern_smtp_message_bytes_total")
+                .help("Bytes of the messages the SMTP relay passed to a backend, as the clients sent them")
+                .labelNames("listener")
+                .register(registry);
+        dnsblVerdicts = Counter.builder()
+                .name("postern_dnsbl_verdicts_total")
+                .help("The DNS lists' verdicts on new SMTP relay clients (pass, blocked, allowlisted, timeout)")
+                .labelNames("listener", "verdict")
+                .register(registry);
         healthChanges = Counter.builder()
                 .name("postern_backend_health_changes_total")
                 .help("Backends going down or coming back, by the state they went to")
@@ -238,6 +262,26 @@ public final class PrometheusMetrics implements Metrics {
         if (r.equals("starttls-injection")) {
             startTlsInjections.labelValues(listener.name(), protocol(listener)).inc();
         }
+    }
+
+    @Override
+    public void smtpRejected(ListenerConfig listener, String reason) {
+        smtpRejected
+                .labelValues(listener.name(), bounded("smtp-reason", reason))
+                .inc();
+    }
+
+    @Override
+    public void smtpMessage(ListenerConfig listener, boolean accepted, long bytes) {
+        smtpMessages
+                .labelValues(listener.name(), accepted ? "accepted" : "refused")
+                .inc();
+        smtpMessageBytes.labelValues(listener.name()).inc(Math.max(0, bytes));
+    }
+
+    @Override
+    public void dnsblVerdict(ListenerConfig listener, String verdict) {
+        dnsblVerdicts.labelValues(listener.name(), bounded("verdict", verdict)).inc();
     }
 
     @Override

@@ -95,6 +95,22 @@ class PrometheusMetricsTest {
     }
 
     @Test
+    void smtpRelayRefusalsMessagesAndDnsListVerdicts() {
+        metrics.smtpRejected(IMAPS, "relay-denied");
+        metrics.smtpRejected(IMAPS, "relay-denied");
+        metrics.smtpMessage(IMAPS, true, 1000);
+        metrics.smtpMessage(IMAPS, false, 24);
+        metrics.dnsblVerdict(IMAPS, "blocked");
+
+        assertThat(text())
+                .contains("postern_smtp_rejected_total{listener=\"imaps\",reason=\"relay-denied\"} 2.0")
+                .contains("postern_smtp_messages_total{listener=\"imaps\",outcome=\"accepted\"} 1.0")
+                .contains("postern_smtp_messages_total{listener=\"imaps\",outcome=\"refused\"} 1.0")
+                .contains("postern_smtp_message_bytes_total{listener=\"imaps\"} 1024.0")
+                .contains("postern_dnsbl_verdicts_total{listener=\"imaps\",verdict=\"blocked\"} 1.0");
+    }
+
+    @Test
     void tlsHandshakesByOutcomeVersionAndCipherWithDuration() {
         metrics.tlsHandshake(IMAPS, "ok", "TLSv1.3", "TLS_AES_128_GCM_SHA256", 3_000_000);
         metrics.tlsHandshake(IMAPS, "failed", null, null, 1_000_000_000);
