@@ -20,15 +20,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 
-/**
- * A listener's sockets: with epoll, one per I/O loop on the same port, each keeping what it accepts; closing the
- * listener closes them all, so the port is free again.
- */
+/** A listener: its connections spread over the I/O loops; closing it frees the port; a taken port fails it. */
 class TransportBindTest {
     private static final WriteBufferWaterMark WM = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
 
     @Test
-    void connectionsAreAcceptedAndStayOnAnIoLoopAndClosingTheListenerFreesThePort() throws Exception {
+    void connectionsSpreadOverTheIoLoopsAndClosingTheListenerFreesThePort() throws Exception {
         try (Transport transport = Transport.create(2, true)) {
             Set<EventLoop> loops = ConcurrentHashMap.newKeySet();
             Set<Channel> accepted = ConcurrentHashMap.newKeySet();
@@ -58,9 +55,7 @@ class TransportBindTest {
 
             Await.until("40 accepted", Duration.ofSeconds(5), () -> accepted.size() == 40);
             for (EventLoop loop : loops) {
-                assertThat(transport.workerGroup())
-                        .as("accepted on an I/O loop")
-                        .contains(loop);
+                assertThat(transport.workerGroup()).as("served by an I/O loop").contains(loop);
             }
             if (transport.isEpoll()) {
                 assertThat(loops)
@@ -71,7 +66,7 @@ class TransportBindTest {
             bound.channel().close().sync();
 
             assertThatThrownBy(() -> new Socket("127.0.0.1", port).close())
-                    .as("no socket of the listener accepts any more")
+                    .as("the listener accepts no more")
                     .isInstanceOf(ConnectException.class);
         }
     }
