@@ -7,6 +7,7 @@ import dev.postern.proxy.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -110,6 +111,7 @@ public final class BackendConnector {
                 order,
                 Math.min(maxAttempts, order.size()),
                 0,
+                false,
                 protocol,
                 handlers,
                 connectTimeout,
@@ -124,6 +126,7 @@ public final class BackendConnector {
             List<BackendRuntime> order,
             int attempts,
             int index,
+            boolean retried,
             Protocol protocol,
             Function<BackendRuntime, ChannelHandler> handlers,
             Duration connectTimeout,
@@ -166,6 +169,23 @@ public final class BackendConnector {
                         order,
                         attempts,
                         index + 1,
+                        retried,
+                        protocol,
+                        handlers,
+                        connectTimeout,
+                        waterMark,
+                        promise);
+            } else if (!retried && !(done.cause() instanceof ConnectTimeoutException)) {
+                // the last candidate refused or reset the connection: once more, at once (a loaded backend's
+                // listen queue, a reused port still in TIME_WAIT on its side), as HAProxy's retries do; a timeout
+                // has cost its time already and is not tried again
+                attempt(
+                        session,
+                        pool,
+                        order,
+                        attempts,
+                        index,
+                        true,
                         protocol,
                         handlers,
                         connectTimeout,
