@@ -564,6 +564,8 @@ else
 fi
 : >"$RUN/load.log"
 START_DATE=$(date -u +"%Y-%m-%d %H:%M UTC")
+# the build measured: the tree as it was when the jars were built, not when the report is written
+POSTERN_REV=$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- proxy config || echo '+dirty')
 
 say "warming up every target (JIT, pools; not recorded)"
 for target in "${AVAILABLE[@]}"; do
@@ -611,7 +613,7 @@ fi
     echo "dovecot=$(dovecot --version)"
     echo "postfix=$(postconf -d -h mail_version 2>/dev/null)"
     echo "java=$(java -version 2>&1 | head -1)"
-    echo "postern=$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- proxy config || echo '+dirty')"
+    echo "postern=$POSTERN_REV"
     echo "postern_tls=$(grep -m1 -ho 'TLS provider: .*' "$RUN"/postern*/postern.log 2>/dev/null | sed 's/TLS provider: //')"
     echo "postern_flags=$(sed -n 's/^JAVA_FLAGS_DEFAULT="\(.*\)"$/\1/p' "$ROOT/bin/postern")"
     echo "repeat=$REPEAT"

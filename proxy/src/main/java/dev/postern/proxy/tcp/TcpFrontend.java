@@ -15,7 +15,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
@@ -38,14 +37,24 @@ public final class TcpFrontend extends ChannelInboundHandlerAdapter {
     /** Stop reading from the client while this much is held for a backend that is still connecting. */
     private static final int MAX_PENDING = 64 * 1024;
 
-    /** A tcp backend channel needs no handler until the relay's is installed. */
-    private static final ChannelInitializer<Channel> NO_HANDLER = new ChannelInitializer<>() {
-        @Override
-        protected void initChannel(Channel ch) {}
-
+    /**
+     * A tcp backend channel needs no handler until the relay's is installed; this one only keeps an error of a connect
+     * that fails (the epoll transport may report a reset connection as a read error first) out of the pipeline's
+     * tail: the connect's future carries the failure. Once connected, errors go on to the relay.
+     */
+    private static final ChannelInboundHandlerAdapter NO_HANDLER = new ChannelInboundHandlerAdapter() {
         @Override
         public boolean isSharable() {
             return true;
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (ctx.channel().isActive()) {
+                ctx.fireExceptionCaught(cause);
+            } else {
+                log.debug("backend connect of {}: {}", ctx.channel(), cause.toString());
+            }
         }
     };
 
