@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -142,6 +143,24 @@ public abstract class CommandDecoder extends ByteToMessageDecoder {
         scannedReaderIndex = start;
         scannedTo = limit;
         return -1;
+    }
+
+    /**
+     * The next complete line of {@code in} without its line ending (CRLF or a bare LF), consumed; null while the line
+     * is not complete. Bounded like {@link #findEndOfLine}.
+     */
+    protected final String readLine(ByteBuf in) {
+        int lf = findEndOfLine(in);
+        return lf < 0 ? null : takeLine(in, lf);
+    }
+
+    /** The line of {@code in} that ends with the LF at {@code lf}, without its line ending, consumed. */
+    protected static String takeLine(ByteBuf in, int lf) {
+        int start = in.readerIndex();
+        int end = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+        String line = in.toString(start, end - start, StandardCharsets.UTF_8);
+        in.readerIndex(lf + 1);
+        return line;
     }
 
     /** A line (or literal) passed its bound. Cheap: no stack trace. */

@@ -2,7 +2,6 @@ package dev.postern.proxy.frontend;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -16,14 +15,9 @@ public class LineDecoder extends CommandDecoder {
 
     @Override
     protected void decodeCommand(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        int lf = findEndOfLine(in);
-        if (lf < 0) {
-            return;
+        String line = readLine(in);
+        if (line != null) {
+            out.add(line);
         }
-        int start = in.readerIndex();
-        int end = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-        String line = in.toString(start, end - start, StandardCharsets.UTF_8);
-        in.readerIndex(lf + 1);
-        out.add(line);
     }
 }

@@ -71,9 +71,8 @@ public final class ImapDecoder extends CommandDecoder {
             // the literal is complete (or was empty): the rest of the command line may already be here
         }
         if (saslMode) {
-            int lf = findEndOfLine(in);
-            if (lf >= 0) {
-                String line = takeLine(in, lf);
+            String line = readLine(in);
+            if (line != null) {
                 saslMode = false;
                 maxLineLength(lineLength);
                 out.add(new ImapRequest.SaslResponse(line));
@@ -120,14 +119,6 @@ public final class ImapDecoder extends CommandDecoder {
             }
         }
         return true;
-    }
-
-    private static String takeLine(ByteBuf in, int lf) {
-        int start = in.readerIndex();
-        int end = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-        String line = in.toString(start, end - start, StandardCharsets.UTF_8);
-        in.readerIndex(lf + 1);
-        return line;
     }
 
     private void readLiteral(ByteBuf in) {

@@ -3,7 +3,6 @@ package dev.postern.proxy.smtp;
 import dev.postern.proxy.frontend.CommandDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -54,15 +53,10 @@ public final class SmtpLineDecoder extends CommandDecoder {
             }
         }
         maxLineLength(saslMode || startsWithAuth(in) ? saslLineLength : lineLength);
-        int lf = findEndOfLine(in);
-        if (lf < 0) {
-            return;
+        String line = readLine(in);
+        if (line != null) {
+            out.add(line);
         }
-        int start = in.readerIndex();
-        int end = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-        String line = in.toString(start, end - start, StandardCharsets.UTF_8);
-        in.readerIndex(lf + 1);
-        out.add(line);
     }
 
     /** True when the buffered line starts with {@code AUTH } (any case); false while fewer bytes are there. */

@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.ByteProcessor;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -103,15 +102,10 @@ final class SmtpRelayDecoder extends CommandDecoder {
     }
 
     private void line(ByteBuf in, List<Object> out) {
-        int lf = findEndOfLine(in);
-        if (lf < 0) {
-            return;
+        String line = readLine(in);
+        if (line != null) {
+            out.add(line);
         }
-        int start = in.readerIndex();
-        int end = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-        String line = in.toString(start, end - start, StandardCharsets.UTF_8);
-        in.readerIndex(lf + 1);
-        out.add(line);
     }
 
     private void data(ByteBuf in, List<Object> out) {
