@@ -2,8 +2,10 @@ package dev.postern.proxy.frontend;
 
 import dev.postern.config.Backend;
 import dev.postern.config.TlsMode;
+import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.tls.TlsManager;
+import dev.postern.proxy.transport.ProxyProtocolV2;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -75,11 +77,18 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
     }
 
     /**
-     * Bytes to send before anything else, TLS included (a PROXY protocol header, which must precede the TLS
-     * handshake of an implicit-TLS backend); null for none. Called once, by {@link #install}.
+     * Bytes to send before anything else, TLS included; null for none. Called once, by {@link #install}. By default
+     * the PROXY v2 header for a backend whose identity is {@code proxy-v2} (it must precede the TLS handshake of an
+     * implicit-TLS backend): the client's addresses and TLS facts, or a LOCAL header for a probe, which has no client.
      */
     protected ByteBuf preamble(ByteBufAllocator alloc) {
-        return null;
+        if (request.backend().identity() != Backend.Identity.PROXY_V2) {
+            return null;
+        }
+        AuthRequest auth = request.auth();
+        return auth == null
+                ? ProxyProtocolV2.encode(alloc, null, null, null, null)
+                : ProxyProtocolV2.encode(alloc, auth.client(), auth.local(), auth.tlsProtocol(), auth.tlsCipher());
     }
 
     /**

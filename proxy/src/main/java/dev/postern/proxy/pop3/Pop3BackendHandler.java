@@ -12,7 +12,6 @@ import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.sasl.SaslClient;
 import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.session.Session;
-import dev.postern.proxy.transport.ProxyProtocolV2;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayList;
@@ -74,7 +73,6 @@ final class Pop3BackendHandler extends BackendDialogueHandler {
     private boolean greetingOffersXclient;
     private final List<String> capabilities = new ArrayList<>();
     private boolean capabilitiesOverflow;
-    private boolean deferredTls;
     private String pendingResponse;
 
     private Pop3BackendHandler(
@@ -109,53 +107,7 @@ final class Pop3BackendHandler extends BackendDialogueHandler {
 
     /** Installs the dialogue on a new backend channel. */
     void install(Channel ch) {
-        if (backend.tls() == TlsMode.IMPLICIT && backend.identity() == Backend.Identity.PROXY_V2) {
-            // the PROXY header goes before the ClientHello: TLS starts once the header is out
-            deferredTls = true;
-            install(ch, tls, withoutTls(backend), this);
-        } else {
-            install(ch, tls, backend, this);
-        }
-    }
-
-    private static Backend withoutTls(Backend b) {
-        return new Backend(
-                b.id(),
-                b.host(),
-                b.port(),
-                b.ports(),
-                b.weight(),
-                b.state(),
-                b.maxSessions(),
-                TlsMode.NONE,
-                b.tlsVerify(),
-                b.identity(),
-                b.master());
-    }
-
-    @Override
-    protected void connected() {
-        if (backend.identity() == Backend.Identity.PROXY_V2) {
-            if (probe) {
-                sendRaw(ProxyProtocolV2.encode(ctx.alloc(), null, null, null, null));
-            } else {
-                sendRaw(ProxyProtocolV2.encode(
-                        ctx.alloc(),
-                        session.clientAddress(),
-                        session.localAddress(),
-                        session.tlsProtocol(),
-                        session.tlsCipher()));
-            }
-            ctx.flush();
-        }
-        if (deferredTls) {
-            // the state stays GREETING: the greeting is the first thing to arrive over TLS
-            startTls().addListener(f -> {
-                if (!f.isSuccess()) {
-                    failed("TLS handshake with backend failed: " + f.cause().getMessage());
-                }
-            });
-        }
+        install(ch, tls, backend, this);
     }
 
     @Override

@@ -10,9 +10,7 @@ import dev.postern.proxy.frontend.BackendLoginResult;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.tls.TlsManager;
-import dev.postern.proxy.transport.ProxyProtocolV2;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -141,15 +139,6 @@ final class RelayBackend extends BackendDialogueHandler {
     }
 
     // ---- setup
-
-    @Override
-    protected ByteBuf preamble(ByteBufAllocator alloc) {
-        if (backend().identity() != Backend.Identity.PROXY_V2) {
-            return null;
-        }
-        AuthRequest auth = request.auth();
-        return ProxyProtocolV2.encode(alloc, auth.client(), auth.local(), auth.tlsProtocol(), auth.tlsCipher());
-    }
 
     @Override
     protected void connected() {

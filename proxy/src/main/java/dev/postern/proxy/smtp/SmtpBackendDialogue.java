@@ -3,7 +3,6 @@ package dev.postern.proxy.smtp;
 import dev.postern.config.Backend;
 import dev.postern.config.Protocol;
 import dev.postern.config.TlsMode;
-import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.frontend.BackendDialogueHandler;
 import dev.postern.proxy.frontend.BackendLoginRequest;
 import dev.postern.proxy.frontend.BackendLoginResult;
@@ -13,9 +12,6 @@ import dev.postern.proxy.sasl.SaslClient;
 import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.tls.TlsManager;
-import dev.postern.proxy.transport.ProxyProtocolV2;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.concurrent.Promise;
 import java.util.List;
 import org.slf4j.Logger;
@@ -67,15 +63,6 @@ final class SmtpBackendDialogue extends BackendDialogueHandler {
 
     private Backend backend() {
         return request.backend();
-    }
-
-    @Override
-    protected ByteBuf preamble(ByteBufAllocator alloc) {
-        if (backend().identity() != Backend.Identity.PROXY_V2) {
-            return null;
-        }
-        AuthRequest auth = request.auth();
-        return ProxyProtocolV2.encode(alloc, auth.client(), auth.local(), auth.tlsProtocol(), auth.tlsCipher());
     }
 
     @Override
