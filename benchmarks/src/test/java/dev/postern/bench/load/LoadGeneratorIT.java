@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.postern.proxy.testing.Await;
+import dev.postern.admin.testing.Await;
 import dev.postern.proxy.testing.DevBackends;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

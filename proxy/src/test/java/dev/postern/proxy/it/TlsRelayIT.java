@@ -2,7 +2,7 @@ package dev.postern.proxy.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.proxy.testing.Await;
+import dev.postern.admin.testing.Await;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;

@@ -2,11 +2,11 @@ package dev.postern.proxy.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.postern.admin.testing.Await;
 import dev.postern.config.Backend;
 import dev.postern.config.Protocol;
 import dev.postern.config.TlsMode;
 import dev.postern.proxy.metrics.Metrics;
-import dev.postern.proxy.testing.Await;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.transport.Transport;

@@ -1,6 +1,7 @@
 package dev.postern.proxy.smtp;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.postern.admin.testing.Await;
 import dev.postern.config.ConfigLoader;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Pool;
@@ -14,7 +15,6 @@ import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.session.SessionRegistry;
-import dev.postern.proxy.testing.Await;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.transport.ListenerInitializer;
 import dev.postern.proxy.transport.Transport;

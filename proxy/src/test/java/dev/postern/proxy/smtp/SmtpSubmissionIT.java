@@ -2,8 +2,8 @@ package dev.postern.proxy.smtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.postern.admin.testing.Await;
 import dev.postern.config.Protocol;
-import dev.postern.proxy.testing.Await;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;

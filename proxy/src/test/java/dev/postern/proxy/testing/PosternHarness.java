@@ -1,5 +1,6 @@
 package dev.postern.proxy.testing;
 
+import dev.postern.admin.testing.Await;
 import dev.postern.config.ConfigException;
 import dev.postern.config.ConfigLoader;
 import dev.postern.config.HealthCheckConfig;

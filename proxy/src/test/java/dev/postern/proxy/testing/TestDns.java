@@ -1,5 +1,6 @@
 package dev.postern.proxy.testing;
 
+import dev.postern.admin.testing.Await;
 import dev.postern.config.DnsConfig;
 import dev.postern.config.HostPort;
 import java.io.IOException;
