@@ -18,12 +18,13 @@ import dev.postern.proxy.control.PosternControl;
 import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.dns.NettyDnsClient;
 import dev.postern.proxy.frontend.FrontendFactory;
-import dev.postern.proxy.frontend.Frontends;
-import dev.postern.proxy.frontend.LoginFlow;
+import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.metrics.PrometheusMetrics;
+import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.tcp.TcpFrontend;
 import dev.postern.proxy.tls.TlsManager;
+import dev.postern.proxy.transport.HandlerNames;
 import dev.postern.proxy.transport.ListenerInitializer;
 import dev.postern.proxy.transport.Transport;
 import io.netty.channel.Channel;
@@ -111,11 +112,11 @@ final class Startup {
                 new WriteBufferWaterMark(l.limits().writeBufferLow(), l.limits().writeBufferHigh());
         ListenerInitializer init;
         if (l.protocol() == Protocol.TCP) {
-            init = new ListenerInitializer(
-                    services, l, ch -> ch.pipeline().addLast(TcpFrontend.NAME, new TcpFrontend(services, l)));
+            init = services.listenerInitializer(
+                    l, ch -> ch.pipeline().addLast(HandlerNames.TCP_FRONTEND, new TcpFrontend(services, l)));
         } else {
             FrontendFactory frontend = Frontends.forProtocol(l.protocol(), dns).orElseThrow();
-            init = new ListenerInitializer(services, l, ch -> frontend.install(ch, services, l, loginFlow));
+            init = services.listenerInitializer(l, ch -> frontend.install(ch, services, l, loginFlow));
             l.pool().map(services.pools()::get).ifPresent(pool -> frontend.probe(services, pool));
         }
         HostPort hp = l.bind();

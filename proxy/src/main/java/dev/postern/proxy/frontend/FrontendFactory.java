@@ -1,15 +1,16 @@
 package dev.postern.proxy.frontend;
 
 import dev.postern.config.ListenerConfig;
-import dev.postern.proxy.ProxyServices;
+import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.services.ProxyServices;
 import io.netty.channel.Channel;
 
 /** How a protocol's front end joins a listener's pipeline, and learns what its pools' backends support. */
 public interface FrontendFactory {
     /**
      * Adds the front end's handlers at the end of a new client pipeline: a {@link CommandDecoder} named {@link
-     * PreAuthHandler#DECODER}, then the {@link PreAuthHandler} named {@link PreAuthHandler#SESSION}.
+     * PreAuthHandler#DECODER}, then the {@link PreAuthHandler} named {@link HandlerNames#SESSION}.
      */
     void install(Channel client, ProxyServices services, ListenerConfig listener, LoginFlow loginFlow);
 

@@ -2,13 +2,17 @@ package dev.postern.proxy.frontend;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.TlsMode;
-import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.auth.AuthRequest;
+import dev.postern.proxy.codec.CommandDecoder;
+import dev.postern.proxy.login.BackendDialogue;
+import dev.postern.proxy.login.LoginFlow;
+import dev.postern.proxy.login.LoginOutcome;
 import dev.postern.proxy.relay.Relay;
 import dev.postern.proxy.sasl.Credentials;
+import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.Session;
-import dev.postern.proxy.transport.ListenerInitializer;
+import dev.postern.proxy.transport.HandlerNames;
 import dev.postern.proxy.transport.TlsSessions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -37,13 +41,11 @@ import org.slf4j.LoggerFactory;
  * protocol: {@link #greet}, {@link #command}, and the replies for each outcome.
  *
  * <p>Pipeline of a protocol listener's client channel: {@code [tls] idle decoder session}; the decoder is named
- * {@link #DECODER} and this handler {@link #SESSION}.
+ * {@link HandlerNames#DECODER} and this handler {@link HandlerNames#SESSION}.
  *
  * @param <C> the decoder's message type
  */
 public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
-    public static final String DECODER = "decoder";
-    public static final String SESSION = "session";
 
     private static final Logger log = LoggerFactory.getLogger(PreAuthHandler.class);
 
@@ -241,7 +243,7 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
     // ---- services for subclasses
 
     protected final CommandDecoder decoder() {
-        return (CommandDecoder) ctx.pipeline().get(DECODER);
+        return (CommandDecoder) ctx.pipeline().get(HandlerNames.DECODER);
     }
 
     /** True when the client connection is encrypted now. */
@@ -325,7 +327,7 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
         // the handler lets its first write (the go-ahead) out in clear text (an SNI handler only inspects inbound
         // bytes, a plain one is made in STARTTLS mode); the next inbound bytes must be a ClientHello, anything else
         // fails the handshake and closes the connection
-        ctx.pipeline().addFirst(ListenerInitializer.TLS, services.tls().newServerHandler(ctx.alloc(), true));
+        ctx.pipeline().addFirst(HandlerNames.TLS, services.tls().newServerHandler(ctx.alloc(), true));
         writeAndFlush(goAhead);
         return true;
     }
@@ -378,7 +380,7 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
                     cancelTimer();
                     session.closeAfterFlush(CloseReason.CLIENT_CLOSED, null);
                 }
-            } else if (inputShutdown && ctx.channel().pipeline().get(Relay.HANDLER) != null) {
+            } else if (inputShutdown && ctx.channel().pipeline().get(HandlerNames.RELAY) != null) {
                 // handed over: the relay passes the client's half-close on to the backend
                 ctx.channel().pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
             }
@@ -416,7 +418,7 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
         if (!Relay.isInputShutdown(ctx.channel())) {
             ctx.channel().config().setAutoRead(true);
         }
-        Handover.toRelay(session, List.of(SESSION, DECODER), backendHandlers);
+        Handover.toRelay(session, List.of(HandlerNames.SESSION, HandlerNames.DECODER), backendHandlers);
     }
 
     /** Ends the session after the client said goodbye (LOGOUT, QUIT): the reply is flushed first. */

@@ -1,10 +1,10 @@
 package dev.postern.proxy.imap;
 
 import dev.postern.config.ListenerConfig;
-import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.frontend.FrontendFactory;
-import dev.postern.proxy.frontend.LoginFlow;
-import dev.postern.proxy.frontend.PreAuthHandler;
+import dev.postern.proxy.login.LoginFlow;
+import dev.postern.proxy.services.ProxyServices;
+import dev.postern.proxy.transport.HandlerNames;
 import io.netty.channel.Channel;
 
 /**
@@ -17,13 +17,13 @@ public final class ImapFrontend implements FrontendFactory {
     public void install(Channel client, ProxyServices services, ListenerConfig listener, LoginFlow loginFlow) {
         client.pipeline()
                 .addLast(
-                        PreAuthHandler.DECODER,
+                        HandlerNames.DECODER,
                         new ImapDecoder(
                                 listener.limits().lineLength(),
                                 listener.limits().saslLineLength(),
                                 listener.limits().literalSize()))
                 .addLast(
-                        PreAuthHandler.SESSION,
+                        HandlerNames.SESSION,
                         new ImapSession(services, listener, loginFlow, new ImapBackendDialogue(services)));
     }
 }

@@ -1,14 +1,14 @@
 package dev.postern.proxy.imap;
 
 import dev.postern.config.ListenerConfig;
-import dev.postern.proxy.ProxyServices;
-import dev.postern.proxy.frontend.BackendDialogue;
-import dev.postern.proxy.frontend.LoginFlow;
-import dev.postern.proxy.frontend.LoginOutcome;
 import dev.postern.proxy.frontend.PreAuthHandler;
+import dev.postern.proxy.login.BackendDialogue;
+import dev.postern.proxy.login.LoginFlow;
+import dev.postern.proxy.login.LoginOutcome;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.sasl.SaslServerExchange;
+import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
 import java.util.List;
 import java.util.Optional;

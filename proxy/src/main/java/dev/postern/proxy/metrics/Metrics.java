@@ -2,8 +2,6 @@ package dev.postern.proxy.metrics;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Protocol;
-import dev.postern.proxy.routing.BackendRuntime;
-import dev.postern.proxy.session.Session;
 import dev.postern.proxy.tls.CertificateInfo;
 import java.util.Collection;
 import java.util.List;
@@ -22,7 +20,13 @@ public interface Metrics {
 
     default void sessionOpened(ListenerConfig listener) {}
 
-    default void sessionClosed(Session session) {}
+    /**
+     * A session ended.
+     *
+     * @param reason the close reason's label ({@code client-closed}, …), or null when none was given
+     */
+    default void sessionClosed(
+            ListenerConfig listener, String reason, long ageNanos, long bytesFromClient, long bytesToClient) {}
 
     default void tlsHandshake(ListenerConfig listener, String outcome, String protocol, String cipher, long nanos) {}
 
@@ -74,7 +78,7 @@ public interface Metrics {
     default void routeRevision(LongSupplier revision) {}
 
     /** Where to read the backends from, for their live session gauge (called at every scrape). */
-    default void backends(Supplier<? extends Collection<BackendRuntime>> backends) {}
+    default void backends(Supplier<? extends Collection<? extends BackendGauge>> backends) {}
 
     /**
      * The SMTP relay refused something within a session ({@code relay-denied}, {@code too-many-recipients}, {@code

@@ -2,9 +2,6 @@ package dev.postern.proxy.metrics;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Protocol;
-import dev.postern.proxy.routing.BackendRuntime;
-import dev.postern.proxy.session.CloseReason;
-import dev.postern.proxy.session.Session;
 import dev.postern.proxy.tls.CertificateInfo;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
@@ -18,10 +15,10 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -77,7 +74,7 @@ public final class PrometheusMetrics implements Metrics {
     private final CounterDataPoint authStale;
     private volatile Supplier<List<CertificateInfo>> certificates = List::of;
     private volatile LongSupplier revision = () -> 0;
-    private volatile Supplier<? extends Collection<BackendRuntime>> backends = List::of;
+    private volatile Supplier<? extends Collection<? extends BackendGauge>> backends = List::of;
 
     /** Registers Postern's series, and the JVM's, in a new registry. */
     public static PrometheusMetrics create() {
@@ -170,7 +167,7 @@ public final class PrometheusMetrics implements Metrics {
                 .help("1 while a backend passes its health checks, 0 while it fails them")
                 .labelNames("pool", "backend")
                 .callback(cb -> {
-                    for (BackendRuntime b : backends.get()) {
+                    for (BackendGauge b : backends.get()) {
                         cb.call(b.healthy() ? 1 : 0, b.pool(), b.id());
                     }
                 })
@@ -205,7 +202,7 @@ public final class PrometheusMetrics implements Metrics {
                 .help("Live sessions on a backend")
                 .labelNames("pool", "backend")
                 .callback(cb -> {
-                    for (BackendRuntime b : backends.get()) {
+                    for (BackendGauge b : backends.get()) {
                         cb.call(b.sessions(), b.pool(), b.id());
                     }
                 })
@@ -292,13 +289,14 @@ public final class PrometheusMetrics implements Metrics {
     }
 
     @Override
-    public void sessionClosed(Session session) {
-        ListenerSeries s = series(session.listener());
+    public void sessionClosed(
+            ListenerConfig listener, String reason, long ageNanos, long bytesFromClient, long bytesToClient) {
+        ListenerSeries s = series(listener);
         s.active.dec();
-        s.closed(session.closeReason()).inc();
-        s.duration.observe(Unit.nanosToSeconds(session.ageNanos()));
-        s.bytesFromClient.inc(session.bytesFromClient());
-        s.bytesToClient.inc(session.bytesToClient());
+        s.closed(reason).inc();
+        s.duration.observe(Unit.nanosToSeconds(ageNanos));
+        s.bytesFromClient.inc(bytesFromClient);
+        s.bytesToClient.inc(bytesToClient);
     }
 
     @Override
@@ -395,7 +393,7 @@ public final class PrometheusMetrics implements Metrics {
     }
 
     @Override
-    public void backends(Supplier<? extends Collection<BackendRuntime>> source) {
+    public void backends(Supplier<? extends Collection<? extends BackendGauge>> source) {
         this.backends = source;
     }
 
@@ -421,9 +419,8 @@ public final class PrometheusMetrics implements Metrics {
         final DistributionDataPoint duration;
         final CounterDataPoint bytesFromClient;
         final CounterDataPoint bytesToClient;
-        /** By close reason ordinal; the last slot is for an unknown reason. */
-        final AtomicReferenceArray<CounterDataPoint> closed =
-                new AtomicReferenceArray<>(CloseReason.values().length + 1);
+        /** By close reason label (a small bounded set: the session's close reasons). */
+        final Map<String, CounterDataPoint> closed = new ConcurrentHashMap<>();
 
         volatile HandshakeSeries lastHandshake;
 
@@ -438,13 +435,12 @@ public final class PrometheusMetrics implements Metrics {
             bytesToClient = bytes.labelValues("to-client", p);
         }
 
-        CounterDataPoint closed(CloseReason reason) {
-            int i = reason == null ? CloseReason.values().length : reason.ordinal();
-            CounterDataPoint c = closed.get(i);
+        CounterDataPoint closed(String reason) {
+            String label = reason == null ? "unknown" : reason;
+            CounterDataPoint c = closed.get(label);
             if (c == null) {
-                c = sessionsClosed.labelValues(
-                        name, protocol.configName(), reason == null ? "unknown" : reason.label());
-                closed.set(i, c);
+                c = closed.computeIfAbsent(
+                        label, l -> sessionsClosed.labelValues(name, protocol.configName(), bounded("reason", l)));
             }
             return c;
         }

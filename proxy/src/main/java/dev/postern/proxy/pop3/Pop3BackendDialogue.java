@@ -1,10 +1,10 @@
 package dev.postern.proxy.pop3;
 
-import dev.postern.proxy.ProxyServices;
-import dev.postern.proxy.frontend.BackendDialogue;
-import dev.postern.proxy.frontend.BackendDialogueHandler;
-import dev.postern.proxy.frontend.BackendLoginRequest;
-import dev.postern.proxy.frontend.BackendLoginResult;
+import dev.postern.proxy.login.BackendDialogue;
+import dev.postern.proxy.login.BackendDialogueHandler;
+import dev.postern.proxy.login.BackendLoginRequest;
+import dev.postern.proxy.login.BackendLoginResult;
+import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;

@@ -1,6 +1,6 @@
 package dev.postern.proxy.pop3;
 
-import dev.postern.proxy.frontend.LineDecoder;
+import dev.postern.proxy.codec.LineDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.util.List;

@@ -1,11 +1,11 @@
 package dev.postern.proxy.pop3;
 
 import dev.postern.config.ListenerConfig;
-import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.frontend.FrontendFactory;
-import dev.postern.proxy.frontend.LoginFlow;
-import dev.postern.proxy.frontend.PreAuthHandler;
+import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.services.ProxyServices;
+import dev.postern.proxy.transport.HandlerNames;
 import io.netty.channel.Channel;
 import java.util.Collections;
 import java.util.Set;
@@ -21,12 +21,12 @@ public final class Pop3Frontend implements FrontendFactory {
     public void install(Channel client, ProxyServices services, ListenerConfig listener, LoginFlow loginFlow) {
         client.pipeline()
                 .addLast(
-                        PreAuthHandler.DECODER,
+                        HandlerNames.DECODER,
                         new Pop3Decoder(
                                 listener.limits().lineLength(),
                                 listener.limits().saslLineLength()))
                 .addLast(
-                        PreAuthHandler.SESSION,
+                        HandlerNames.SESSION,
                         new Pop3Session(services, listener, loginFlow, new Pop3BackendDialogue(services)));
     }
 

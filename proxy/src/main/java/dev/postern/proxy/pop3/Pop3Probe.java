@@ -1,10 +1,10 @@
 package dev.postern.proxy.pop3;
 
 import dev.postern.config.Protocol;
-import dev.postern.proxy.ProxyServices;
-import dev.postern.proxy.frontend.BackendLoginResult;
+import dev.postern.proxy.login.BackendLoginResult;
 import dev.postern.proxy.routing.BackendRuntime;
 import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.services.ProxyServices;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;

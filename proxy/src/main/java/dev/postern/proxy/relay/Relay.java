@@ -2,6 +2,7 @@ package dev.postern.proxy.relay;
 
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.Session;
+import dev.postern.proxy.transport.HandlerNames;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
@@ -13,8 +14,6 @@ import java.util.List;
  * its protocol handlers (or names the ones to remove); afterwards bytes flow both ways untouched.
  */
 public final class Relay {
-    /** Handler name of the relay on both channels. */
-    public static final String HANDLER = "relay";
 
     private Relay() {}
 
@@ -70,6 +69,6 @@ public final class Relay {
     }
 
     private static void addLast(ChannelPipeline pipeline, RelayHandler handler) {
-        pipeline.addLast(HANDLER, handler);
+        pipeline.addLast(HandlerNames.RELAY, handler);
     }
 }

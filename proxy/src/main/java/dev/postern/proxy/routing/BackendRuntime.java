@@ -1,10 +1,11 @@
 package dev.postern.proxy.routing;
 
 import dev.postern.config.Backend;
+import dev.postern.proxy.metrics.BackendGauge;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A backend as the data plane sees it: its configuration plus live state (sessions, health). */
-public final class BackendRuntime {
+public final class BackendRuntime implements BackendGauge {
     private final String pool;
     /** Replaced when the route store changes the backend (state, weight, limits); sessions and health stay. */
     private volatile Backend config;
@@ -19,6 +20,7 @@ public final class BackendRuntime {
         this.config = config;
     }
 
+    @Override
     public String pool() {
         return pool;
     }
@@ -31,10 +33,12 @@ public final class BackendRuntime {
         this.config = newConfig;
     }
 
+    @Override
     public String id() {
         return config.id();
     }
 
+    @Override
     public int sessions() {
         return sessions.get();
     }
@@ -47,6 +51,7 @@ public final class BackendRuntime {
         sessions.decrementAndGet();
     }
 
+    @Override
     public boolean healthy() {
         return healthy;
     }

@@ -1,7 +1,7 @@
 package dev.postern.proxy.routing;
 
 import dev.postern.config.Protocol;
-import dev.postern.proxy.frontend.LineDecoder;
+import dev.postern.proxy.codec.LineDecoder;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.transport.Transport;
 import io.netty.buffer.Unpooled;

@@ -55,7 +55,13 @@ public final class SessionRegistry {
             backend.close();
         }
         live.remove(session.id());
-        metrics.sessionClosed(session);
+        CloseReason reason = session.closeReason();
+        metrics.sessionClosed(
+                session.listener(),
+                reason == null ? null : reason.label(),
+                session.ageNanos(),
+                session.bytesFromClient(),
+                session.bytesToClient());
         logClose(session);
         CompletableFuture<Void> d = drained;
         if (d != null && live.isEmpty()) {

@@ -2,12 +2,12 @@ package dev.postern.proxy.smtp;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Protocol;
-import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.auth.AuthRequest;
-import dev.postern.proxy.frontend.BackendDialogueHandler;
-import dev.postern.proxy.frontend.BackendLoginResult;
+import dev.postern.proxy.login.BackendDialogueHandler;
+import dev.postern.proxy.login.BackendLoginResult;
 import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;

@@ -3,7 +3,7 @@ package dev.postern.proxy.smtp;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.SmtpConfig;
 import dev.postern.config.SpfConfig;
-import dev.postern.proxy.ProxyServices;
+import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.ScheduledFuture;

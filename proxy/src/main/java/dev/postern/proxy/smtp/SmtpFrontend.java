@@ -4,14 +4,14 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Routes;
 import dev.postern.config.SpfConfig;
-import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.dns.DnsblChecker;
 import dev.postern.proxy.dns.SpfEvaluator;
 import dev.postern.proxy.frontend.FrontendFactory;
-import dev.postern.proxy.frontend.LoginFlow;
-import dev.postern.proxy.frontend.PreAuthHandler;
+import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.services.ProxyServices;
+import dev.postern.proxy.transport.HandlerNames;
 import io.netty.channel.Channel;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -118,24 +118,24 @@ public final class SmtpFrontend implements FrontendFactory {
         if (SmtpRole.of(listener.smtp().role()) == SmtpRole.RELAY) {
             client.pipeline()
                     .addLast(
-                            PreAuthHandler.DECODER,
+                            HandlerNames.DECODER,
                             new SmtpRelayDecoder(
                                     listener.limits().lineLength(),
                                     listener.smtp().bareLineEndings()
                                             == dev.postern.config.SmtpConfig.BareLineEndings.NORMALIZE))
                     .addLast(
-                            PreAuthHandler.SESSION,
+                            HandlerNames.SESSION,
                             new SmtpRelaySession(services, listener, loginFlow, edge(listener, name, services)));
             return;
         }
         client.pipeline()
                 .addLast(
-                        PreAuthHandler.DECODER,
+                        HandlerNames.DECODER,
                         new SmtpLineDecoder(
                                 listener.limits().lineLength(),
                                 listener.limits().saslLineLength()))
                 .addLast(
-                        PreAuthHandler.SESSION,
+                        HandlerNames.SESSION,
                         new SmtpSession(
                                 services,
                                 listener,

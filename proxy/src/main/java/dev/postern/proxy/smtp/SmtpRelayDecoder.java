@@ -1,6 +1,6 @@
 package dev.postern.proxy.smtp;
 
-import dev.postern.proxy.frontend.CommandDecoder;
+import dev.postern.proxy.codec.CommandDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;

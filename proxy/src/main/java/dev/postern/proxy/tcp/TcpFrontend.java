@@ -3,10 +3,10 @@ package dev.postern.proxy.tcp;
 import dev.postern.config.Backend;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.TlsMode;
-import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.relay.Relay;
 import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.transport.ProxyProtocolV2;
@@ -32,7 +32,6 @@ import org.slf4j.LoggerFactory;
  * first.
  */
 public final class TcpFrontend extends ChannelInboundHandlerAdapter {
-    public static final String NAME = "tcp-frontend";
     private static final Logger log = LoggerFactory.getLogger(TcpFrontend.class);
     /** Stop reading from the client while this much is held for a backend that is still connecting. */
     private static final int MAX_PENDING = 64 * 1024;

@@ -2,23 +2,23 @@ package dev.postern.proxy.transport;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.TlsMode;
-import dev.postern.proxy.ProxyServices;
+import dev.postern.proxy.metrics.Metrics;
+import dev.postern.proxy.session.SessionRegistry;
+import dev.postern.proxy.tls.TlsManager;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * Builds the pipeline of each accepted client connection of one listener: the connection limit, the session, TLS
- * for implicit-TLS listeners, the idle timer, and the listener's front end.
+ * Builds the pipeline of each accepted client connection of one listener: the connection limit, the session, HandlerNames.TLS
+ * for implicit-HandlerNames.TLS listeners, the idle timer, and the listener's front end.
  */
 public final class ListenerInitializer extends ChannelInitializer<Channel> {
-    /** Handler names, so front ends can find and replace them. */
-    public static final String TLS = "tls";
 
-    public static final String IDLE = "idle";
-
-    private final ProxyServices services;
+    private final Metrics metrics;
+    private final SessionRegistry sessions;
+    private final TlsManager tls;
     private final ListenerConfig listener;
     private final Consumer<Channel> frontend;
     private final AtomicInteger connections = new AtomicInteger();
@@ -27,8 +27,15 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
     /**
      * @param frontend adds the listener's front-end handlers at the end of a new client pipeline
      */
-    public ListenerInitializer(ProxyServices services, ListenerConfig listener, Consumer<Channel> frontend) {
-        this.services = services;
+    public ListenerInitializer(
+            Metrics metrics,
+            SessionRegistry sessions,
+            TlsManager tls,
+            ListenerConfig listener,
+            Consumer<Channel> frontend) {
+        this.metrics = metrics;
+        this.sessions = sessions;
+        this.tls = tls;
         this.listener = listener;
         this.frontend = frontend;
         this.idleMillis = listener.timeouts().idle().toMillis();
@@ -45,15 +52,15 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
         int now = connections.incrementAndGet();
         ch.closeFuture().addListener(f -> connections.decrementAndGet());
         if (max > 0 && now > max) {
-            services.metrics().connectionRefused(listener, "max-connections");
+            metrics.connectionRefused(listener, "max-connections");
             ch.close();
             return;
         }
-        services.sessions().open(listener, ch);
+        sessions.open(listener, ch);
         if (listener.tls() == TlsMode.IMPLICIT) {
-            ch.pipeline().addLast(TLS, services.tls().newServerHandler(ch.alloc(), false));
+            ch.pipeline().addLast(HandlerNames.TLS, tls.newServerHandler(ch.alloc(), false));
         }
-        ch.pipeline().addLast(IDLE, new IdleTimer(idleMillis));
+        ch.pipeline().addLast(HandlerNames.IDLE, new IdleTimer(idleMillis));
         frontend.accept(ch);
     }
 }

@@ -3,7 +3,7 @@ package dev.postern.proxy.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.postern.config.Protocol;
-import dev.postern.proxy.frontend.Frontends;
+import dev.postern.proxy.Frontends;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.NginxAuthService;

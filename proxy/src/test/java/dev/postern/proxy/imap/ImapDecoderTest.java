@@ -2,7 +2,7 @@ package dev.postern.proxy.imap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.proxy.frontend.CommandDecoder;
+import dev.postern.proxy.codec.CommandDecoder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -4,20 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.postern.config.ConfigLoader;
 import dev.postern.config.PosternConfig;
-import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.auth.AuthResult;
 import dev.postern.proxy.auth.Authenticator;
-import dev.postern.proxy.frontend.LoginFlow;
-import dev.postern.proxy.frontend.PreAuthHandler;
+import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.sasl.SaslMechanism;
+import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.session.SessionRegistry;
 import dev.postern.proxy.tls.TlsManager;
+import dev.postern.proxy.transport.HandlerNames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -114,9 +114,9 @@ class ImapSessionTest {
         ch = EmbeddedChannel.builder().register(false).ticker(ticker).build();
         session = services.sessions().open(listener, ch);
         ch.pipeline()
-                .addLast(PreAuthHandler.DECODER, new ImapDecoder(512, 1024, 100))
+                .addLast(HandlerNames.DECODER, new ImapDecoder(512, 1024, 100))
                 .addLast(
-                        PreAuthHandler.SESSION,
+                        HandlerNames.SESSION,
                         new ImapSession(
                                 services, listener, new LoginFlow(services, auth), new ImapBackendDialogue(services)));
         ch.register();

@@ -3,7 +3,7 @@ package dev.postern.proxy.pop3;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.postern.proxy.frontend.CommandDecoder;
+import dev.postern.proxy.codec.CommandDecoder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;

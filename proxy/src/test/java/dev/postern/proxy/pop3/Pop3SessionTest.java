@@ -5,19 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.postern.config.ConfigLoader;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Protocol;
-import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.auth.AuthResult;
 import dev.postern.proxy.auth.Authenticator;
-import dev.postern.proxy.frontend.LoginFlow;
-import dev.postern.proxy.frontend.PreAuthHandler;
+import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.sasl.SaslMechanism;
+import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.session.SessionRegistry;
+import dev.postern.proxy.transport.HandlerNames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -78,12 +78,12 @@ class Pop3SessionTest {
         session = services.sessions().open(listener, ch);
         ch.pipeline()
                 .addLast(
-                        PreAuthHandler.DECODER,
+                        HandlerNames.DECODER,
                         new Pop3Decoder(
                                 listener.limits().lineLength(),
                                 listener.limits().saslLineLength()))
                 .addLast(
-                        PreAuthHandler.SESSION,
+                        HandlerNames.SESSION,
                         new Pop3Session(services, listener, flow, new Pop3BackendDialogue(services)));
         ch.register();
         return read();

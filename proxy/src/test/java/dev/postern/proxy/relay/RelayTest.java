@@ -8,6 +8,7 @@ import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.session.SessionRegistry;
+import dev.postern.proxy.transport.HandlerNames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelOption;
@@ -133,7 +134,7 @@ class RelayTest {
     void writesToAClosedPeerAreReleased() {
         Relay.splice(session, List.of());
         // take the backend down without its relay handler noticing, as if the close raced with a client read
-        backend.pipeline().remove(Relay.HANDLER);
+        backend.pipeline().remove(HandlerNames.RELAY);
         backend.close();
         assertThat(client.isActive()).isTrue();
         ByteBuf late = text("too late");

@@ -7,13 +7,13 @@ import dev.postern.config.ListenerConfig;
 import dev.postern.config.Pool;
 import dev.postern.config.PosternConfig;
 import dev.postern.config.TlsMode;
-import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.auth.Authenticator;
-import dev.postern.proxy.frontend.LoginFlow;
+import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.SessionRegistry;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.transport.ListenerInitializer;
@@ -101,7 +101,7 @@ final class RelayTestServer implements AutoCloseable {
             SmtpFrontend frontend = new SmtpFrontend("relay.test", checks);
             server.frontends.put(l.name(), frontend);
             ListenerInitializer init =
-                    new ListenerInitializer(services, l, ch -> frontend.install(ch, services, l, loginFlow));
+                    services.listenerInitializer(l, ch -> frontend.install(ch, services, l, loginFlow));
             l.pool().map(pools::get).ifPresent(pool -> frontend.probe(services, pool));
             Channel ch = transport
                     .serverBootstrap(WriteBufferWaterMark.DEFAULT)

@@ -7,9 +7,9 @@ import dev.postern.config.ConfigLoader;
 import dev.postern.config.PosternConfig;
 import dev.postern.config.Protocol;
 import dev.postern.proxy.auth.AuthRequest;
-import dev.postern.proxy.frontend.BackendDialogueHandler;
-import dev.postern.proxy.frontend.BackendLoginRequest;
-import dev.postern.proxy.frontend.BackendLoginResult;
+import dev.postern.proxy.login.BackendDialogueHandler;
+import dev.postern.proxy.login.BackendLoginRequest;
+import dev.postern.proxy.login.BackendLoginResult;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.sasl.Credentials;
@@ -17,6 +17,7 @@ import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.session.SessionRegistry;
 import dev.postern.proxy.tls.TlsManager;
+import dev.postern.proxy.transport.HandlerNames;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -294,7 +295,7 @@ class SmtpBackendDialogueTest {
         assertThat(backendSays(EHLO_REPLY.replace("250 8BITMIME", "250 STARTTLS")))
                 .containsExactly("STARTTLS");
         backend.writeInbound(Unpooled.copiedBuffer("220 go\r\n250 injected\r\n", StandardCharsets.US_ASCII));
-        assertThat(backend.pipeline().get(BackendDialogueHandler.TLS)).isInstanceOf(SslHandler.class);
+        assertThat(backend.pipeline().get(HandlerNames.BACKEND_TLS)).isInstanceOf(SslHandler.class);
         ByteBuf hello = backend.readOutbound();
         try {
             assertThat(hello.getByte(0)).as("a TLS handshake record").isEqualTo((byte) 0x16);

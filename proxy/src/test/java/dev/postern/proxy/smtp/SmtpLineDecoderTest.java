@@ -2,7 +2,7 @@ package dev.postern.proxy.smtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.proxy.frontend.CommandDecoder;
+import dev.postern.proxy.codec.CommandDecoder;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;

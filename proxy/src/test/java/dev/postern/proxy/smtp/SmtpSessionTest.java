@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.tls.TlsManager;
-import dev.postern.proxy.transport.ListenerInitializer;
+import dev.postern.proxy.transport.HandlerNames;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -145,7 +145,7 @@ class SmtpSessionTest {
         smtp.replies();
         smtp.send("EHLO c\r\n");
         assertThat(smtp.send("STARTTLS\r\n")).containsExactly(SmtpSession.READY_TO_START_TLS);
-        assertThat(smtp.channel.pipeline().names()).startsWith(ListenerInitializer.TLS);
+        assertThat(smtp.channel.pipeline().names()).startsWith(HandlerNames.TLS);
         assertThat(smtp.isOpen()).isTrue();
     }
 

@@ -1,4 +1,4 @@
-package dev.postern.proxy.frontend;
+package dev.postern.proxy.login;
 
 import dev.postern.config.Backend;
 import dev.postern.proxy.auth.AuthRequest;

@@ -1,10 +1,13 @@
-package dev.postern.proxy.frontend;
+package dev.postern.proxy.login;
 
 import dev.postern.config.Backend;
 import dev.postern.config.TlsMode;
 import dev.postern.proxy.auth.AuthRequest;
+import dev.postern.proxy.codec.CommandDecoder;
+import dev.postern.proxy.codec.LineDecoder;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.tls.TlsManager;
+import dev.postern.proxy.transport.HandlerNames;
 import dev.postern.proxy.transport.ProxyProtocolV2;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -29,12 +32,9 @@ import org.slf4j.LoggerFactory;
  * backend-dialogue}.
  */
 public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapter {
-    public static final String PREAMBLE = "backend-preamble";
-    public static final String TLS = "backend-tls";
-    public static final String DECODER = "backend-decoder";
-    public static final String DIALOGUE = "backend-dialogue";
     /** What {@link BackendDialogue#handlerNames()} returns for dialogues built on this class. */
-    public static final List<String> HANDLER_NAMES = List.of(DIALOGUE, DECODER);
+    public static final List<String> HANDLER_NAMES =
+            List.of(HandlerNames.BACKEND_DIALOGUE, HandlerNames.BACKEND_DECODER);
 
     private static final Logger log = LoggerFactory.getLogger(BackendDialogueHandler.class);
     private static final int MAX_BACKEND_LINE = 64 * 1024;
@@ -56,20 +56,20 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
     }
 
     /**
-     * Installs the dialogue on a new backend channel: TLS first when the backend wants implicit TLS, then the line
+     * Installs the dialogue on a new backend channel: HandlerNames.BACKEND_TLS first when the backend wants implicit HandlerNames.BACKEND_TLS, then the line
      * decoder and {@code handler}.
      */
     public static void install(Channel ch, TlsManager tls, Backend backend, BackendDialogueHandler handler) {
         ChannelPipeline p = ch.pipeline();
         ByteBuf preamble = handler.preamble(ch.alloc());
         if (preamble != null) {
-            p.addLast(PREAMBLE, new PreambleWriter(preamble));
+            p.addLast(HandlerNames.BACKEND_PREAMBLE, new PreambleWriter(preamble));
         }
         if (backend.tls() == TlsMode.IMPLICIT) {
-            p.addLast(TLS, newTlsHandler(ch, tls, backend));
+            p.addLast(HandlerNames.BACKEND_TLS, newTlsHandler(ch, tls, backend));
         }
-        p.addLast(DECODER, new LineDecoder(MAX_BACKEND_LINE));
-        p.addLast(DIALOGUE, handler);
+        p.addLast(HandlerNames.BACKEND_DECODER, new LineDecoder(MAX_BACKEND_LINE));
+        p.addLast(HandlerNames.BACKEND_DIALOGUE, handler);
     }
 
     private static SslHandler newTlsHandler(Channel ch, TlsManager tls, Backend backend) {
@@ -77,9 +77,9 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
     }
 
     /**
-     * Bytes to send before anything else, TLS included; null for none. Called once, by {@link #install}. By default
-     * the PROXY v2 header for a backend whose identity is {@code proxy-v2} (it must precede the TLS handshake of an
-     * implicit-TLS backend): the client's addresses and TLS facts, or a LOCAL header for a probe, which has no client.
+     * Bytes to send before anything else, HandlerNames.BACKEND_TLS included; null for none. Called once, by {@link #install}. By default
+     * the PROXY v2 header for a backend whose identity is {@code proxy-v2} (it must precede the HandlerNames.BACKEND_TLS handshake of an
+     * implicit-HandlerNames.BACKEND_TLS backend): the client's addresses and HandlerNames.BACKEND_TLS facts, or a LOCAL header for a probe, which has no client.
      */
     protected ByteBuf preamble(ByteBufAllocator alloc) {
         if (request.backend().identity() != Backend.Identity.PROXY_V2) {
@@ -92,7 +92,7 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
     }
 
     /**
-     * Writes bytes when the connection is up, before any handler behind it writes (a TLS handler's ClientHello),
+     * Writes bytes when the connection is up, before any handler behind it writes (a HandlerNames.BACKEND_TLS handler's ClientHello),
      * then leaves the pipeline. Releases the bytes if the connection never comes up.
      */
     public static final class PreambleWriter extends ChannelInboundHandlerAdapter {
@@ -123,7 +123,7 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
     /** The backend sent a line (without its line ending). */
     protected abstract void line(String line);
 
-    /** The connection is up (and, for implicit TLS, the handshake done): wait for the greeting. */
+    /** The connection is up (and, for implicit HandlerNames.BACKEND_TLS, the handshake done): wait for the greeting. */
     protected void connected() {}
 
     @Override
@@ -207,12 +207,12 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
     }
 
     /**
-     * Switches the backend connection to TLS after its "go ahead" reply. Whatever the backend sent after that reply
+     * Switches the backend connection to HandlerNames.BACKEND_TLS after its "go ahead" reply. Whatever the backend sent after that reply
      * is dropped (it cannot be trusted: the NO STARTTLS class of attacks), then the handshake runs; the returned
      * future completes when it is done.
      */
     protected final Future<Channel> startTls() {
-        CommandDecoder decoder = (CommandDecoder) ctx.pipeline().get(DECODER);
+        CommandDecoder decoder = (CommandDecoder) ctx.pipeline().get(HandlerNames.BACKEND_DECODER);
         int dropped = decoder.discardBuffered();
         if (dropped > 0) {
             log.warn(
@@ -222,7 +222,7 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
                     dropped);
         }
         SslHandler ssl = newTlsHandler(ctx.channel(), tls, request.backend());
-        ctx.pipeline().addFirst(TLS, ssl);
+        ctx.pipeline().addFirst(HandlerNames.BACKEND_TLS, ssl);
         return ssl.handshakeFuture();
     }
 

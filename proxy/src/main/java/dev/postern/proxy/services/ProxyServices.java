@@ -1,5 +1,6 @@
-package dev.postern.proxy;
+package dev.postern.proxy.services;
 
+import dev.postern.config.ListenerConfig;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.routing.BackendConnector;
@@ -7,9 +8,12 @@ import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.routing.Routing;
 import dev.postern.proxy.session.SessionRegistry;
 import dev.postern.proxy.tls.TlsManager;
+import dev.postern.proxy.transport.ListenerInitializer;
 import dev.postern.proxy.transport.Transport;
+import io.netty.channel.Channel;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * What the front ends of every listener share: built once at start. The routing inside changes with the route store;
@@ -51,5 +55,10 @@ public record ProxyServices(
 
     public Optional<PoolRuntime> pool(String name) {
         return Optional.ofNullable(routing.pools().get(name));
+    }
+
+    /** The initializer of {@code listener}'s client connections, ending in {@code frontend}'s handlers. */
+    public ListenerInitializer listenerInitializer(ListenerConfig listener, Consumer<Channel> frontend) {
+        return new ListenerInitializer(metrics, sessions, tls, listener, frontend);
     }
 }

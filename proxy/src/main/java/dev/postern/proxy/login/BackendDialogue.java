@@ -1,4 +1,4 @@
-package dev.postern.proxy.frontend;
+package dev.postern.proxy.login;
 
 import dev.postern.proxy.session.Session;
 import io.netty.channel.ChannelHandler;

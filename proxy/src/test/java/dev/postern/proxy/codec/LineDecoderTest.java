@@ -1,4 +1,4 @@
-package dev.postern.proxy.frontend;
+package dev.postern.proxy.codec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,9 +1,8 @@
-package dev.postern.proxy.frontend;
+package dev.postern.proxy.login;
 
 import dev.postern.config.Backend;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Pool;
-import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.auth.AuthResult;
 import dev.postern.proxy.auth.Authenticator;
@@ -13,6 +12,7 @@ import dev.postern.proxy.routing.BackendRuntime;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.routing.Routing;
 import dev.postern.proxy.sasl.Credentials;
+import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;

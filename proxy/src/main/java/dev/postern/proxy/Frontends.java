@@ -1,7 +1,8 @@
-package dev.postern.proxy.frontend;
+package dev.postern.proxy;
 
 import dev.postern.config.Protocol;
 import dev.postern.proxy.dns.DnsClient;
+import dev.postern.proxy.frontend.FrontendFactory;
 import dev.postern.proxy.smtp.SmtpFrontend;
 import java.util.Optional;
 

@@ -1,4 +1,4 @@
-package dev.postern.proxy.frontend;
+package dev.postern.proxy.codec;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

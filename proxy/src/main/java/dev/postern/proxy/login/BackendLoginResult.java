@@ -1,4 +1,4 @@
-package dev.postern.proxy.frontend;
+package dev.postern.proxy.login;
 
 /** How a backend dialogue ended. */
 public sealed interface BackendLoginResult

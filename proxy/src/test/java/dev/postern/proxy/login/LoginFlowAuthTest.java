@@ -1,4 +1,4 @@
-package dev.postern.proxy.frontend;
+package dev.postern.proxy.login;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,7 +11,6 @@ import dev.postern.config.Pool;
 import dev.postern.config.PosternConfig;
 import dev.postern.config.Protocol;
 import dev.postern.config.ThrottleConfig;
-import dev.postern.proxy.ProxyServices;
 import dev.postern.proxy.auth.AuthCache;
 import dev.postern.proxy.auth.AuthChain;
 import dev.postern.proxy.auth.AuthProvider;
@@ -26,6 +25,7 @@ import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.sasl.SaslMechanism;
+import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.session.SessionRegistry;
 import dev.postern.proxy.testing.NginxAuthService;

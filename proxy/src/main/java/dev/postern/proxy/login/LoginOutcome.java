@@ -1,4 +1,4 @@
-package dev.postern.proxy.frontend;
+package dev.postern.proxy.login;
 
 /** The end of a login attempt, as a front end must answer it. */
 public sealed interface LoginOutcome permits LoginOutcome.Success, LoginOutcome.Failure, LoginOutcome.Unavailable {
