@@ -17,7 +17,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -30,10 +29,9 @@ import java.util.function.Supplier;
  * label.
  */
 public final class PrometheusMetrics implements Metrics {
-    static final int MAX_VALUES = 64;
+    static final int MAX_VALUES = LabelValues.MAX_VALUES;
     private static final double[] HANDSHAKE_BUCKETS = {.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
     private static final double[] CONNECT_BUCKETS = {.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5};
-    private static final double[] AUTH_BUCKETS = {.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
     private static final double[] SESSION_BUCKETS = {.1, 1, 5, 15, 60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 86400
     };
 
@@ -44,22 +42,14 @@ public final class PrometheusMetrics implements Metrics {
     private final Counter startTlsInjections;
     private final Counter handshakes;
     private final Histogram handshakeDuration;
-    private final Counter authAttempts;
-    private final Counter authCache;
-    private final Histogram authLoad;
-    private final Counter authEvictions;
-    private final Counter throttled;
-    private final Counter delayed;
     private final Histogram backendConnect;
     private final Counter healthChanges;
     private final Counter sessionsClosed;
     private final Histogram sessionDuration;
     private final Counter bytes;
-    private final Counter smtpRejected;
-    private final Counter smtpMessages;
-    private final Counter smtpMessageBytes;
-    private final Counter dnsblVerdicts;
-    private final ConcurrentHashMap<String, Set<String>> seen = new ConcurrentHashMap<>();
+    private final LabelValues labels = new LabelValues();
+    private final AuthSeries auth;
+    private final SmtpSeries smtp;
     /*
      * The series touched per session, looked up once and kept: a lookup by label values hashes a fresh list of
      * strings each time (with bounded() over free-form values, about 3 % of the CPU of an IMAPS login before). Series
@@ -68,10 +58,6 @@ public final class PrometheusMetrics implements Metrics {
     private final ConcurrentHashMap<String, ListenerSeries> listenerSeries = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, DistributionDataPoint[]>> connectSeries =
             new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<AuthKey, CounterDataPoint> authSeries = new ConcurrentHashMap<>();
-    private final CounterDataPoint authHit;
-    private final CounterDataPoint authMiss;
-    private final CounterDataPoint authStale;
     private volatile Supplier<List<CertificateInfo>> certificates = List::of;
     private volatile LongSupplier revision = () -> 0;
     private volatile Supplier<? extends Collection<? extends BackendGauge>> backends = List::of;
@@ -119,41 +105,8 @@ public final class PrometheusMetrics implements Metrics {
                 .classicOnly()
                 .classicUpperBounds(HANDSHAKE_BUCKETS)
                 .register(registry);
-        authAttempts = Counter.builder()
-                .name("postern_auth_attempts_total")
-                .help("Login attempts, by protocol, mechanism, deciding provider, outcome and whether the auth cache"
-                        + " answered")
-                .labelNames("protocol", "mechanism", "provider", "outcome", "cached")
-                .register(registry);
-        authCache = Counter.builder()
-                .name("postern_auth_cache_requests_total")
-                .help("Auth cache lookups: hit, miss, or stale (an accepted entry served while its provider fails)")
-                .labelNames("result")
-                .register(registry);
-        authLoad = Histogram.builder()
-                .name("postern_auth_cache_load_duration_seconds")
-                .help("Time a provider call made for the auth cache took")
-                .unit(Unit.SECONDS)
-                .labelNames("outcome")
-                .classicOnly()
-                .classicUpperBounds(AUTH_BUCKETS)
-                .register(registry);
-        authEvictions = Counter.builder()
-                .name("postern_auth_cache_evictions_total")
-                .help("Entries the auth cache dropped, by cause (size, expired)")
-                .labelNames("cause")
-                .register(registry);
-        throttled = Counter.builder()
-                .name("postern_throttled_logins_total")
-                .help("Logins refused by brute-force throttling, by protocol and what was blocked (address, user,"
-                        + " user-address)")
-                .labelNames("protocol", "scope")
-                .register(registry);
-        delayed = Counter.builder()
-                .name("postern_login_delays_total")
-                .help("Failed logins whose answer brute-force throttling delayed")
-                .labelNames("protocol")
-                .register(registry);
+        auth = new AuthSeries(registry, labels);
+        smtp = new SmtpSeries(registry, labels);
         backendConnect = Histogram.builder()
                 .name("postern_backend_connect_duration_seconds")
                 .help("Time to connect to a backend, by outcome")
@@ -171,26 +124,6 @@ public final class PrometheusMetrics implements Metrics {
                         cb.call(b.healthy() ? 1 : 0, b.pool(), b.id());
                     }
                 })
-                .register(registry);
-        smtpRejected = Counter.builder()
-                .name("postern_smtp_rejected_total")
-                .help("SMTP relay refusals within a session (RCPT, MAIL, messages), by reason")
-                .labelNames("listener", "reason")
-                .register(registry);
-        smtpMessages = Counter.builder()
-                .name("postern_smtp_messages_total")
-                .help("Messages the SMTP relay passed to a backend, by the backend's answer (accepted, refused)")
-                .labelNames("listener", "outcome")
-                .register(registry);
-        smtpMessageBytes = Counter.builder()
-                .name("postern_smtp_message_bytes_total")
-                .help("Bytes of the messages the SMTP relay passed to a backend, as the clients sent them")
-                .labelNames("listener")
-                .register(registry);
-        dnsblVerdicts = Counter.builder()
-                .name("postern_dnsbl_verdicts_total")
-                .help("The DNS lists' verdicts on new SMTP relay clients (pass, blocked, allowlisted, timeout)")
-                .labelNames("listener", "verdict")
                 .register(registry);
         healthChanges = Counter.builder()
                 .name("postern_backend_health_changes_total")
@@ -226,9 +159,6 @@ public final class PrometheusMetrics implements Metrics {
                 .unit(Unit.BYTES)
                 .labelNames("direction", "protocol")
                 .register(registry);
-        authHit = authCache.labelValues("hit");
-        authMiss = authCache.labelValues("miss");
-        authStale = authCache.labelValues("stale");
         GaugeWithCallback.builder()
                 .name("postern_tls_certificate_expiry_timestamp_seconds")
                 .help("When a served certificate expires (Unix time)")
@@ -263,22 +193,17 @@ public final class PrometheusMetrics implements Metrics {
 
     @Override
     public void smtpRejected(ListenerConfig listener, String reason) {
-        smtpRejected
-                .labelValues(listener.name(), bounded("smtp-reason", reason))
-                .inc();
+        smtp.rejected(listener, reason);
     }
 
     @Override
     public void smtpMessage(ListenerConfig listener, boolean accepted, long bytes) {
-        smtpMessages
-                .labelValues(listener.name(), accepted ? "accepted" : "refused")
-                .inc();
-        smtpMessageBytes.labelValues(listener.name()).inc(Math.max(0, bytes));
+        smtp.message(listener, accepted, bytes);
     }
 
     @Override
     public void dnsblVerdict(ListenerConfig listener, String verdict) {
-        dnsblVerdicts.labelValues(listener.name(), bounded("verdict", verdict)).inc();
+        smtp.dnsblVerdict(listener, verdict);
     }
 
     @Override
@@ -335,51 +260,42 @@ public final class PrometheusMetrics implements Metrics {
 
     @Override
     public void authDecision(Protocol protocol, String mechanism, String provider, String outcome, boolean cached) {
-        authSeries
-                .computeIfAbsent(
-                        new AuthKey(protocol, mechanism, provider, outcome, cached),
-                        k -> authAttempts.labelValues(
-                                protocol.configName(),
-                                bounded("mechanism", mechanism.toLowerCase(java.util.Locale.ROOT)),
-                                bounded("provider", provider),
-                                bounded("outcome", outcome),
-                                cached ? "true" : "false"))
-                .inc();
+        auth.decision(protocol, mechanism, provider, outcome, cached);
     }
 
     @Override
     public void authCacheHit() {
-        authHit.inc();
+        auth.hit.inc();
     }
 
     @Override
     public void authCacheMiss() {
-        authMiss.inc();
+        auth.miss.inc();
     }
 
     @Override
     public void authCacheStaleServed() {
-        authStale.inc();
+        auth.stale.inc();
     }
 
     @Override
     public void authCacheLoad(boolean ok, long nanos) {
-        authLoad.labelValues(ok ? "ok" : "error").observe(Unit.nanosToSeconds(nanos));
+        auth.load(ok, nanos);
     }
 
     @Override
     public void authCacheEviction(String cause) {
-        authEvictions.labelValues(bounded("cause", cause)).inc();
+        auth.eviction(cause);
     }
 
     @Override
     public void loginThrottled(Protocol protocol, String scope) {
-        throttled.labelValues(protocol.configName(), bounded("scope", scope)).inc();
+        auth.throttled(protocol, scope);
     }
 
     @Override
     public void loginDelayed(Protocol protocol, long millis) {
-        delayed.labelValues(protocol.configName()).inc();
+        auth.delayed(protocol);
     }
 
     @Override
@@ -454,34 +370,7 @@ public final class PrometheusMetrics implements Metrics {
         }
     }
 
-    private record AuthKey(Protocol protocol, String mechanism, String provider, String outcome, boolean cached) {}
-
-    /**
-     * A free-form value as a label value that cannot blow up the number of series: reduced to {@code [A-Za-z0-9._-]}
-     * (up to 48 characters), and {@code other} once the label has {@value #MAX_VALUES} distinct values.
-     */
     String bounded(String label, String value) {
-        if (value == null || value.isEmpty()) {
-            return "none";
-        }
-        String v = value.length() > 48 ? value.substring(0, 48) : value;
-        StringBuilder clean = new StringBuilder(v.length());
-        for (int i = 0; i < v.length(); i++) {
-            char c = v.charAt(i);
-            boolean plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-            clean.append(plain || c == '.' || c == '_' || c == '-' ? c : '_');
-        }
-        String s = clean.toString();
-        Set<String> values = seen.computeIfAbsent(label, k -> ConcurrentHashMap.newKeySet());
-        if (values.contains(s)) {
-            return s;
-        }
-        synchronized (values) {
-            if (values.size() >= MAX_VALUES && !values.contains(s)) {
-                return "other";
-            }
-            values.add(s);
-        }
-        return s;
+        return labels.bounded(label, value);
     }
 }
