@@ -20,18 +20,6 @@ final class AuthReader {
     static final List<String> HTTP_KEYS =
             List.of("name", "type", "url", "timeout", "headers", "tls-verify", "max-connections");
     static final List<String> CACHE_KEYS = List.of("size", "ttl", "negative-ttl", "refresh-after", "stale-if-error");
-    static final List<String> THROTTLE_KEYS = List.of(
-            "window",
-            "ipv6-prefix",
-            "max-failures-per-address",
-            "max-failures-per-user",
-            "max-failures-per-user-address",
-            "block",
-            "delays",
-            "delay-base",
-            "delay-cap",
-            "trusted-networks",
-            "max-tracked");
 
     private static final List<String> TYPES = List.of("static", "http");
     private static final List<String> PROVIDER_KEYS = union(STATIC_KEYS, HTTP_KEYS);
@@ -51,7 +39,7 @@ final class AuthReader {
         List<AuthProviderConfig> providers = providers(section.get("providers"));
         CacheConfig cache = cache(section.get("cache"));
         Node throttleNode = section.get("throttle");
-        ThrottleConfig throttle = throttleNode.isPresent() ? throttle(throttleNode) : null;
+        ThrottleConfig throttle = throttleNode.isPresent() ? ThrottleReader.throttle(throttleNode) : null;
         if (providers == null || cache == null || (throttleNode.isPresent() && throttle == null)) {
             return null;
         }
@@ -283,116 +271,17 @@ final class AuthReader {
         boolean valid = true;
         if (negativeTtl.compareTo(ttl) > 0) {
             section.get(section.get("negative-ttl").isPresent() ? "negative-ttl" : "ttl")
-                    .problem("negative-ttl (" + format(negativeTtl) + ") must not be longer than ttl (" + format(ttl)
-                            + "): a wrong password is remembered for less time than a right one");
+                    .problem("negative-ttl (" + Units.format(negativeTtl) + ") must not be longer than ttl ("
+                            + Units.format(ttl) + "): a wrong password is remembered for less time than a right one");
             valid = false;
         }
         if (!refreshAfter.isZero() && refreshAfter.compareTo(ttl) >= 0) {
             section.get(section.get("refresh-after").isPresent() ? "refresh-after" : "ttl")
-                    .problem("refresh-after (" + format(refreshAfter) + ") must be shorter than ttl (" + format(ttl)
-                            + "), or 0 to turn refreshing off");
+                    .problem("refresh-after (" + Units.format(refreshAfter) + ") must be shorter than ttl ("
+                            + Units.format(ttl) + "), or 0 to turn refreshing off");
             valid = false;
         }
         return valid ? new CacheConfig(size, ttl, negativeTtl, refreshAfter, staleIfError) : null;
-    }
-
-    private static ThrottleConfig throttle(Node section) {
-        ThrottleConfig d = ThrottleConfig.DEFAULTS;
-        if (!section.isMapping(THROTTLE_KEYS)) {
-            return d;
-        }
-        Duration window = duration(section.get("window"), d.window(), true);
-        Integer prefix = integer(section.get("ipv6-prefix"), 1, 128, d.ipv6Prefix());
-        Integer perAddress =
-                integer(section.get("max-failures-per-address"), 1, Integer.MAX_VALUE, d.maxFailuresPerAddress());
-        Integer perUser = integer(section.get("max-failures-per-user"), 1, Integer.MAX_VALUE, d.maxFailuresPerUser());
-        Integer perPair = integer(
-                section.get("max-failures-per-user-address"), 1, Integer.MAX_VALUE, d.maxFailuresPerUserAddress());
-        Duration block = duration(section.get("block"), d.block(), true);
-        List<Duration> delays = delays(section, d.delays());
-        List<Cidr> trusted = networks(section.get("trusted-networks"));
-        Integer maxTracked = integer(section.get("max-tracked"), 100, 100_000_000, d.maxTracked());
-        if (window == null
-                || prefix == null
-                || perAddress == null
-                || perUser == null
-                || perPair == null
-                || block == null
-                || delays == null
-                || trusted == null
-                || maxTracked == null) {
-            return null;
-        }
-        return new ThrottleConfig(window, prefix, perAddress, perUser, perPair, block, delays, trusted, maxTracked);
-    }
-
-    /** {@code delays: [..]}, or {@code delay-base} doubled up to {@code delay-cap}; null when invalid (reported). */
-    private static List<Duration> delays(Node section, List<Duration> fallback) {
-        Node list = section.get("delays");
-        Node base = section.get("delay-base");
-        Node cap = section.get("delay-cap");
-        if (list.isPresent() && (base.isPresent() || cap.isPresent())) {
-            (base.isPresent() ? base : cap).problem("give either delays or delay-base and delay-cap, not both");
-            return null;
-        }
-        if (list.isPresent()) {
-            List<Duration> delays = new ArrayList<>();
-            boolean valid = true;
-            for (Node element : list.list()) {
-                Duration delay = element.duration(false);
-                if (delay == null) {
-                    valid = false;
-                } else if (delay.compareTo(Duration.ofMinutes(1)) > 0) {
-                    element.problem(
-                            format(delay) + " is too long (at most 1m: the client holds a connection meanwhile)");
-                    valid = false;
-                } else {
-                    delays.add(delay);
-                }
-            }
-            return valid ? delays : null;
-        }
-        if (base.isPresent() != cap.isPresent()) {
-            (base.isPresent() ? base : cap).problem("delay-base and delay-cap go together");
-            return null;
-        }
-        if (!base.isPresent()) {
-            return fallback;
-        }
-        Duration b = base.duration(true);
-        Duration c = cap.duration(true);
-        if (b == null || c == null) {
-            return null;
-        }
-        if (c.compareTo(b) < 0 || c.compareTo(Duration.ofMinutes(1)) > 0) {
-            cap.problem(format(c) + " must be between delay-base (" + format(b) + ") and 1m");
-            return null;
-        }
-        List<Duration> delays = new ArrayList<>();
-        for (Duration next = b; next.compareTo(c) < 0; next = next.multipliedBy(2)) {
-            delays.add(next);
-        }
-        delays.add(c);
-        return delays;
-    }
-
-    private static List<Cidr> networks(Node node) {
-        List<Cidr> networks = new ArrayList<>();
-        boolean valid = true;
-        for (Node element : node.list()) {
-            String text = element.string("a network (address/prefix)");
-            if (text == null) {
-                valid = false;
-                continue;
-            }
-            try {
-                networks.add(Cidr.parse(text));
-            } catch (IllegalArgumentException e) {
-                element.problem(e.getMessage());
-                valid = false;
-            }
-        }
-        return valid ? networks : null;
     }
 
     private static Duration duration(Node node, Duration fallback, boolean positive) {
@@ -401,20 +290,6 @@ final class AuthReader {
 
     private static Integer integer(Node node, long min, long max, int fallback) {
         return node.isPresent() ? node.integer(min, max) : Integer.valueOf(fallback);
-    }
-
-    private static String format(Duration d) {
-        if (d.toMillis() % 1000 != 0) {
-            return d.toMillis() + "ms";
-        }
-        long s = d.toSeconds();
-        if (s % 3600 == 0 && s > 0) {
-            return s / 3600 + "h";
-        }
-        if (s % 60 == 0 && s > 0) {
-            return s / 60 + "m";
-        }
-        return s + "s";
     }
 
     private static List<String> union(List<String> a, List<String> b) {

@@ -50,10 +50,10 @@ final class DnsReader {
             // reported where this section set a value, as with the write buffer water marks
             if (section.get("cache-max-ttl").isPresent()) {
                 section.get("cache-max-ttl")
-                        .problem(format(maxTtl) + " must be >= cache-min-ttl (" + format(minTtl) + ")");
+                        .problem(Units.format(maxTtl) + " must be >= cache-min-ttl (" + Units.format(minTtl) + ")");
             } else {
                 section.get("cache-min-ttl")
-                        .problem(format(minTtl) + " must be <= cache-max-ttl (" + format(maxTtl) + ")");
+                        .problem(Units.format(minTtl) + " must be <= cache-max-ttl (" + Units.format(maxTtl) + ")");
             }
             return null;
         }
@@ -275,25 +275,5 @@ final class DnsReader {
 
     private static Duration duration(Node node, boolean positive, Duration fallback) {
         return node.isPresent() ? node.duration(positive) : fallback;
-    }
-
-    private static String format(Duration d) {
-        if (d.isZero()) {
-            return "0s";
-        }
-        if (d.toMillis() % 1000 != 0) {
-            return d.toMillis() + "ms";
-        }
-        long s = d.toSeconds();
-        if (s % 86400 == 0) {
-            return s / 86400 + "d";
-        }
-        if (s % 3600 == 0) {
-            return s / 3600 + "h";
-        }
-        if (s % 60 == 0) {
-            return s / 60 + "m";
-        }
-        return s + "s";
     }
 }

@@ -94,7 +94,7 @@ final class SmtpReader {
             hostname = Optional.ofNullable(h);
         }
         List<String> localDomains = domains(node.get("local-domains"));
-        List<Cidr> trusted = networks(node.get("trusted-networks"));
+        List<Cidr> trusted = node.get("trusted-networks").networks();
         Node requireTlsNode = node.get("require-tls");
         Boolean requireTls = requireTlsNode.isPresent() ? requireTlsNode.bool() : Boolean.FALSE;
         Node sizeNode = node.get("max-message-size");
@@ -111,7 +111,7 @@ final class SmtpReader {
             actionNode.problem("has no effect without dnsbl");
             valid = false;
         }
-        List<Cidr> allowlist = networks(node.get("allowlist"));
+        List<Cidr> allowlist = node.get("allowlist").networks();
         Node passedNode = node.get("passed-cache");
         Duration passed = passedNode.isPresent() ? passedNode.duration(false) : d.passedCache();
         SpfConfig spf = DnsReader.spf(node.get("spf"));
@@ -174,25 +174,6 @@ final class SmtpReader {
                 continue;
             }
             out.add(domain);
-        }
-        return valid ? out : null;
-    }
-
-    private static List<Cidr> networks(Node node) {
-        List<Cidr> out = new ArrayList<>();
-        boolean valid = true;
-        for (Node element : node.list()) {
-            String text = element.string("a network such as 10.0.0.0/8");
-            if (text == null) {
-                valid = false;
-                continue;
-            }
-            try {
-                out.add(Cidr.parse(text));
-            } catch (IllegalArgumentException e) {
-                element.problem(e.getMessage());
-                valid = false;
-            }
         }
         return valid ? out : null;
     }

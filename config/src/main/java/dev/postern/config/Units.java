@@ -22,6 +22,27 @@ public final class Units {
 
     private Units() {}
 
+    /** A duration as the configuration writes it, in its largest whole unit ({@code 1500ms}, {@code 30s}, {@code 2h}). */
+    public static String format(Duration d) {
+        if (d.isZero()) {
+            return "0s";
+        }
+        if (d.toMillis() % 1000 != 0) {
+            return d.toMillis() + "ms";
+        }
+        long s = d.toSeconds();
+        if (s % 86400 == 0) {
+            return s / 86400 + "d";
+        }
+        if (s % 3600 == 0) {
+            return s / 3600 + "h";
+        }
+        if (s % 60 == 0) {
+            return s / 60 + "m";
+        }
+        return s + "s";
+    }
+
     /** Parses a duration; empty when the text is not one. */
     public static Optional<Duration> parseDuration(String text) {
         Matcher m = NUMBER_AND_UNIT.matcher(text.trim());
