@@ -1,10 +1,7 @@
 package dev.postern.proxy.smtp;
 
 import dev.postern.config.Backend;
-import dev.postern.config.Protocol;
-import dev.postern.config.TlsMode;
 import dev.postern.proxy.auth.AuthRequest;
-import dev.postern.proxy.login.BackendDialogueHandler;
 import dev.postern.proxy.login.BackendLoginRequest;
 import dev.postern.proxy.login.BackendLoginResult;
 import dev.postern.proxy.routing.BackendCapabilities;
@@ -25,16 +22,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's connection to a backend MTA, for one or more mail transactions of one client session. Setup: [PROXY v2
- * header], greeting, {@code EHLO}, [{@code STARTTLS}, {@code EHLO}], [{@code XCLIENT} with the client's address, port,
- * HELO name and protocol, then {@code EHLO} with the client's HELO name]; the login promise completes when the backend
- * is ready for {@code MAIL}. Then the session sends commands and message bytes through it and gets each reply, in
- * order, through the consumer it gave with the command.
+ * The relay's connection to a backend MTA, for one or more mail transactions of one client session: the {@link
+ * SmtpBackendHandshake} as the client (XCLIENT with the client's address, port, HELO name and protocol, then {@code
+ * EHLO} with the client's HELO name); the login promise completes when the backend is ready for {@code MAIL}. Then
+ * the session sends commands and message bytes through it and gets each reply, in order, through the consumer it gave
+ * with the command.
  *
  * <p>Every wait for a reply has a deadline; a backend that misses it, or closes, or sends a reply nobody asked for, is
  * closed, and every waiting consumer gets {@link #LOST}.
  */
-final class RelayBackend extends BackendDialogueHandler {
+final class RelayBackend extends SmtpBackendHandshake {
     private static final Logger log = LoggerFactory.getLogger(RelayBackend.class);
 
     /** What a waiting consumer gets when the backend connection is lost. */
@@ -50,34 +47,22 @@ final class RelayBackend extends BackendDialogueHandler {
     }
 
     private enum State {
-        GREETING,
-        EHLO,
-        STARTTLS,
-        HANDSHAKE,
-        XCLIENT,
+        SETUP,
         READY,
         CLOSED
     }
 
-    private final BackendCapabilities capabilities;
-    private final String hostname;
-    private final String clientHelo;
-    private final boolean esmtp;
     private final Duration replyTimeout;
-    private final SmtpReplyReader reader = new SmtpReplyReader();
     private final ArrayDeque<Consumer<SmtpReply>> waiting = new ArrayDeque<>();
-    private State state = State.GREETING;
-    private boolean tlsDone;
-    private boolean xclientDone;
+    private State state = State.SETUP;
     private boolean quitting;
-    private List<String> keywords = List.of();
     private Owner owner;
     private ScheduledFuture<?> timer;
 
     /**
-     * @param request the session's identity facts ({@link AuthRequest#client()}, TLS) and the backend
+     * @param request the session's identity facts ({@link AuthRequest#client()}, TLS, the client's HELO name) and
+     *     the backend
      * @param hostname Postern's own name, for the EHLO before XCLIENT
-     * @param clientHelo the client's HELO/EHLO name, for XCLIENT and the EHLO after it
      * @param esmtp the client said EHLO (XCLIENT PROTO=ESMTP), not HELO
      * @param replyTimeout how long any reply may take
      */
@@ -88,14 +73,9 @@ final class RelayBackend extends BackendDialogueHandler {
             Promise<BackendLoginResult> result,
             BackendCapabilities capabilities,
             String hostname,
-            String clientHelo,
             boolean esmtp,
             Duration replyTimeout) {
-        super(session, request, tls, result);
-        this.capabilities = capabilities;
-        this.hostname = hostname;
-        this.clientHelo = clientHelo;
-        this.esmtp = esmtp;
+        super(session, request, tls, result, capabilities, Hello.asClient(hostname, esmtp));
         this.replyTimeout = replyTimeout;
     }
 
@@ -104,25 +84,21 @@ final class RelayBackend extends BackendDialogueHandler {
         return new BackendLoginRequest(identity, null, null, backend, pool);
     }
 
-    private Backend backend() {
-        return request.backend();
+    @Override
+    protected String backendName() {
+        return id();
     }
 
     String id() {
-        return request.pool() + "/" + backend().id();
+        return request.pool() + "/" + request.backend().id();
     }
 
     String pool() {
         return request.pool();
     }
 
-    /** The backend's EHLO keywords (from the last EHLO that listed them). */
-    List<String> keywords() {
-        return keywords;
-    }
-
     boolean supports(String keyword) {
-        return EhloKeywords.has(keywords, keyword);
+        return EhloKeywords.has(keywords(), keyword);
     }
 
     /** Whether commands can be sent: set up, not closed, not quitting. */
@@ -146,116 +122,30 @@ final class RelayBackend extends BackendDialogueHandler {
     }
 
     @Override
-    protected void line(String line) {
-        SmtpReply reply;
-        try {
-            reply = reader.add(line);
-        } catch (SmtpReplyReader.MalformedReplyException e) {
-            lose("backend " + id() + ": " + e.getMessage());
-            return;
-        }
-        if (reply == null) {
-            return;
-        }
-        if (state == State.READY) {
-            transactionReply(reply);
-        } else {
-            setupReply(reply);
-        }
-    }
-
-    private void setupReply(SmtpReply reply) {
-        switch (state) {
-            case GREETING -> {
-                if (reply.code() != 220) {
-                    refused(reply.toString(), reply.transientFailure());
-                    return;
-                }
-                ehlo();
-            }
-            case EHLO -> ehloReply(reply);
-            case STARTTLS -> startTlsReply(reply);
-            case XCLIENT -> {
-                if (reply.code() != 220) {
-                    failed("backend " + id() + " refused XCLIENT: " + reply);
-                    return;
-                }
-                // XCLIENT starts a new session (the 220 just read): EHLO again, as the client
-                xclientDone = true;
-                ehlo();
-            }
-            default -> failed("backend " + id() + " sent an unexpected reply: " + reply);
-        }
-    }
-
-    /** The EHLO name: Postern's own until the client's identity is in place (XCLIENT), then the client's. */
-    private void ehlo() {
-        state = State.EHLO;
+    protected void expectReply() {
         arm();
-        boolean asClient = backend().identity() != Backend.Identity.XCLIENT || xclientDone;
-        send("EHLO " + (asClient ? clientHelo : hostname));
     }
 
-    private void ehloReply(SmtpReply reply) {
-        if (reply.code() != 250) {
-            refused("backend " + id() + " refused EHLO: " + reply, reply.transientFailure());
-            return;
-        }
-        keywords = reply.lines().subList(1, reply.lines().size());
-        if (request.pool() != null) {
-            capabilities.learned(request.pool(), Protocol.SMTP, keywords);
-        }
-        if (backend().tls() == TlsMode.STARTTLS && !tlsDone) {
-            if (!EhloKeywords.has(keywords, "STARTTLS")) {
-                failed("backend " + id() + " does not offer STARTTLS");
-                return;
-            }
-            state = State.STARTTLS;
-            arm();
-            send("STARTTLS");
-            return;
-        }
-        if (backend().identity() == Backend.Identity.XCLIENT && !xclientDone) {
-            String command = EhloKeywords.has(keywords, "XCLIENT")
-                    ? Xclient.command(
-                            EhloKeywords.parameters(keywords, "XCLIENT"),
-                            request.auth().client(),
-                            clientHelo,
-                            null,
-                            esmtp ? "ESMTP" : "SMTP")
-                    : null;
-            if (command != null) {
-                state = State.XCLIENT;
-                arm();
-                send(command);
-                return;
-            }
-            log.warn(
-                    "{}: backend {} is configured for XCLIENT but does not offer it; it sees Postern's address",
-                    session,
-                    id());
-            xclientDone = true;
-        }
+    @Override
+    protected void greetingRefused(SmtpReply reply) {
+        refused(reply.toString(), reply.transientFailure());
+    }
+
+    @Override
+    protected void ehloRefused(SmtpReply reply) {
+        refused("backend " + id() + " refused EHLO: " + reply, reply.transientFailure());
+    }
+
+    @Override
+    protected void malformed(String why) {
+        lose(why);
+    }
+
+    @Override
+    protected void handshakeDone(List<String> keywords) {
         state = State.READY;
         disarm();
         loggedIn(null);
-    }
-
-    private void startTlsReply(SmtpReply reply) {
-        if (reply.code() != 220) {
-            failed("backend " + id() + " refused STARTTLS: " + reply);
-            return;
-        }
-        state = State.HANDSHAKE;
-        startTls().addListener(f -> {
-            if (!f.isSuccess()) {
-                failed("TLS handshake with backend " + id() + " failed: "
-                        + f.cause().getMessage());
-                return;
-            }
-            tlsDone = true;
-            ehlo(); // RFC 3207: the server forgot everything
-        });
     }
 
     // ---- transactions
@@ -331,7 +221,8 @@ final class RelayBackend extends BackendDialogueHandler {
         ctx.close();
     }
 
-    private void transactionReply(SmtpReply reply) {
+    @Override
+    protected void afterHandshake(SmtpReply reply) {
         Consumer<SmtpReply> next = waiting.poll();
         if (next == null) {
             lose("backend " + id() + " sent a reply nobody asked for: " + reply);

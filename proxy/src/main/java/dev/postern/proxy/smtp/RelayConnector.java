@@ -80,7 +80,6 @@ final class RelayConnector {
                                     result[0],
                                     services.capabilities(),
                                     s.hostname,
-                                    s.helo,
                                     s.esmtp,
                                     listener.timeouts().preAuth());
                             made[0] = handler;

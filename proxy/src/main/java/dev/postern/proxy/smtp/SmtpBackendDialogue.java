@@ -1,9 +1,6 @@
 package dev.postern.proxy.smtp;
 
 import dev.postern.config.Backend;
-import dev.postern.config.Protocol;
-import dev.postern.config.TlsMode;
-import dev.postern.proxy.login.BackendDialogueHandler;
 import dev.postern.proxy.login.BackendLoginRequest;
 import dev.postern.proxy.login.BackendLoginResult;
 import dev.postern.proxy.routing.BackendCapabilities;
@@ -14,27 +11,18 @@ import dev.postern.proxy.session.Session;
 import dev.postern.proxy.tls.TlsManager;
 import io.netty.util.concurrent.Promise;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Logs a session in on an SMTP submission backend: [PROXY v2 header], greeting, {@code EHLO}, [{@code STARTTLS},
- * {@code EHLO}], [{@code XCLIENT}, {@code EHLO}], then {@code AUTH PLAIN} with an initial response or {@code AUTH
- * LOGIN} (a master user with PLAIN and the session's user as authorization identity; OAuth token messages relayed as
- * the client sent them). Every EHLO reply is recorded for the pool, so front ends offer what the backends support.
+ * Logs a session in on an SMTP submission backend: the {@link SmtpBackendHandshake} as Postern itself, then {@code
+ * AUTH PLAIN} with an initial response or {@code AUTH LOGIN} (a master user with PLAIN and the session's user as
+ * authorization identity; OAuth token messages relayed as the client sent them).
  *
  * <p>After {@code 235} the channel is left with the backend in its authenticated state; the client, which already did
  * EHLO with Postern, goes on with {@code MAIL FROM} directly.
  */
-final class SmtpBackendDialogue extends BackendDialogueHandler {
-    private static final Logger log = LoggerFactory.getLogger(SmtpBackendDialogue.class);
-
+final class SmtpBackendDialogue extends SmtpBackendHandshake {
     private enum State {
-        GREETING,
-        EHLO,
-        STARTTLS,
         HANDSHAKE,
-        XCLIENT,
         AUTH,
         AUTH_LOGIN_USER,
         AUTH_LOGIN_PASSWORD,
@@ -42,12 +30,7 @@ final class SmtpBackendDialogue extends BackendDialogueHandler {
         DONE
     }
 
-    private final BackendCapabilities capabilities;
-    private final String hostname;
-    private final SmtpReplyReader reader = new SmtpReplyReader();
-    private State state = State.GREETING;
-    private boolean tlsDone;
-    private boolean xclientDone;
+    private State state = State.HANDSHAKE;
 
     SmtpBackendDialogue(
             Session session,
@@ -56,9 +39,7 @@ final class SmtpBackendDialogue extends BackendDialogueHandler {
             Promise<BackendLoginResult> result,
             BackendCapabilities capabilities,
             String hostname) {
-        super(session, request, tls, result);
-        this.capabilities = capabilities;
-        this.hostname = hostname;
+        super(session, request, tls, result, capabilities, Hello.asPostern(hostname));
     }
 
     private Backend backend() {
@@ -66,25 +47,13 @@ final class SmtpBackendDialogue extends BackendDialogueHandler {
     }
 
     @Override
-    protected void line(String line) {
-        SmtpReply reply;
-        try {
-            reply = reader.add(line);
-        } catch (SmtpReplyReader.MalformedReplyException e) {
-            failed("backend " + backend().id() + ": " + e.getMessage());
-            return;
-        }
-        if (reply != null) {
-            reply(reply);
-        }
+    protected void handshakeDone(List<String> keywords) {
+        authenticate(keywords);
     }
 
-    private void reply(SmtpReply reply) {
+    @Override
+    protected void afterHandshake(SmtpReply reply) {
         switch (state) {
-            case GREETING -> greeting(reply);
-            case EHLO -> ehlo(reply);
-            case STARTTLS -> startTlsReply(reply);
-            case XCLIENT -> xclient(reply);
             case AUTH_LOGIN_USER -> loginChallenge(
                     reply, State.AUTH_LOGIN_PASSWORD, request.credentials().user());
             case AUTH_LOGIN_PASSWORD -> loginChallenge(
@@ -93,85 +62,6 @@ final class SmtpBackendDialogue extends BackendDialogueHandler {
             case AUTH_TOKEN_ERROR -> authVerdict(reply);
             case HANDSHAKE, DONE -> failed("backend " + backend().id() + " sent an unexpected reply: " + reply);
         }
-    }
-
-    private void greeting(SmtpReply reply) {
-        if (reply.code() != 220) {
-            failed("backend " + backend().id() + " greeting: " + reply);
-            return;
-        }
-        ehlo();
-    }
-
-    private void ehlo() {
-        state = State.EHLO;
-        send("EHLO " + hostname);
-    }
-
-    private void ehlo(SmtpReply reply) {
-        if (reply.code() != 250) {
-            failed("backend " + backend().id() + " refused EHLO: " + reply);
-            return;
-        }
-        List<String> keywords = reply.lines().subList(1, reply.lines().size());
-        if (request.pool() != null) {
-            capabilities.learned(request.pool(), Protocol.SMTP, keywords);
-        }
-        if (backend().tls() == TlsMode.STARTTLS && !tlsDone) {
-            if (!EhloKeywords.has(keywords, "STARTTLS")) {
-                failed("backend " + backend().id() + " does not offer STARTTLS");
-                return;
-            }
-            state = State.STARTTLS;
-            send("STARTTLS");
-            return;
-        }
-        if (backend().identity() == Backend.Identity.XCLIENT && !xclientDone) {
-            xclientDone = true;
-            String command = EhloKeywords.has(keywords, "XCLIENT")
-                    ? Xclient.command(
-                            EhloKeywords.parameters(keywords, "XCLIENT"),
-                            request.auth().client(),
-                            request.auth().smtpHelo(),
-                            request.user())
-                    : null;
-            if (command != null) {
-                state = State.XCLIENT;
-                send(command);
-                return;
-            }
-            log.warn(
-                    "{}: backend {} is configured for XCLIENT but does not offer it; it sees Postern's address",
-                    session,
-                    backend().id());
-        }
-        authenticate(keywords);
-    }
-
-    private void startTlsReply(SmtpReply reply) {
-        if (reply.code() != 220) {
-            failed("backend " + backend().id() + " refused STARTTLS: " + reply);
-            return;
-        }
-        state = State.HANDSHAKE;
-        startTls().addListener(f -> {
-            if (!f.isSuccess()) {
-                failed("TLS handshake with backend " + backend().id() + " failed: "
-                        + f.cause().getMessage());
-                return;
-            }
-            tlsDone = true;
-            ehlo(); // RFC 3207: the server forgot everything; EHLO again
-        });
-    }
-
-    private void xclient(SmtpReply reply) {
-        if (reply.code() != 220) {
-            failed("backend " + backend().id() + " refused XCLIENT: " + reply);
-            return;
-        }
-        // XCLIENT starts a new session with a new greeting (the 220 just read); Postfix requires EHLO again
-        ehlo();
     }
 
     private void authenticate(List<String> keywords) {
