@@ -1,8 +1,12 @@
 package dev.postern.proxy.smtp;
 
+import dev.postern.config.ListenerConfig;
+import dev.postern.config.SpfConfig;
+import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.dns.ReceivedSpf;
 import dev.postern.proxy.dns.SpfEvaluator;
 import dev.postern.proxy.dns.SpfResult;
+import dev.postern.proxy.services.ProxyServices;
 import java.net.InetAddress;
 import java.util.concurrent.CompletionStage;
 
@@ -10,7 +14,7 @@ import java.util.concurrent.CompletionStage;
  * The {@link SenderPolicy} of a relay listener: RFC 7208 through the shared resolver, with the {@code Received-SPF}
  * header folded as a message header (lines within 78 characters).
  */
-final class SpfSenderPolicy implements SenderPolicy {
+public final class SpfSenderPolicy implements SenderPolicy {
     private final SpfEvaluator evaluator;
     private final String receiver;
 
@@ -18,6 +22,21 @@ final class SpfSenderPolicy implements SenderPolicy {
     SpfSenderPolicy(SpfEvaluator evaluator, String receiver) {
         this.evaluator = evaluator;
         this.receiver = receiver;
+    }
+
+    /**
+     * The SPF checks of {@code listener} through {@code dns}, naming this host {@code receiver} in the header unless
+     * the listener names itself; {@link #NONE} when the policy is off or there is no resolver.
+     */
+    public static SenderPolicy of(DnsClient dns, ListenerConfig listener, ProxyServices services, String receiver) {
+        return dns == null || listener.smtp().spf().policy() == SpfConfig.Policy.OFF
+                ? SenderPolicy.NONE
+                : new SpfSenderPolicy(
+                        new SpfEvaluator(
+                                dns,
+                                listener.smtp().spf(),
+                                services.transport().workerGroup().next()),
+                        listener.smtp().hostname().orElse(receiver));
     }
 
     @Override
