@@ -59,7 +59,7 @@ final class EdgeConnector {
                 session.tlsCipher(),
                 0,
                 session.id(),
-                s.helo);
+                s.hello.name());
         // one setup per attempt; attempts are sequential, so the last one made belongs to the connection
         EdgeBackend[] made = new EdgeBackend[1];
         @SuppressWarnings("unchecked")
@@ -80,7 +80,7 @@ final class EdgeConnector {
                                     result[0],
                                     services.capabilities(),
                                     s.hostname,
-                                    s.esmtp,
+                                    s.hello.esmtp(),
                                     listener.timeouts().preAuth());
                             made[0] = handler;
                             return new ChannelInitializer<Channel>() {
@@ -127,7 +127,7 @@ final class EdgeConnector {
         BackendConnector.PassiveHealth health = services.connector().passive();
         if (r instanceof BackendLoginResult.LoggedIn && c.channel().isActive()) {
             health.observe(c.backend(), true, null);
-            handler.owner(s);
+            handler.owner(s.transactions());
             s.session()
                     .attachBackend(c.channel(), c.backend().pool(), c.backend().id());
             s.later(() -> ready.accept(handler));

@@ -2,24 +2,29 @@ package dev.postern.proxy.smtp.edge;
 
 import dev.postern.config.DnsblConfig;
 import dev.postern.config.SmtpConfig;
+import dev.postern.proxy.session.CloseReason;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The relay's tests before the greeting is complete, run in parallel like postscreen's: the pregreet test (the first
- * line of a multi-line {@code 220-} greeting, a wait, and any byte from the client before the rest counts as talking
- * out of turn) and the DNS lists (queried at once, with a deadline). An allowlisting verdict ends the wait early; a
- * blocking one with action drop ends the connection at once. Runs on the session's event loop.
+ * The edge session's greeting phase: the per-client connection limits, then the tests before the greeting is
+ * complete, run in parallel like postscreen's: the pregreet test (the first line of a multi-line {@code 220-}
+ * greeting, a wait, and any byte from the client before the rest counts as talking out of turn) and the DNS lists
+ * (queried at once, with a deadline). An allowlisting verdict ends the wait early; a blocking one with action drop
+ * ends the connection at once. Runs on the session's event loop.
  */
 final class EdgeGreeting {
+    private static final Logger log = LoggerFactory.getLogger(EdgeGreeting.class);
+
     /** Margin over the lists' own deadline, after which the greeting goes on without them. */
     static final Duration VERDICT_MARGIN = Duration.ofMillis(500);
 
-    /** What the tests decided; the session acts on it. */
+    /** What the tests decided. */
     sealed interface Outcome permits Greet, Drop {}
 
     /**
@@ -38,34 +43,59 @@ final class EdgeGreeting {
      */
     record Drop(String reply, String reason) implements Outcome {}
 
-    /** Where the outcome goes. */
-    interface Listener {
-        void decided(Outcome outcome);
-    }
-
+    private final EdgeSession s;
     private final Edge edge;
-    private final InetAddress client;
-    private final EventLoop loop;
-    private final Listener listener;
-    private final BooleanSupplier clientTalked;
+    private InetAddress client;
+    private EventLoop loop;
+    /** The client was counted by the limits: released when the connection closes. */
+    private boolean admitted;
+    /** The tests are running or ran. */
+    private boolean started;
+
     private boolean waited;
     private boolean verdictIn;
     private ClientReputation.Verdict verdict;
     private boolean decided;
     private ScheduledFuture<?> waitTimer;
     private ScheduledFuture<?> verdictTimer;
+    /** The lists' verdict for metrics: pass, blocked, allowlisted or timeout; null when no lists were asked. */
     private String verdictLabel;
 
+    EdgeGreeting(EdgeSession session) {
+        this.s = session;
+        this.edge = session.edge;
+    }
+
     /**
-     * @param clientTalked whether the client sent bytes that are not a complete line yet (checked when the wait ends;
-     *     complete lines arrive through {@link #pregreet})
+     * The connection is up: the per-client limits, then the tests, or the {@code 220} at once for a client that needs
+     * none.
      */
-    EdgeGreeting(Edge edge, InetAddress client, EventLoop loop, Listener listener, BooleanSupplier clientTalked) {
-        this.edge = edge;
-        this.client = client;
-        this.loop = loop;
-        this.listener = listener;
-        this.clientTalked = clientTalked;
+    void start(InetAddress clientIp, boolean trusted) {
+        client = clientIp;
+        if (client != null && !trusted) {
+            ClientLimits.Refusal refusal = edge.limits.admit(client);
+            if (refusal != null) {
+                s.services().metrics().connectionRefused(s.listener(), "client-limit");
+                s.drop(
+                        "421 4.7.0 " + edge.hostname + " Error: " + refusal.text + " from " + client.getHostAddress(),
+                        CloseReason.LIMIT);
+                return;
+            }
+            admitted = true;
+        }
+        if (!needed(edge, client, trusted)) {
+            s.greeted();
+            return;
+        }
+        loop = s.context().channel().eventLoop();
+        started = true;
+        String first = startTests();
+        if (first != null) {
+            s.replyNow(first);
+        } else {
+            // no pregreet test: bytes sent early just wait for the greeting
+            s.hold();
+        }
     }
 
     /** Whether a client must take the tests: not trusted, allowlisted or remembered, and some test is on. */
@@ -79,7 +109,7 @@ final class EdgeGreeting {
     /**
      * Starts the tests; returns the first greeting line to send now ({@code 220-banner}), or null without pregreet.
      */
-    String start() {
+    private String startTests() {
         SmtpConfig smtp = edge.smtp;
         if (smtp.dnsbl().isPresent()) {
             Duration deadline = smtp.dnsbl().get().timeout().plus(VERDICT_MARGIN);
@@ -99,7 +129,7 @@ final class EdgeGreeting {
 
     /** Whether the pregreet wait is running: client bytes now are talking out of turn. */
     boolean listening() {
-        return !decided && edge.smtp.pregreet().isPresent() && !waited;
+        return started && !decided && edge.smtp.pregreet().isPresent() && !waited;
     }
 
     /** The client talked before its turn. */
@@ -108,17 +138,27 @@ final class EdgeGreeting {
                 "521 5.5.1 " + edge.hostname + " Error: protocol error (talked before the greeting)", "pregreet"));
     }
 
-    /** The session ended: stop the timers. */
+    /** The session ends: stop the timers. */
     void cancel() {
         decided = true;
         cancelTimers();
+    }
+
+    /** The connection closed: stop the timers, and the client's connection no longer counts. */
+    void closed() {
+        cancel();
+        if (admitted) {
+            admitted = false;
+            edge.limits.release(client);
+        }
     }
 
     private void waitOver() {
         if (decided) {
             return;
         }
-        if (clientTalked.getAsBoolean()) {
+        // bytes that are not a complete line yet (complete lines arrive through pregreet)
+        if (s.edgeDecoder().bufferedBytes() > 0) {
             pregreet();
             return;
         }
@@ -154,11 +194,6 @@ final class EdgeGreeting {
         settle();
     }
 
-    /** The lists' verdict for metrics: pass, blocked, allowlisted or timeout; null when no lists were asked. */
-    String verdictLabel() {
-        return verdictLabel;
-    }
-
     /** {@code 521 5.7.1 Service unavailable; client [203.0.113.7] blocked using zen.example.test}. */
     String blockedReply(ClientReputation.Verdict v) {
         return "521 5.7.1 Service unavailable; client [" + client.getHostAddress() + "] blocked using "
@@ -184,7 +219,20 @@ final class EdgeGreeting {
         }
         decided = true;
         cancelTimers();
-        listener.decided(outcome);
+        if (s.phase != EdgeSession.Phase.GREETING) {
+            return;
+        }
+        if (verdictLabel != null) {
+            s.services().metrics().dnsblVerdict(s.listener(), verdictLabel);
+        }
+        if (outcome instanceof Drop drop) {
+            log.info("{}: client {} refused: {}", s.session(), client.getHostAddress(), drop.reason());
+            s.services().metrics().connectionRefused(s.listener(), drop.reason());
+            s.drop(drop.reply(), CloseReason.LIMIT);
+            return;
+        }
+        s.blockedBy = ((Greet) outcome).blockedBy();
+        s.greeted();
     }
 
     private void cancelTimers() {

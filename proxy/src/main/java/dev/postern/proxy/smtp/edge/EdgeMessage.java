@@ -7,6 +7,9 @@ import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The message of a relay transaction on its way to the backend: DATA (the backend's {@code 354} relayed, then the
@@ -15,6 +18,8 @@ import io.netty.buffer.ByteBuf;
  * reply to the end is the only answer the client gets. A {@code Received-SPF} header, when there is one, goes first.
  */
 final class EdgeMessage {
+    private static final Logger log = LoggerFactory.getLogger(EdgeMessage.class);
+
     static final String TOO_BIG = "552 5.3.4 Error: message size exceeds fixed limit";
 
     private final EdgeSession s;
@@ -52,7 +57,7 @@ final class EdgeMessage {
         earlyChunkReply = null;
         awaitingChunkReply = false;
         started = false;
-        s.relayDecoder().newMessage();
+        s.edgeDecoder().newMessage();
     }
 
     /** The backend went away while the message flowed: the rest is dropped and the end answered 451. */
@@ -85,9 +90,9 @@ final class EdgeMessage {
                         s.proceed();
                         return;
                     }
-                    s.relay(r);
+                    s.forward(r);
                     start(b);
-                    s.relayDecoder().startData();
+                    s.edgeDecoder().startData();
                     s.startMessage();
                 }));
     }
@@ -99,7 +104,7 @@ final class EdgeMessage {
         failure = null;
         SenderPolicy.Outcome spf = t.spf();
         if (spf != null && spf.receivedSpf() != null) {
-            b.data(EdgeSession.line(s.context(), spf.receivedSpf()));
+            b.data(line(spf.receivedSpf()));
         }
         if (!b.isWritable()) {
             s.clientReading(false);
@@ -175,7 +180,7 @@ final class EdgeMessage {
         String refusal;
         if (parts.length > 2 || parts.length == 2 && !last) {
             refusal = "501 5.5.4 Syntax: BDAT size [LAST]";
-        } else if (!s.offers("CHUNKING")) {
+        } else if (!s.hello.offers("CHUNKING")) {
             refusal = "502 5.5.1 Error: command not implemented";
         } else {
             refusal = t.messageRefusal();
@@ -203,7 +208,7 @@ final class EdgeMessage {
             SenderPolicy.Outcome spf = t.spf();
             if (spf != null && spf.receivedSpf() != null) {
                 // the header goes first, as a chunk of its own (the client's chunk sizes stay as they are)
-                ByteBuf header = EdgeSession.line(s.context(), spf.receivedSpf());
+                ByteBuf header = line(spf.receivedSpf());
                 b.commandThenData("BDAT " + header.readableBytes(), r -> {});
                 b.data(header);
             }
@@ -219,7 +224,7 @@ final class EdgeMessage {
             endOfChunk();
             return;
         }
-        s.relayDecoder().startChunk(size, false);
+        s.edgeDecoder().startChunk(size, false);
         s.startMessage();
     }
 
@@ -229,7 +234,7 @@ final class EdgeMessage {
             endOfChunk();
             return;
         }
-        s.relayDecoder().startChunk(size, true);
+        s.edgeDecoder().startChunk(size, true);
         s.startMessage();
     }
 
@@ -244,8 +249,8 @@ final class EdgeMessage {
             s.proceed();
             return;
         }
-        if (chunkLast && s.relayDecoder().chunkEndsWithBareCr()) {
-            s.bareLineEnding("<CR>");
+        if (chunkLast && s.edgeDecoder().chunkEndsWithBareCr()) {
+            bareLineEnding("<CR>");
             return;
         }
         awaitingChunkReply = false;
@@ -272,5 +277,21 @@ final class EdgeMessage {
         }
         t.answer(r);
         s.proceed();
+    }
+
+    /** A bare LF or CR in the message (reject mode): refused, and the connection closed. */
+    void bareLineEnding(String what) {
+        log.info("{}: bare {} in the message data from {}; refused", s.session(), what, s.clientIp);
+        services.metrics().smtpRejected(listener, "bare-line-ending");
+        t.abort();
+        s.drop("521 5.5.2 " + s.hostname + " Error: bare " + what + " received", CloseReason.PROTOCOL_ERROR);
+    }
+
+    /** {@code text} and CRLF, as message bytes for the backend (a header line of Postern's own). */
+    private ByteBuf line(String text) {
+        ByteBuf buf = s.context().alloc().buffer(text.length() + 2);
+        ByteBufUtil.writeUtf8(buf, text);
+        buf.writeByte('\r').writeByte('\n');
+        return buf;
     }
 }

@@ -1,25 +1,20 @@
 package dev.postern.proxy.smtp.edge;
 
 import dev.postern.config.ListenerConfig;
-import dev.postern.config.Protocol;
 import dev.postern.config.SmtpConfig;
 import dev.postern.proxy.frontend.PreAuthHandler;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.relay.Relay;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
-import dev.postern.proxy.smtp.EhloKeywords;
+import dev.postern.proxy.session.Session;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * one at a time, in order: while one waits for a check or the backend, nothing more is decoded, so pipelined commands
  * (RFC 2920) wait in the decoder's buffer. The pre-auth timeout bounds each wait for the client.
  */
-final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Owner {
+final class EdgeSession extends PreAuthHandler<Object> {
     private static final Logger log = LoggerFactory.getLogger(EdgeSession.class);
 
     static final String OK = "250 2.0.0 Ok";
@@ -63,15 +58,10 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
     boolean trusted;
     /** The DNS lists that block this client when the action is enforce, else null. */
     String blockedBy;
-    /** The client's HELO/EHLO name, null before one. */
-    String helo;
 
-    boolean esmtp;
-    /** The EHLO keywords offered to this client. */
-    List<String> offered = List.of();
+    final EdgeHello hello;
 
-    private EdgeGreeting greeting;
-    private boolean admitted;
+    private final EdgeGreeting greeting;
     private boolean inputShutdown;
     private int errors;
     private long lastTimerRestart;
@@ -81,6 +71,8 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
         this.edge = edge;
         this.smtp = edge.smtp;
         this.hostname = edge.hostname;
+        this.hello = new EdgeHello(this);
+        this.greeting = new EdgeGreeting(this);
         this.transactions = new EdgeTransactions(this);
     }
 
@@ -91,56 +83,11 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
         InetSocketAddress address = session.clientAddress();
         clientIp = address == null ? null : address.getAddress();
         trusted = clientIp != null && edge.trusted(clientIp);
-        if (clientIp != null && !trusted) {
-            ClientLimits.Refusal refusal = edge.limits.admit(clientIp);
-            if (refusal != null) {
-                services.metrics().connectionRefused(listener, "client-limit");
-                phase = Phase.DONE;
-                writeAndClose(
-                        "421 4.7.0 " + hostname + " Error: " + refusal.text + " from " + clientIp.getHostAddress(),
-                        CloseReason.LIMIT);
-                return;
-            }
-            admitted = true;
-        }
-        if (!EdgeGreeting.needed(edge, clientIp, trusted)) {
-            greeted();
-            return;
-        }
-        greeting = new EdgeGreeting(
-                edge,
-                clientIp,
-                ctx.channel().eventLoop(),
-                this::greetingDecided,
-                () -> decoder().bufferedBytes() > 0);
-        String first = greeting.start();
-        if (first != null) {
-            writeAndFlush(first);
-        } else {
-            // no pregreet test: bytes sent early just wait for the greeting
-            hold();
-        }
+        greeting.start(clientIp, trusted);
     }
 
-    private void greetingDecided(EdgeGreeting.Outcome outcome) {
-        if (phase != Phase.GREETING) {
-            return;
-        }
-        if (greeting.verdictLabel() != null) {
-            services.metrics().dnsblVerdict(listener, greeting.verdictLabel());
-        }
-        if (outcome instanceof EdgeGreeting.Drop drop) {
-            log.info("{}: client {} refused: {}", session, clientIp.getHostAddress(), drop.reason());
-            services.metrics().connectionRefused(listener, drop.reason());
-            phase = Phase.DONE;
-            writeAndClose(drop.reply(), CloseReason.LIMIT);
-            return;
-        }
-        blockedBy = ((EdgeGreeting.Greet) outcome).blockedBy();
-        greeted();
-    }
-
-    private void greeted() {
+    /** The greeting phase is over: the {@code 220}, then the client's commands. */
+    void greeted() {
         phase = Phase.COMMAND;
         writeAndFlush("220 " + hostname + " ESMTP Postern");
         restartPreAuthTimer();
@@ -165,8 +112,7 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
     @Override
     protected void afterStartTls() {
         // RFC 3207: forget everything learned before TLS; the client must send EHLO again
-        helo = null;
-        offered = List.of();
+        hello.forget();
         transactions.reset(true);
         phase = Phase.COMMAND;
         restartPreAuthTimer();
@@ -178,7 +124,7 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
     protected void command(Object msg) {
         if (msg instanceof String line) {
             if (phase == Phase.GREETING) {
-                if (greeting != null && greeting.listening()) {
+                if (greeting.listening()) {
                     greeting.pregreet();
                 }
                 return;
@@ -192,16 +138,16 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
         } else if (msg == EdgeInput.DATA_END || msg == EdgeInput.CHUNK_END) {
             transactions.messageEnd(msg == EdgeInput.DATA_END);
         } else if (msg == EdgeInput.BARE_LF || msg == EdgeInput.BARE_CR) {
-            bareLineEnding(msg == EdgeInput.BARE_LF ? "<LF>" : "<CR>");
+            transactions.bareLineEnding(msg == EdgeInput.BARE_LF ? "<LF>" : "<CR>");
         }
     }
 
     private void line(String line) {
         SmtpCommand c = SmtpCommand.parse(line);
         switch (c.verb()) {
-            case "EHLO" -> ehlo(c, true);
-            case "HELO" -> ehlo(c, false);
-            case "STARTTLS" -> starttls(c);
+            case "EHLO" -> hello.ehlo(c, true);
+            case "HELO" -> hello.ehlo(c, false);
+            case "STARTTLS" -> hello.starttls(c);
             case "MAIL" -> transactions.mail(c);
             case "RCPT" -> transactions.rcpt(c);
             case "DATA" -> transactions.dataCommand(c);
@@ -237,92 +183,28 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
         }
     }
 
-    private void ehlo(SmtpCommand c, boolean extended) {
-        String name = c.argument().trim();
-        if (!validHelo(name)) {
-            error("501 5.5.4 Syntax: " + (extended ? "EHLO" : "HELO") + " hostname");
-            return;
-        }
-        // EHLO resets the transaction (RFC 5321, section 4.1.4); a new identity needs a new backend connection
-        transactions.reset(true);
-        helo = name;
-        esmtp = extended;
-        if (!extended) {
-            offered = List.of();
-            write("250 " + hostname);
-            return;
-        }
-        offered = keywords();
-        write(offered.isEmpty() ? "250 " + hostname : "250-" + hostname);
-        for (int i = 0; i < offered.size(); i++) {
-            write((i == offered.size() - 1 ? "250 " : "250-") + offered.get(i));
-        }
-    }
-
-    /** Postern's own extensions, and those of the listener's pool that the relay passes on. */
-    private List<String> keywords() {
-        List<String> backend = listener.pool()
-                .flatMap(p -> services.capabilities().get(p, Protocol.SMTP))
-                .orElse(List.of());
-        List<String> out = new ArrayList<>();
-        out.add("PIPELINING");
-        out.add("SIZE " + smtp.maxMessageSize());
-        if (canStartTls()) {
-            out.add("STARTTLS");
-        }
-        out.add("ENHANCEDSTATUSCODES");
-        for (String keyword : List.of("8BITMIME", "DSN", "SMTPUTF8", "CHUNKING")) {
-            if (EhloKeywords.has(backend, keyword)) {
-                out.add(keyword);
-            }
-        }
-        return out;
-    }
-
-    boolean offers(String keyword) {
-        return EhloKeywords.has(offered, keyword);
-    }
-
-    private static boolean validHelo(String s) {
-        if (s.isEmpty() || s.length() > 255) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char ch = s.charAt(i);
-            if (ch <= 0x20 || ch == 0x7f) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private void starttls(SmtpCommand c) {
-        if (c.hasArgument()) {
-            error("501 5.5.4 Syntax: STARTTLS");
-        } else if (isSecure()) {
-            error("503 5.5.1 Error: TLS already active");
-        } else if (!canStartTls()) {
-            error("502 5.5.1 Error: command not implemented");
-        } else {
-            transactions.reset(true);
-            if (!startTls("220 2.0.0 Ready to start TLS")) {
-                phase = Phase.DONE;
-            }
-        }
-    }
-
-    void bareLineEnding(String what) {
-        log.info("{}: bare {} in the message data from {}; refused", session, what, clientIp);
-        services.metrics().smtpRejected(listener, "bare-line-ending");
-        transactions.abort();
-        drop("521 5.5.2 " + hostname + " Error: bare " + what + " received", CloseReason.PROTOCOL_ERROR);
-    }
-
     // ---- services for EdgeTransactions
 
     /** Writes a positive reply (flushed when the client's reads are done, or by {@link #proceed}). */
     void reply(String line) {
         write(line);
+    }
+
+    /** Writes a reply and flushes it at once. */
+    void replyNow(String line) {
+        writeAndFlush(line);
+    }
+
+    /** Whether this session may offer STARTTLS: the listener has TLS and it has not started yet. */
+    boolean startTlsOffered() {
+        return canStartTls();
+    }
+
+    /** Sends the go-ahead and starts TLS; the session ends when it cannot. */
+    void beginTls(String goAhead) {
+        if (!startTls(goAhead)) {
+            phase = Phase.DONE;
+        }
     }
 
     /** Writes an error reply and counts it; past the listener's limit the connection is closed after it. */
@@ -332,7 +214,7 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
     }
 
     /** Writes a backend's reply to the client as it is, counting it when it is an error. */
-    void relay(SmtpReply reply) {
+    void forward(SmtpReply reply) {
         List<String> lines = reply.lines();
         for (int i = 0; i < lines.size(); i++) {
             String text = lines.get(i);
@@ -355,9 +237,7 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
     /** Writes a last reply and closes the connection. */
     void drop(String reply, CloseReason reason) {
         phase = Phase.DONE;
-        if (greeting != null) {
-            greeting.cancel();
-        }
+        greeting.cancel();
         writeAndClose(reply, reason);
     }
 
@@ -425,8 +305,12 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
         return phase != Phase.DONE && ctx.channel().isActive();
     }
 
-    EdgeDecoder relayDecoder() {
+    EdgeDecoder edgeDecoder() {
         return (EdgeDecoder) decoder();
+    }
+
+    EdgeTransactions transactions() {
+        return transactions;
     }
 
     ProxyServices services() {
@@ -437,7 +321,7 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
         return listener;
     }
 
-    dev.postern.proxy.session.Session session() {
+    Session session() {
         return session;
     }
 
@@ -456,18 +340,6 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
             lastTimerRestart = now;
             restartPreAuthTimer();
         }
-    }
-
-    // ---- backend events
-
-    @Override
-    public void backendClosed(EdgeBackend backend) {
-        transactions.backendClosed(backend);
-    }
-
-    @Override
-    public void backendWritable(EdgeBackend backend, boolean writable) {
-        transactions.backendWritable(backend, writable);
     }
 
     // ---- lifecycle
@@ -500,9 +372,7 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
             return;
         }
         phase = Phase.DONE;
-        if (greeting != null) {
-            greeting.cancel();
-        }
+        greeting.cancel();
         transactions.close();
         pausePreAuthTimer();
         session.closeAfterFlush(CloseReason.CLIENT_CLOSED, null);
@@ -511,26 +381,8 @@ final class EdgeSession extends PreAuthHandler<Object> implements EdgeBackend.Ow
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         phase = Phase.DONE;
-        if (greeting != null) {
-            greeting.cancel();
-        }
+        greeting.closed();
         transactions.close();
-        if (admitted) {
-            admitted = false;
-            edge.limits.release(clientIp);
-        }
         super.channelInactive(ctx);
-    }
-
-    /** Writes {@code text} (CRLF appended) to the backend as message bytes. */
-    static ByteBuf line(ChannelHandlerContext ctx, String text) {
-        ByteBuf buf = ctx.alloc().buffer(text.length() + 2);
-        ByteBufUtil.writeUtf8(buf, text);
-        buf.writeByte('\r').writeByte('\n');
-        return buf;
-    }
-
-    Optional<String> route(MailPath recipient) {
-        return edge.route(recipient, trusted);
     }
 }

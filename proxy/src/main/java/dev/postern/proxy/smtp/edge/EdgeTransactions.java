@@ -2,30 +2,24 @@ package dev.postern.proxy.smtp.edge;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.SmtpConfig;
-import dev.postern.config.SpfConfig;
 import dev.postern.proxy.services.ProxyServices;
-import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
 import io.netty.buffer.ByteBuf;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.time.Duration;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The mail transactions of one relay session: MAIL (syntax, SIZE, SPF), RCPT (syntax, relay access, limits, the
- * recipient's pool), DATA and BDAT, RSET. A transaction goes to one backend, connected at its first recipient (or
+ * The mail transactions of one edge session: MAIL ({@link EdgeSender}), RCPT (syntax, relay access, limits, the
+ * recipient's pool), DATA and BDAT ({@link EdgeMessage}), RSET. A transaction goes to one backend, connected at its first recipient (or
  * reused from the previous transaction while the pool stays the same); MAIL is replayed there first, then each RCPT,
  * and the backend's replies are the client's answers. A recipient of another pool gets {@code 452 4.5.3}, which
  * senders retry in a later transaction (RFC 5321, section 4.5.3.1.10). The message streams through as it arrives;
  * the backend's reply to its end is the only answer the client gets.
  */
-final class EdgeTransactions {
+final class EdgeTransactions implements EdgeBackend.Owner {
     private static final Logger log = LoggerFactory.getLogger(EdgeTransactions.class);
 
     static final String LOST = "451 4.4.2 Error: connection to the mail server lost; try again later";
@@ -37,17 +31,13 @@ final class EdgeTransactions {
     private final SmtpConfig smtp;
 
     // the transaction
-    private MailPath sender;
-    private SenderPolicy.Outcome spf;
+    private final EdgeSender sender;
     private int recipients;
     private String pool;
     /** MAIL was accepted by the backend: it has a transaction open. */
     private boolean backendTransaction;
     /** The backend that had accepted recipients went away: this transaction cannot be completed. */
     private boolean broken;
-
-    private int transactions;
-    private int spfSequence;
 
     private EdgeBackend backend;
     private final EdgeMessage message;
@@ -58,156 +48,21 @@ final class EdgeTransactions {
         this.services = session.services();
         this.listener = session.listener();
         this.smtp = session.smtp;
+        this.sender = new EdgeSender(session);
         this.message = new EdgeMessage(session, this);
         this.connector = new EdgeConnector(session);
     }
 
-    // ---- MAIL
+    // ---- MAIL (EdgeSender)
 
     void mail(SmtpCommand c) {
-        if (s.helo == null) {
-            s.error("503 5.5.1 Error: send HELO/EHLO first");
-            return;
-        }
-        if (sender != null) {
-            s.error("503 5.5.1 Error: nested MAIL command");
-            return;
-        }
-        if (smtp.requireTls() && !s.secure() && !s.trusted) {
-            s.error("530 5.7.0 Must issue a STARTTLS command first");
-            return;
-        }
-        String arg = c.argument();
-        if (!arg.regionMatches(true, 0, "FROM:", 0, 5)) {
-            s.error("501 5.5.4 Syntax: MAIL FROM:<address>");
-            return;
-        }
-        int limit = smtp.limits().messagesPerConnection();
-        if (limit > 0 && transactions >= limit) {
-            services.metrics().connectionRefused(listener, "messages-per-connection");
-            s.drop("421 4.7.0 " + s.hostname + " Error: too many messages in one connection", CloseReason.LIMIT);
-            return;
-        }
-        MailPath path;
-        try {
-            path = MailPath.parse(arg.substring(5), true, false);
-        } catch (MailPath.SyntaxException e) {
-            s.error("501 5.1.7 Bad sender address syntax");
-            return;
-        }
-        String unsupported = unsupported(path, true);
-        if (unsupported != null) {
-            s.error(unsupported);
-            return;
-        }
-        MailPath.Parameter size = path.parameter("SIZE");
-        if (size != null && Long.parseLong(size.value()) > smtp.maxMessageSize()) {
-            services.metrics().smtpRejected(listener, "size");
-            s.error(EdgeMessage.TOO_BIG);
-            return;
-        }
-        if (smtp.spf().policy() == SpfConfig.Policy.OFF || s.trusted || s.clientIp == null) {
-            accepted(path, null);
-            return;
-        }
-        checkSpf(path);
-    }
-
-    /** The parameters this session's EHLO offered (SIZE always); the reply for the first other one, or null. */
-    private String unsupported(MailPath path, boolean mail) {
-        for (MailPath.Parameter p : path.parameters()) {
-            String k = p.keyword();
-            boolean ok;
-            if (mail) {
-                ok = switch (k) {
-                    case "SIZE" -> p.value() != null && p.value().matches("[0-9]{1,18}");
-                    case "BODY" -> s.offers("8BITMIME")
-                            && p.value() != null
-                            && Set.of("7BIT", "8BITMIME").contains(p.value().toUpperCase(java.util.Locale.ROOT));
-                    case "SMTPUTF8" -> s.offers("SMTPUTF8") && p.value() == null;
-                    case "RET", "ENVID" -> s.offers("DSN") && p.value() != null;
-                    default -> false;
-                };
-            } else {
-                ok = (k.equals("NOTIFY") || k.equals("ORCPT")) && s.offers("DSN") && p.value() != null;
-            }
-            if (!ok) {
-                return "555 5.5.4 Unsupported option: " + p;
-            }
-        }
-        return null;
-    }
-
-    private void checkSpf(MailPath path) {
-        s.hold();
-        int sequence = ++spfSequence;
-        Duration guard = smtp.spf().timeout().plus(Duration.ofSeconds(1));
-        ScheduledFuture<?> timer = s.context()
-                .executor()
-                .schedule(
-                        () -> spfChecked(
-                                sequence,
-                                path,
-                                new SenderPolicy.Outcome(SenderPolicy.Result.TEMPERROR, "SPF check timed out", null)),
-                        guard.toMillis(),
-                        TimeUnit.MILLISECONDS);
-        s.edge.senders
-                .check(s.clientIp, s.helo, path.isNull() ? "" : path.address())
-                .whenComplete((outcome, e) -> s.later(() -> {
-                    timer.cancel(false);
-                    spfChecked(
-                            sequence,
-                            path,
-                            e == null && outcome != null
-                                    ? outcome
-                                    : new SenderPolicy.Outcome(
-                                            SenderPolicy.Result.TEMPERROR, "SPF check failed", null));
-                }));
-    }
-
-    private void spfChecked(int sequence, MailPath path, SenderPolicy.Outcome outcome) {
-        if (sequence != spfSequence || !s.isOpen() || s.phase != EdgeSession.Phase.WAITING) {
-            return;
-        }
-        spfSequence++;
-        if (smtp.spf().policy() == SpfConfig.Policy.REJECT && outcome.result() == SenderPolicy.Result.FAIL) {
-            services.metrics().smtpRejected(listener, "spf");
-            s.error("550 5.7.23 " + path.path() + ": Sender address rejected: SPF fail"
-                    + (outcome.explanation() == null ? "" : " (" + printable(outcome.explanation()) + ")"));
-        } else {
-            accepted(path, outcome);
-        }
-        s.proceed();
-    }
-
-    private static String printable(String text) {
-        StringBuilder sb = new StringBuilder(Math.min(text.length(), 200));
-        for (int i = 0; i < text.length() && sb.length() < 200; i++) {
-            char c = text.charAt(i);
-            sb.append(c >= 0x20 && c < 0x7f ? c : ' ');
-        }
-        return sb.toString();
-    }
-
-    private void accepted(MailPath path, SenderPolicy.Outcome outcome) {
-        sender = path;
-        spf = outcome;
-        transactions++;
-        s.reply("250 2.1.0 Ok");
-    }
-
-    private String mailCommand() {
-        StringBuilder sb = new StringBuilder("MAIL FROM:").append(sender.path());
-        for (MailPath.Parameter p : sender.parameters()) {
-            sb.append(' ').append(p);
-        }
-        return sb.toString();
+        sender.mail(c);
     }
 
     // ---- RCPT
 
     void rcpt(SmtpCommand c) {
-        if (sender == null) {
+        if (!sender.given()) {
             s.error("503 5.5.1 Error: need MAIL command");
             return;
         }
@@ -229,7 +84,7 @@ final class EdgeTransactions {
             s.error("501 5.1.3 Bad recipient address syntax");
             return;
         }
-        String unsupported = unsupported(recipient, false);
+        String unsupported = s.hello.unsupported(recipient, false);
         if (unsupported != null) {
             s.error(unsupported);
             return;
@@ -241,7 +96,7 @@ final class EdgeTransactions {
             return;
         }
         Optional<String> routed =
-                !s.trusted && recipient.hasRoutingInLocalPart() ? Optional.empty() : s.route(recipient);
+                !s.trusted && recipient.hasRoutingInLocalPart() ? Optional.empty() : s.edge.route(recipient, s.trusted);
         if (routed.isEmpty()) {
             services.metrics().smtpRejected(listener, "relay-denied");
             log.debug("{}: relay denied for {} from {}", s.session(), recipient.path(), s.clientIp);
@@ -265,11 +120,11 @@ final class EdgeTransactions {
                 return;
             }
             b.command(
-                    mailCommand(),
+                    sender.mailCommand(),
                     r -> s.later(() -> {
                         if (!r.positive()) {
                             // the backend refused the sender: this recipient gets that answer, the next one tries again
-                            s.relay(r);
+                            s.forward(r);
                             s.proceed();
                             return;
                         }
@@ -294,7 +149,7 @@ final class EdgeTransactions {
                         if (r.positive()) {
                             recipients++;
                         }
-                        s.relay(r);
+                        s.forward(r);
                     }
                     s.proceed();
                 }));
@@ -318,9 +173,13 @@ final class EdgeTransactions {
         message.end(dataEnd);
     }
 
+    void bareLineEnding(String what) {
+        message.bareLineEnding(what);
+    }
+
     /** Why DATA or BDAT cannot start now, or null. */
     String messageRefusal() {
-        if (sender == null) {
+        if (!sender.given()) {
             return "503 5.5.1 Error: need MAIL command";
         }
         if (broken) {
@@ -341,11 +200,11 @@ final class EdgeTransactions {
     }
 
     SenderPolicy.Outcome spf() {
-        return spf;
+        return sender.spf();
     }
 
     boolean hasSender() {
-        return sender != null;
+        return sender.given();
     }
 
     /** Writes a backend's reply to the client, or the temporary failure that stands for a lost backend. */
@@ -353,7 +212,7 @@ final class EdgeTransactions {
         if (r == EdgeBackend.LOST) {
             s.error(LOST);
         } else {
-            s.relay(r);
+            s.forward(r);
         }
     }
 
@@ -395,8 +254,7 @@ final class EdgeTransactions {
     }
 
     private void endTransaction() {
-        sender = null;
-        spf = null;
+        sender.reset();
         recipients = 0;
         pool = null;
         backendTransaction = false;
@@ -430,13 +288,15 @@ final class EdgeTransactions {
         }
     }
 
-    void backendWritable(EdgeBackend b, boolean writable) {
+    @Override
+    public void backendWritable(EdgeBackend b, boolean writable) {
         if (b == backend) {
             s.clientReading(writable);
         }
     }
 
-    void backendClosed(EdgeBackend b) {
+    @Override
+    public void backendClosed(EdgeBackend b) {
         if (b != backend) {
             return;
         }
