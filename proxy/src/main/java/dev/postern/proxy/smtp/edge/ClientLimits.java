@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Connection limits per client of one relay listener: concurrent connections, and new connections per minute (a
+ * Connection limits per client of one edge listener: concurrent connections, and new connections per minute (a
  * fixed one-minute window that opens with the client's first connection). Keyed by {@link ClientKey}; the rate
  * windows live in a bounded Caffeine cache with an injected {@link Ticker}, so tests move time without sleeping.
  * Thread-safe: listeners accept on several event loops.

@@ -8,7 +8,7 @@ import dev.postern.proxy.services.ProxyServices;
 import java.net.InetAddress;
 import java.util.concurrent.CompletionStage;
 
-/** The {@link ClientReputation} of a relay listener's DNS lists, asked through the shared resolver. */
+/** The {@link ClientReputation} of an edge listener's DNS lists, asked through the shared resolver. */
 public final class DnsListReputation implements ClientReputation {
     private final DnsblChecker checker;
 

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What every session of one relay listener shares: its policy, the recipient router, the DNS-based checks, the
+ * What every session of one edge listener shares: its policy, the recipient router, the DNS-based checks, the
  * per-client limits and the memory of clients that passed the tests. Thread-safe.
  */
 final class Edge {

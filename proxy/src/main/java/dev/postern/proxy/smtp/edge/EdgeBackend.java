@@ -11,6 +11,7 @@ import dev.postern.proxy.smtp.SmtpBackendHandshake;
 import dev.postern.proxy.smtp.SmtpReply;
 import dev.postern.proxy.tls.TlsManager;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -25,7 +26,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay's connection to a backend MTA, for one or more mail transactions of one client session: the {@link
+ * The edge's connection to a backend MTA, for one or more mail transactions of one client session: the {@link
  * SmtpBackendHandshake} as the client (XCLIENT with the client's address, port, HELO name and protocol, then {@code
  * EHLO} with the client's HELO name); the login promise completes when the backend is ready for {@code MAIL}. Then
  * the session sends commands and message bytes through it and gets each reply, in order, through the consumer it gave
@@ -82,7 +83,7 @@ final class EdgeBackend extends SmtpBackendHandshake {
         this.replyTimeout = replyTimeout;
     }
 
-    /** The request for a relay backend connection: no credentials, no user. */
+    /** The request for an edge backend connection: no credentials, no user. */
     static BackendLoginRequest request(AuthRequest identity, Backend backend, String pool) {
         return new BackendLoginRequest(identity, null, null, backend, pool);
     }
@@ -172,7 +173,7 @@ final class EdgeBackend extends SmtpBackendHandshake {
         }
         waiting.add(onReply);
         ByteBuf buf = ctx.alloc().buffer(line.length() + 2);
-        io.netty.buffer.ByteBufUtil.writeUtf8(buf, line);
+        ByteBufUtil.writeUtf8(buf, line);
         buf.writeByte('\r').writeByte('\n');
         ctx.write(buf, ctx.voidPromise());
     }

@@ -19,7 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens a relay session's backend connections: a backend of the pool by its balancer (the client's address as the
+ * Opens an edge session's backend connections: a backend of the pool by its balancer (the client's address as the
  * affinity key), then the {@link EdgeBackend} setup (PROXY v2 or XCLIENT, EHLO as the client). Reports each
  * backend's health passively, and closes what it opened when the session ended meanwhile. Runs on the session's event
  * loop; its callbacks never run inside the caller's own call.

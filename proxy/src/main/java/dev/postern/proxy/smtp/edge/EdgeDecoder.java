@@ -8,7 +8,7 @@ import io.netty.util.ByteProcessor;
 import java.util.List;
 
 /**
- * Decodes a relay client's bytes in three modes the session switches between:
+ * Decodes an edge client's bytes in three modes the session switches between:
  *
  * <ul>
  *   <li>commands: lines (CRLF, or a bare LF, removed) as strings, bounded in length;

@@ -3,7 +3,7 @@ package dev.postern.proxy.smtp.edge;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.DefaultByteBufHolder;
 
-/** What the {@link EdgeDecoder} makes of a relay client's bytes, besides command lines (strings). */
+/** What the {@link EdgeDecoder} makes of an edge client's bytes, besides command lines (strings). */
 final class EdgeInput {
     private EdgeInput() {}
 

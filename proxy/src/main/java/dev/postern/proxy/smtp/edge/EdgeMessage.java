@@ -12,7 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The message of a relay transaction on its way to the backend: DATA (the backend's {@code 354} relayed, then the
+ * The message of an edge transaction on its way to the backend: DATA (the backend's {@code 354} relayed, then the
  * bytes as they arrive, then the end) or BDAT chunks (RFC 3030: each chunk passed on as announced). The size limit is
  * checked as the bytes flow; a message over it, or one whose backend went away, is answered at its end. The backend's
  * reply to the end is the only answer the client gets. A {@code Received-SPF} header, when there is one, goes first.

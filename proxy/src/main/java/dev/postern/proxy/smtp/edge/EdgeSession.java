@@ -15,24 +15,21 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The SMTP relay session (RFC 5321 with PIPELINING, SIZE, ENHANCEDSTATUSCODES, STARTTLS, and 8BITMIME, DSN, SMTPUTF8
+ * The port-25 edge session (RFC 5321 with PIPELINING, SIZE, ENHANCEDSTATUSCODES, STARTTLS, and 8BITMIME, DSN, SMTPUTF8
  * and CHUNKING when the backends have them): the MX edge that other servers deliver to. Postern stays in the dialogue
- * for the whole connection: it answers EHLO/HELO, STARTTLS, NOOP, RSET, VRFY, HELP and QUIT itself, checks every
- * MAIL and RCPT (syntax, limits, SPF, relay access: only the local domains, unless the client is in a trusted
- * network), and hands each transaction to a backend of the recipients' pool ({@link EdgeTransactions}), whose replies
- * are the client's answers. Postern never accepts a message itself.
+ * for the whole connection: it answers EHLO/HELO and STARTTLS ({@link EdgeHello}), NOOP, RSET, VRFY, HELP and QUIT
+ * itself, checks every MAIL and RCPT (syntax, limits, SPF, relay access: only the local domains, unless the client is
+ * in a trusted network), and hands each transaction to a backend of the recipients' pool ({@link EdgeTransactions}),
+ * whose replies are the client's answers. Postern never accepts a message itself.
  *
- * <p>Before the greeting is complete, the {@link EdgeGreeting} tests run (pregreet, DNS lists). Commands are handled
- * one at a time, in order: while one waits for a check or the backend, nothing more is decoded, so pipelined commands
- * (RFC 2920) wait in the decoder's buffer. The pre-auth timeout bounds each wait for the client.
+ * <p>Before the greeting is complete, {@link EdgeGreeting} applies the client limits and runs the tests (pregreet,
+ * DNS lists). Commands are handled one at a time, in order: while one waits for a check or the backend, nothing more
+ * is decoded, so pipelined commands (RFC 2920) wait in the decoder's buffer. The pre-auth timeout bounds each wait for
+ * the client.
  */
 final class EdgeSession extends PreAuthHandler<Object> {
-    private static final Logger log = LoggerFactory.getLogger(EdgeSession.class);
-
     static final String OK = "250 2.0.0 Ok";
 
     /** Where the session stands. */

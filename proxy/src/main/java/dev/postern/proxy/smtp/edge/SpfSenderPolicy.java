@@ -11,7 +11,7 @@ import java.net.InetAddress;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The {@link SenderPolicy} of a relay listener: RFC 7208 through the shared resolver, with the {@code Received-SPF}
+ * The {@link SenderPolicy} of an edge listener: RFC 7208 through the shared resolver, with the {@code Received-SPF}
  * header folded as a message header (lines within 78 characters).
  */
 public final class SpfSenderPolicy implements SenderPolicy {
