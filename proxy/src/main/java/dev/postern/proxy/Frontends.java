@@ -3,7 +3,6 @@ package dev.postern.proxy;
 import dev.postern.config.Protocol;
 import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.frontend.FrontendFactory;
-import dev.postern.proxy.smtp.SmtpFrontend;
 import java.util.Optional;
 
 /** The front end of each protocol. */

@@ -2,7 +2,7 @@ package dev.postern.proxy.frontend;
 
 import dev.postern.proxy.imap.ImapDecoder;
 import dev.postern.proxy.pop3.Pop3Decoder;
-import dev.postern.proxy.smtp.SmtpLineDecoder;
+import dev.postern.proxy.smtp.submission.SmtpLineDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;

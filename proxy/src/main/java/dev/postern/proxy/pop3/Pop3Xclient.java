@@ -1,9 +1,8 @@
 package dev.postern.proxy.pop3;
 
 import dev.postern.proxy.session.Session;
+import dev.postern.proxy.smtp.Xtext;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 
 /**
  * The XCLIENT command that tells a POP3 backend who the client really is. Dovecot's pop3-login takes it from
@@ -28,17 +27,8 @@ final class Pop3Xclient {
         return sb.toString();
     }
 
-    /** RFC 1891 xtext: printable ASCII but {@code +} and {@code =} as is, the rest as {@code +HH}. */
+    /** RFC 3461 xtext, as SMTP's XCLIENT writes it. */
     static String xtext(String value) {
-        StringBuilder sb = new StringBuilder(value.length());
-        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if (c >= 33 && c <= 126 && c != '+' && c != '=') {
-                sb.append((char) c);
-            } else {
-                sb.append('+').append(String.format(Locale.ROOT, "%02X", c));
-            }
-        }
-        return sb.toString();
+        return Xtext.encode(value);
     }
 }

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
  * replies, minus those that belong to the hop between Postern and the backend ({@code AUTH}, {@code STARTTLS},
  * {@code XCLIENT}, {@code XFORWARD}), plus Postern's own STARTTLS and AUTH. Pure functions.
  */
-final class EhloKeywords {
+public final class EhloKeywords {
     /** Keywords that describe the backend connection itself, never the client's. */
     private static final Set<String> HOP_BY_HOP = Set.of("AUTH", "STARTTLS", "XCLIENT", "XFORWARD");
 
@@ -22,7 +22,7 @@ final class EhloKeywords {
     private EhloKeywords() {}
 
     /** The keyword of an EHLO line, upper-cased ({@code AUTH=LOGIN} counts as {@code AUTH}). */
-    static String keyword(String line) {
+    public static String keyword(String line) {
         int end = 0;
         while (end < line.length() && line.charAt(end) != ' ' && line.charAt(end) != '=') {
             end++;
@@ -31,7 +31,7 @@ final class EhloKeywords {
     }
 
     /** True when {@code lines} (a backend's EHLO keywords) list {@code keyword}. */
-    static boolean has(List<String> lines, String keyword) {
+    public static boolean has(List<String> lines, String keyword) {
         for (String line : lines) {
             if (keyword(line).equals(keyword)) {
                 return true;
@@ -41,7 +41,7 @@ final class EhloKeywords {
     }
 
     /** The parameters of {@code keyword}'s line ({@code AUTH PLAIN LOGIN} gives PLAIN and LOGIN), upper-cased. */
-    static List<String> parameters(List<String> lines, String keyword) {
+    public static List<String> parameters(List<String> lines, String keyword) {
         List<String> out = new ArrayList<>();
         for (String line : lines) {
             if (keyword(line).equals(keyword)) {
@@ -60,7 +60,7 @@ final class EhloKeywords {
     }
 
     /** A backend's keyword lines that may be offered to clients as they are. */
-    static List<String> passThrough(List<String> backend) {
+    public static List<String> passThrough(List<String> backend) {
         List<String> out = new ArrayList<>(backend.size());
         for (String line : backend) {
             if (EHLO_LINE.matcher(line).matches() && !HOP_BY_HOP.contains(keyword(line))) {
@@ -74,7 +74,7 @@ final class EhloKeywords {
      * The SASL mechanisms Postern offers: PLAIN and LOGIN always (it can log in on a backend with either), the token
      * mechanisms only when the backend offers them too, since their messages are relayed as they are.
      */
-    static List<SaslMechanism> mechanisms(List<String> backend) {
+    public static List<SaslMechanism> mechanisms(List<String> backend) {
         List<String> backendMechanisms = parameters(backend, "AUTH");
         List<SaslMechanism> out = new ArrayList<>(List.of(SaslMechanism.PLAIN, SaslMechanism.LOGIN));
         for (SaslMechanism m : SaslMechanism.values()) {
@@ -92,7 +92,7 @@ final class EhloKeywords {
      * @param startTls offer STARTTLS
      * @param auth offer AUTH
      */
-    static List<String> offer(List<String> backend, boolean startTls, boolean auth) {
+    public static List<String> offer(List<String> backend, boolean startTls, boolean auth) {
         List<String> out = passThrough(backend);
         if (startTls) {
             out.add("STARTTLS");

@@ -9,7 +9,7 @@ import java.util.Locale;
  * @param verb the command word in upper case ({@code EHLO}, {@code MAIL}, ...), empty for an empty line
  * @param argument what follows the verb and its separating space, or {@code ""}
  */
-record SmtpCommand(String verb, String argument) {
+public record SmtpCommand(String verb, String argument) {
 
     /** Splits {@code line} (without its line ending) at the first space. */
     public static SmtpCommand parse(String line) {

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * turn until one answers. It does not STARTTLS: the keywords that matter to clients are the same before and after,
  * and every login dialogue refreshes them anyway.
  */
-final class SmtpProbe extends ChannelInboundHandlerAdapter {
+public final class SmtpProbe extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(SmtpProbe.class);
     private static final int MAX_LINE = 64 * 1024;
     private static final Duration CONNECT_TIMEOUT = TimeoutsConfig.DEFAULTS.connect();
@@ -57,7 +57,7 @@ final class SmtpProbe extends ChannelInboundHandlerAdapter {
     }
 
     /** Starts probing {@code pool} in the background. */
-    static void start(ProxyServices services, PoolRuntime pool, String hostname) {
+    public static void start(ProxyServices services, PoolRuntime pool, String hostname) {
         List<BackendRuntime> candidates = new ArrayList<>();
         for (BackendRuntime b : pool.backends()) {
             if (b.available() && b.config().portFor(Protocol.SMTP) > 0) {

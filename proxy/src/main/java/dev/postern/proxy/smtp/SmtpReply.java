@@ -8,29 +8,29 @@ import java.util.List;
  * @param code the three-digit reply code
  * @param lines the text of each line, without the code and its separator
  */
-record SmtpReply(int code, List<String> lines) {
+public record SmtpReply(int code, List<String> lines) {
 
-    SmtpReply {
+    public SmtpReply {
         lines = List.copyOf(lines);
     }
 
     /** 2xx. */
-    boolean positive() {
+    public boolean positive() {
         return code >= 200 && code < 300;
     }
 
     /** 4xx. */
-    boolean transientFailure() {
+    public boolean transientFailure() {
         return code >= 400 && code < 500;
     }
 
     /** 5xx. */
-    boolean permanentFailure() {
+    public boolean permanentFailure() {
         return code >= 500 && code < 600;
     }
 
     /** The first line's text. */
-    String text() {
+    public String text() {
         return lines.isEmpty() ? "" : lines.get(0);
     }
 

@@ -12,7 +12,7 @@ public enum SmtpRole {
      */
     RELAY;
 
-    static SmtpRole of(SmtpConfig.Role role) {
+    public static SmtpRole of(SmtpConfig.Role role) {
         return role == SmtpConfig.Role.RELAY ? RELAY : SUBMISSION;
     }
 }

@@ -3,18 +3,15 @@ package dev.postern.proxy.smtp;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * Builds the XCLIENT command (Postfix's XCLIENT_README, also spoken by Dovecot) that tells a backend who the real
- * client is. Only the attributes the backend lists in its {@code XCLIENT} EHLO keyword are sent; values are xtext
- * (RFC 3461, section 4).
+ * client is. Only the attributes the backend lists in its {@code XCLIENT} EHLO keyword are sent; values are
+ * {@link Xtext}.
  */
 final class Xclient {
-    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
-
     private Xclient() {}
 
     /**
@@ -60,7 +57,7 @@ final class Xclient {
     }
 
     private static int append(StringBuilder sb, String name, String value) {
-        sb.append(' ').append(name).append('=').append(xtext(value));
+        sb.append(' ').append(name).append('=').append(Xtext.encode(value));
         return 1;
     }
 
@@ -72,20 +69,5 @@ final class Xclient {
             text = text.substring(0, scope);
         }
         return address instanceof Inet6Address ? "IPV6:" + text.toLowerCase(Locale.ROOT) : text;
-    }
-
-    /** RFC 3461 xtext: {@code !} to {@code ~} as they are except {@code +} and {@code =}; anything else {@code +HH}. */
-    static String xtext(String value) {
-        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-        StringBuilder sb = new StringBuilder(bytes.length + 8);
-        for (byte b : bytes) {
-            int c = b & 0xff;
-            if (c >= '!' && c <= '~' && c != '+' && c != '=') {
-                sb.append((char) c);
-            } else {
-                sb.append('+').append(HEX[c >> 4]).append(HEX[c & 0xf]);
-            }
-        }
-        return sb.toString();
     }
 }

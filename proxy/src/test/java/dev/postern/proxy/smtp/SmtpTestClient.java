@@ -20,7 +20,7 @@ import javax.net.ssl.SSLSocket;
  * right after STARTTLS). Reads byte by byte, so nothing past a reply is consumed before a STARTTLS upgrade. Every
  * read has a deadline (the socket timeout).
  */
-final class SmtpTestClient implements AutoCloseable {
+public final class SmtpTestClient implements AutoCloseable {
     private static final int TIMEOUT_MILLIS = 15_000;
 
     private Socket socket;
@@ -38,12 +38,12 @@ final class SmtpTestClient implements AutoCloseable {
         this.out = s.getOutputStream();
     }
 
-    static SmtpTestClient connect(int port) {
+    public static SmtpTestClient connect(int port) {
         return connect(null, port);
     }
 
     /** Connects to 127.0.0.1:{@code port}, from {@code source} if given. */
-    static SmtpTestClient connect(InetAddress source, int port) {
+    public static SmtpTestClient connect(InetAddress source, int port) {
         try {
             Socket s = new Socket();
             if (source != null) {
@@ -57,14 +57,14 @@ final class SmtpTestClient implements AutoCloseable {
     }
 
     /** Connects with TLS from the first byte (implicit TLS). */
-    static SmtpTestClient connectTls(int port, SSLContext context) {
+    public static SmtpTestClient connectTls(int port, SSLContext context) {
         SmtpTestClient c = connect(port);
         c.startTls(context);
         return c;
     }
 
     /** Upgrades the connection to TLS (after a 220 to STARTTLS, or at once for implicit TLS). */
-    void startTls(SSLContext context) {
+    public void startTls(SSLContext context) {
         try {
             SSLSocket tls =
                     (SSLSocket) context.getSocketFactory().createSocket(socket, "localhost", socket.getPort(), true);
@@ -77,7 +77,7 @@ final class SmtpTestClient implements AutoCloseable {
     }
 
     /** Sends {@code text} as it is, in one write. */
-    void write(String text) {
+    public void write(String text) {
         try {
             out.write(text.getBytes(StandardCharsets.UTF_8));
             out.flush();
@@ -87,13 +87,13 @@ final class SmtpTestClient implements AutoCloseable {
     }
 
     /** Sends one command line and reads its reply. */
-    List<String> command(String line) {
+    public List<String> command(String line) {
         write(line + "\r\n");
         return reply();
     }
 
     /** Half-closes: sends FIN, keeps reading. */
-    void shutdownOutput() {
+    public void shutdownOutput() {
         try {
             socket.shutdownOutput();
         } catch (IOException e) {
@@ -102,7 +102,7 @@ final class SmtpTestClient implements AutoCloseable {
     }
 
     /** Reads one line, without CRLF; null at the end of the stream. */
-    String readLine() {
+    public String readLine() {
         try {
             ByteArrayOutputStream b = new ByteArrayOutputStream();
             int c;
@@ -120,7 +120,7 @@ final class SmtpTestClient implements AutoCloseable {
     }
 
     /** Reads one (possibly multi-line) reply. Fails when the connection ends first. */
-    List<String> reply() {
+    public List<String> reply() {
         List<String> lines = new ArrayList<>();
         while (true) {
             String line = readLine();
@@ -135,12 +135,12 @@ final class SmtpTestClient implements AutoCloseable {
     }
 
     /** The first line of the next reply. */
-    String replyLine() {
+    public String replyLine() {
         return reply().get(0);
     }
 
     /** True when the server closes the connection before sending anything more; fails if it sends a line. */
-    boolean closedByServer() {
+    public boolean closedByServer() {
         try {
             int c = in.read();
             if (c >= 0) {

@@ -7,18 +7,9 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** XCLIENT command building and RFC 3461 xtext. */
+/** XCLIENT command building. */
 class XclientTest {
     private static final InetSocketAddress CLIENT = new InetSocketAddress("198.51.100.4", 1234);
-
-    @Test
-    void xtextKeepsPrintablesAndEncodesPlusEqualsSpacesControlsAndUtf8() {
-        assertThat(Xclient.xtext("mail.example.com")).isEqualTo("mail.example.com");
-        assertThat(Xclient.xtext("[192.0.2.1]")).isEqualTo("[192.0.2.1]");
-        assertThat(Xclient.xtext("a+b=c d")).isEqualTo("a+2Bb+3Dc+20d");
-        assertThat(Xclient.xtext("x\r\ny")).isEqualTo("x+0D+0Ay");
-        assertThat(Xclient.xtext("b\u00fccher")).isEqualTo("b+C3+BCcher");
-    }
 
     @Test
     void sendsOnlyTheAttributesTheBackendLists() {
