@@ -4,7 +4,9 @@ import java.net.Inet4Address;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -123,5 +125,28 @@ public record Cidr(InetAddress network, int prefix) {
     @Override
     public String toString() {
         return network.getHostAddress() + "/" + prefix;
+    }
+
+    /**
+     * The networks listed at {@code node} ({@code 10.0.0.0/8}, {@code ::1/128}, or a bare address); null when an element is not one
+     * (each reported). An absent node is an empty list.
+     */
+    static List<Cidr> list(Node node) {
+        List<Cidr> out = new ArrayList<>();
+        boolean valid = true;
+        for (Node element : node.list()) {
+            String text = element.string("a network such as 10.0.0.0/8");
+            if (text == null) {
+                valid = false;
+                continue;
+            }
+            try {
+                out.add(Cidr.parse(text));
+            } catch (IllegalArgumentException e) {
+                element.problem(e.getMessage());
+                valid = false;
+            }
+        }
+        return valid ? out : null;
     }
 }

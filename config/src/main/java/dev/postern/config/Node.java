@@ -227,29 +227,6 @@ final class Node {
         return null;
     }
 
-    /**
-     * A list of networks ({@code 10.0.0.0/8}, {@code ::1/128}, or a bare address); null when an element is not one
-     * (each reported). An absent node is an empty list.
-     */
-    List<Cidr> networks() {
-        List<Cidr> out = new ArrayList<>();
-        boolean valid = true;
-        for (Node element : list()) {
-            String text = element.string("a network such as 10.0.0.0/8");
-            if (text == null) {
-                valid = false;
-                continue;
-            }
-            try {
-                out.add(Cidr.parse(text));
-            } catch (IllegalArgumentException e) {
-                element.problem(e.getMessage());
-                valid = false;
-            }
-        }
-        return valid ? out : null;
-    }
-
     /** A duration; {@code positive} refuses zero (negative ones never parse). */
     Duration duration(boolean positive) {
         Scalar s = scalar("a duration");

@@ -94,7 +94,7 @@ final class SmtpReader {
             hostname = Optional.ofNullable(h);
         }
         List<String> localDomains = domains(node.get("local-domains"));
-        List<Cidr> trusted = node.get("trusted-networks").networks();
+        List<Cidr> trusted = Cidr.list(node.get("trusted-networks"));
         Node requireTlsNode = node.get("require-tls");
         Boolean requireTls = requireTlsNode.isPresent() ? requireTlsNode.bool() : Boolean.FALSE;
         Node sizeNode = node.get("max-message-size");
@@ -111,7 +111,7 @@ final class SmtpReader {
             actionNode.problem("has no effect without dnsbl");
             valid = false;
         }
-        List<Cidr> allowlist = node.get("allowlist").networks();
+        List<Cidr> allowlist = Cidr.list(node.get("allowlist"));
         Node passedNode = node.get("passed-cache");
         Duration passed = passedNode.isPresent() ? passedNode.duration(false) : d.passedCache();
         SpfConfig spf = DnsReader.spf(node.get("spf"));

@@ -36,7 +36,7 @@ final class ThrottleReader {
                 section.get("max-failures-per-user-address"), 1, Integer.MAX_VALUE, d.maxFailuresPerUserAddress());
         Duration block = duration(section.get("block"), d.block(), true);
         List<Duration> delays = delays(section, d.delays());
-        List<Cidr> trusted = section.get("trusted-networks").networks();
+        List<Cidr> trusted = Cidr.list(section.get("trusted-networks"));
         Integer maxTracked = integer(section.get("max-tracked"), 100, 100_000_000, d.maxTracked());
         if (window == null
                 || prefix == null
