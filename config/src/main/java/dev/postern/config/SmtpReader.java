@@ -178,7 +178,8 @@ final class SmtpReader {
         return valid ? out : null;
     }
 
-    private static List<Cidr> networks(Node node) {
+    /** A list of networks ({@code 10.0.0.0/8}, a bare address is one host); null when any is invalid (reported). */
+    static List<Cidr> networks(Node node) {
         List<Cidr> out = new ArrayList<>();
         boolean valid = true;
         for (Node element : node.list()) {
