@@ -18,6 +18,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Random;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 
@@ -370,6 +371,33 @@ class ProxyHeaderParserTest {
         assertThat(parse(new byte[0], 0)).isInstanceOf(ProxyHeaderParser.Incomplete.class);
         assertThat(parse(ascii("PROX"), 4)).isInstanceOf(ProxyHeaderParser.Incomplete.class);
         assertThat(parse(SIGNATURE, 11)).isInstanceOf(ProxyHeaderParser.Incomplete.class);
+    }
+
+    @Test
+    void anyBytesAfterEitherSignatureGiveAnAnswerAndNeverAnException() {
+        // a seeded fuzz pass: headers with random families, lengths, TLVs and garbage, each at every split
+        Random random = new Random(20240601);
+        for (int i = 0; i < 3000; i++) {
+            byte[] body = new byte[random.nextInt(80)];
+            random.nextBytes(body);
+            byte[] input;
+            if (random.nextBoolean()) {
+                String[] starts = {"PROXY TCP4 ", "PROXY TCP6 ", "PROXY UNKNOWN", "PROXY "};
+                input = concat(ascii(starts[random.nextInt(starts.length)]), body);
+            } else {
+                int[] commands = {0x20, 0x21, 0x21, 0x21, 0x22, 0x11, 0x31};
+                int[] families = {0x00, 0x11, 0x12, 0x21, 0x22, 0x31, 0x32, 0x41, 0xff};
+                input = v2(commands[random.nextInt(commands.length)], families[random.nextInt(families.length)], body);
+                if (random.nextInt(4) == 0) {
+                    ByteBuffer.wrap(input).putShort(14, (short) random.nextInt(0x10000));
+                }
+            }
+            ProxyHeaderParser.Result r = everySplit(input);
+            assertThat(r).isNotNull();
+            if (r instanceof ProxyHeaderParser.Parsed p) {
+                assertThat(p.length()).isBetween(8, input.length);
+            }
+        }
     }
 
     @Test
