@@ -46,6 +46,16 @@ public final class ConfigJson {
         n.put("starttls-pipelining", l.startTlsPipelining().configName());
         n.set("timeouts", timeouts(l.timeouts()));
         n.set("limits", limits(l.limits()));
+        n.set("proxy-protocol", proxyProtocol(l.proxyProtocol()));
+        return n;
+    }
+
+    private static ObjectNode proxyProtocol(ProxyProtocolConfig p) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("mode", p.mode().configName());
+        ArrayNode trusted = n.putArray("trusted");
+        p.trusted().forEach(c -> trusted.add(c.toString()));
+        n.put("timeout", formatDuration(p.timeout()));
         return n;
     }
 

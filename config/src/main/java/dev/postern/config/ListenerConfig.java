@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param auth the names of the providers that decide a login, asked in order (the first that knows the user
  *     decides); {@code backend} lets the backend decide and can only come last. Default: {@code [backend]}
  * @param smtp the SMTP block: role and relay policy ({@link SmtpConfig#DEFAULTS} for other protocols)
+ * @param proxyProtocol whether connections start with a PROXY protocol header, and from where ({@link
+ *     ProxyProtocolConfig#OFF} by default)
  */
 public record ListenerConfig(
         String name,
@@ -34,7 +36,8 @@ public record ListenerConfig(
         TimeoutsConfig timeouts,
         LimitsConfig limits,
         List<String> auth,
-        SmtpConfig smtp) {
+        SmtpConfig smtp,
+        ProxyProtocolConfig proxyProtocol) {
 
     public ListenerConfig {
         Objects.requireNonNull(name, "name");
@@ -50,6 +53,52 @@ public record ListenerConfig(
             throw new IllegalArgumentException("auth: at least one provider");
         }
         Objects.requireNonNull(smtp, "smtp");
+        Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+    }
+
+    /** A listener that reads no PROXY protocol header. */
+    public ListenerConfig(
+            String name,
+            Protocol protocol,
+            HostPort bind,
+            TlsMode tls,
+            Optional<String> pool,
+            boolean allowPlaintextAuth,
+            StartTlsPipelining startTlsPipelining,
+            TimeoutsConfig timeouts,
+            LimitsConfig limits,
+            List<String> auth,
+            SmtpConfig smtp) {
+        this(
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                startTlsPipelining,
+                timeouts,
+                limits,
+                auth,
+                smtp,
+                ProxyProtocolConfig.OFF);
+    }
+
+    /** This listener with {@code proxyProtocol} instead of its own. */
+    public ListenerConfig withProxyProtocol(ProxyProtocolConfig proxyProtocol) {
+        return new ListenerConfig(
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                startTlsPipelining,
+                timeouts,
+                limits,
+                auth,
+                smtp,
+                proxyProtocol);
     }
 
     /** A listener without an SMTP block (its defaults). */

@@ -25,7 +25,8 @@ final class ListenersReader {
             "timeouts",
             "limits",
             "auth",
-            "smtp");
+            "smtp",
+            "proxy-protocol");
 
     private final Problems problems;
     private final List<PoolsReader.PoolDraft> pools;
@@ -141,9 +142,11 @@ final class ListenersReader {
         LimitsConfig listenerLimits = SettingsReader.limits(element.get("limits"), limits);
         List<String> chain = auth.chain(element.get("auth"), protocol == Protocol.TCP);
         SmtpConfig smtp = SmtpReader.read(element.get("smtp"), protocol, pool);
+        ProxyProtocolConfig proxyProtocol = ProxyProtocolReader.read(element.get("proxy-protocol"));
         if (!valid
                 || chain == null
                 || smtp == null
+                || proxyProtocol == null
                 || name == null
                 || protocol == null
                 || tls == null
@@ -154,17 +157,18 @@ final class ListenersReader {
             return null;
         }
         return new ListenerConfig(
-                name,
-                protocol,
-                bind,
-                tls,
-                pool,
-                allowPlaintextAuth,
-                pipelining,
-                listenerTimeouts,
-                listenerLimits,
-                chain,
-                smtp);
+                        name,
+                        protocol,
+                        bind,
+                        tls,
+                        pool,
+                        allowPlaintextAuth,
+                        pipelining,
+                        listenerTimeouts,
+                        listenerLimits,
+                        chain,
+                        smtp)
+                .withProxyProtocol(proxyProtocol);
     }
 
     /** The pool a listener names; null when invalid (reported). */

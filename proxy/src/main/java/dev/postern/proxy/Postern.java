@@ -5,6 +5,7 @@ import dev.postern.config.ListenerConfig;
 import dev.postern.config.LocalRouteStore;
 import dev.postern.config.PosternConfig;
 import dev.postern.config.Protocol;
+import dev.postern.config.ProxyProtocolConfig;
 import dev.postern.config.RouteStore;
 import dev.postern.config.TlsMode;
 import dev.postern.proxy.auth.AuthControl;
@@ -159,13 +160,17 @@ public final class Postern implements AutoCloseable {
                 store.file() == null ? " (in memory)" : " (store " + store.file() + ")");
         for (ListenerConfig l : config.listeners()) {
             log.info(
-                    "listening: {} {} on {} tls={} pool={} auth={}{}",
+                    "listening: {} {} on {} tls={} pool={} auth={}{}{}",
                     l.name(),
                     l.protocol().configName(),
                     format((InetSocketAddress) bound.get(l.name()).localAddress()),
                     l.tls().configName(),
                     l.pool().orElse("-"),
                     l.protocol() == Protocol.TCP ? "-" : String.join(",", l.auth()),
+                    l.proxyProtocol().mode() == ProxyProtocolConfig.Mode.OFF
+                            ? ""
+                            : " proxy-protocol=" + l.proxyProtocol().mode().configName() + " from "
+                                    + l.proxyProtocol().trusted(),
                     l.tls() == TlsMode.NONE || tls == null ? "" : " certificates=" + subjects(tls.certificates()));
         }
         if (admin != null) {

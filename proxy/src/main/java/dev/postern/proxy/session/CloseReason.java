@@ -12,6 +12,11 @@ public enum CloseReason {
     IDLE_TIMEOUT,
     /** Authentication did not finish within the pre-auth timeout. */
     PRE_AUTH_TIMEOUT,
+    /**
+     * The listener's PROXY protocol rules refused the connection: a header from an untrusted address, none when one
+     * is required, a malformed one, or one that did not arrive in time (the detail says which).
+     */
+    PROXY_HEADER,
     /** The TLS handshake with the client failed or timed out. */
     TLS_HANDSHAKE_FAILED,
     /** Bytes followed STARTTLS before the handshake (CVE-2011-0411 class). */

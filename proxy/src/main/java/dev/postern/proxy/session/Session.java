@@ -27,6 +27,9 @@ public final class Session {
     private volatile String backendId;
     private volatile String pool;
     private volatile String user;
+    /** Set once, by a PROXY protocol header, before any protocol handler runs; null: the connection's own. */
+    private volatile Origin origin;
+
     private volatile String tlsProtocol;
     private volatile String tlsCipher;
     private volatile CloseReason closeReason;
@@ -76,13 +79,52 @@ public final class Session {
         }
     }
 
+    /**
+     * The client's address: what a PROXY protocol header named, else the connection's peer. Every stage that needs
+     * the client (throttling, DNS lists, SPF, auth requests, what backends are told, logs, the admin API) reads it
+     * here.
+     */
     public InetSocketAddress clientAddress() {
-        return asInet(client.remoteAddress());
+        Origin o = origin;
+        return o != null ? o.client() : asInet(client.remoteAddress());
     }
 
+    /** The address the client connected to: the balancer's front when a PROXY header said so, else this socket. */
     public InetSocketAddress localAddress() {
-        return asInet(client.localAddress());
+        Origin o = origin;
+        return o != null ? o.local() : asInet(client.localAddress());
     }
+
+    /** The balancer that sent the PROXY header naming the client; null when the connection is the client's own. */
+    public InetSocketAddress proxiedBy() {
+        Origin o = origin;
+        return o != null ? asInet(client.remoteAddress()) : null;
+    }
+
+    /**
+     * The TLS version a PROXY v2 header reported for the client's connection to the balancer; null when none. Only
+     * recorded: it does not make this connection count as encrypted ({@link #tlsProtocol()} is Postern's own TLS).
+     */
+    public String proxiedTls() {
+        Origin o = origin;
+        return o != null ? o.tls() : null;
+    }
+
+    /**
+     * Records what a PROXY protocol header said: from now on {@code clientAddress} is the client. Called at most
+     * once per session, by the header handler, before any protocol handler is in the pipeline.
+     *
+     * @param balancerTls the TLS version the balancer reported for its side, or null
+     * @throws IllegalStateException when the origin was set already
+     */
+    public void proxied(InetSocketAddress clientAddress, InetSocketAddress localAddress, String balancerTls) {
+        if (origin != null) {
+            throw new IllegalStateException(this + ": the client's address is set already");
+        }
+        origin = new Origin(Objects.requireNonNull(clientAddress), Objects.requireNonNull(localAddress), balancerTls);
+    }
+
+    private record Origin(InetSocketAddress client, InetSocketAddress local, String tls) {}
 
     private static InetSocketAddress asInet(SocketAddress address) {
         return address instanceof InetSocketAddress inet ? inet : null;

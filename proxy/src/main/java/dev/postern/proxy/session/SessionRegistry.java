@@ -89,6 +89,13 @@ public final class SessionRegistry {
                 .append(s.listener().name());
         b.append(" client=");
         appendAddress(b, s.clientAddress());
+        if (s.proxiedBy() != null) {
+            b.append(" via=");
+            appendAddress(b, s.proxiedBy());
+            if (s.proxiedTls() != null) {
+                b.append(" via-tls=").append(s.proxiedTls());
+            }
+        }
         b.append(" backend=");
         if (s.backendId() == null) {
             b.append('-');

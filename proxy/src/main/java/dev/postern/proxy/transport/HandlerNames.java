@@ -4,13 +4,20 @@ package dev.postern.proxy.transport;
  * The names of the handlers in Postern's client and backend pipelines, in one place: the handlers that change a
  * pipeline at a phase boundary (STARTTLS, the hand-over to the relay) find each other by these names.
  *
- * <p>A client pipeline is {@link #TLS} (implicit TLS, or added first by STARTTLS), {@link #IDLE}, then either a
+ * <p>A client pipeline is {@link #PROXY_HEADER} (on a listener with {@code proxy-protocol}, until the header is
+ * read), {@link #TLS} (implicit TLS, or added by STARTTLS), {@link #IDLE}, then either a
  * protocol front end's {@link #DECODER} and {@link #SESSION}, or the tcp listener's {@link #TCP_FRONTEND}; after the
  * login, {@link #RELAY}. A backend pipeline is {@link #BACKEND_PREAMBLE} (a PROXY v2 header), {@link #BACKEND_TLS},
  * {@link #BACKEND_DECODER} and {@link #BACKEND_DIALOGUE}; after the login, {@link #RELAY}.
  */
 public final class HandlerNames {
     private HandlerNames() {}
+
+    /**
+     * Reads the PROXY protocol header before anything else on a client connection, then installs the rest of the
+     * pipeline and leaves.
+     */
+    public static final String PROXY_HEADER = "proxy-header";
 
     /** The client's TLS (SslHandler or SniHandler). */
     public static final String TLS = "tls";

@@ -1,6 +1,7 @@
 package dev.postern.proxy.transport;
 
 import dev.postern.config.ListenerConfig;
+import dev.postern.config.ProxyProtocolConfig;
 import dev.postern.config.TlsMode;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.session.SessionRegistry;
@@ -11,8 +12,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * Builds the pipeline of each accepted client connection of one listener: the connection limit, the session, HandlerNames.TLS
- * for implicit-HandlerNames.TLS listeners, the idle timer, and the listener's front end.
+ * Builds the pipeline of each accepted client connection of one listener: the connection limit, the session, the
+ * PROXY header reader on listeners with {@code proxy-protocol} (which installs the rest once the header is read), TLS
+ * for implicit-TLS listeners, the idle timer, and the listener's front end.
  */
 public final class ListenerInitializer extends ChannelInitializer<Channel> {
 
@@ -57,6 +59,15 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
             return;
         }
         sessions.open(listener, ch);
+        if (listener.proxyProtocol().mode() != ProxyProtocolConfig.Mode.OFF) {
+            // the header comes before TLS and before the greeting: the rest is installed once it is read
+            ch.pipeline().addLast(HandlerNames.PROXY_HEADER, new ProxyHeaderHandler(listener, metrics, this::addRest));
+            return;
+        }
+        addRest(ch);
+    }
+
+    private void addRest(Channel ch) {
         if (listener.tls() == TlsMode.IMPLICIT) {
             ch.pipeline().addLast(HandlerNames.TLS, tls.newServerHandler(ch.alloc(), false));
         }

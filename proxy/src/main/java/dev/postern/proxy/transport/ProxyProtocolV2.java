@@ -15,16 +15,17 @@ import java.nio.charset.StandardCharsets;
  * cipher.
  */
 public final class ProxyProtocolV2 {
-    private static final byte[] SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
-    private static final int VERSION_PROXY = 0x21;
-    private static final int VERSION_LOCAL = 0x20;
-    private static final int TCP4 = 0x11;
-    private static final int TCP6 = 0x21;
-    private static final int UNSPEC = 0x00;
-    private static final int PP2_TYPE_SSL = 0x20;
-    private static final int PP2_SUBTYPE_SSL_VERSION = 0x21;
-    private static final int PP2_SUBTYPE_SSL_CIPHER = 0x23;
-    private static final int PP2_CLIENT_SSL = 0x01;
+    // package-private: ProxyHeaderParser reads what this class writes (never modify SIGNATURE)
+    static final byte[] SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+    static final int VERSION_PROXY = 0x21;
+    static final int VERSION_LOCAL = 0x20;
+    static final int TCP4 = 0x11;
+    static final int TCP6 = 0x21;
+    static final int UNSPEC = 0x00;
+    static final int PP2_TYPE_SSL = 0x20;
+    static final int PP2_SUBTYPE_SSL_VERSION = 0x21;
+    static final int PP2_SUBTYPE_SSL_CIPHER = 0x23;
+    static final int PP2_CLIENT_SSL = 0x01;
 
     private ProxyProtocolV2() {}
 

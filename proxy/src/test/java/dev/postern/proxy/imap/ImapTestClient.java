@@ -32,6 +32,12 @@ final class ImapTestClient implements AutoCloseable {
         out.flush();
     }
 
+    /** Writes {@code bytes} (one char per byte, as ISO-8859-1 maps them) in one write: binary such as a PROXY header. */
+    void writeLatin1(String bytes) throws IOException {
+        out.write(bytes.getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+    }
+
     /** Reads one line without its CRLF; null when the server closed the connection. */
     String line() throws IOException {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();

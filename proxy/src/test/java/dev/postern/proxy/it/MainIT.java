@@ -67,6 +67,7 @@ class MainIT {
                 listeners:
                   - {name: a, protocol: tcp, bind: "127.0.0.1:70000", pool: p}
                   - {name: b, protocl: imap, bind: "127.0.0.1:1143"}
+                  - {name: c, protocol: imap, bind: "127.0.0.1:1144", proxy-protocol: {mode: required, trusted: [10.0.0.0/33]}}
                 pools:
                   - {name: p, backends: [{address: "127.0.0.1:2143"}]}
                 """);
@@ -75,6 +76,8 @@ class MainIT {
         assertThat(r.stderr())
                 .contains("listeners[0].bind: 70000 is not a port (1-65535)")
                 .contains("listeners[1].protocl: unknown key (did you mean 'protocol'?)")
+                .contains("listeners[2].proxy-protocol.trusted[0]: '10.0.0.0/33' has a bad prefix length (0-32 for this"
+                        + " address)")
                 .doesNotContain("Exception")
                 .doesNotContain("\tat ");
     }
