@@ -16,8 +16,15 @@ import java.util.Optional;
  */
 public final class SaslDriver {
 
-    /** The front end a driver works for. */
+    /**
+     * The front end a driver works for. Once it has called {@link #write}, {@link #error} or {@link #authenticated},
+     * the driver touches nothing of its own, so the host may go on to the client's next command from inside the call
+     * (a login that completes at once resumes the decoder, which hands over what the client pipelined).
+     */
     public interface Host {
+        /** The client chose {@code mechanism}, which is offered; the exchange begins right after this returns. */
+        default void started(SaslMechanism mechanism) {}
+
         /** Writes a line that is not an error: a continuation, or the reply to a cancelled exchange. */
         void write(String line);
 
@@ -65,6 +72,7 @@ public final class SaslDriver {
             host.error(profile.unsupported());
             return false;
         }
+        host.started(known.get());
         this.profile = profile;
         exchange = SaslServerExchange.start(known.get());
         step(exchange.begin("=".equals(initialResponse) ? "" : initialResponse));

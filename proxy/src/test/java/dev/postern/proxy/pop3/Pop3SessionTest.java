@@ -291,6 +291,16 @@ class Pop3SessionTest {
     }
 
     @Test
+    void aPassPipelinedBehindAnAuthThatFailedFindsNoUser() throws Exception {
+        plainAllowed();
+        assertThat(send("USER alice", "AUTH PLAIN " + b64("\0bob\0bob-pw"), "PASS alice-pw"))
+                .isEqualTo("+OK\r\n-ERR [AUTH] Authentication failed\r\n-ERR No user name given (USER first)\r\n");
+        assertThat(requests)
+                .singleElement()
+                .satisfies(r -> assertThat(r.credentials().user()).isEqualTo("bob"));
+    }
+
+    @Test
     void noopAndTransactionCommandsAreRefusedBeforeLogin() throws Exception {
         plainAllowed();
         assertThat(send("NOOP")).startsWith("-ERR");
