@@ -30,6 +30,13 @@ class SaslDriverTest {
     private static final class RecordingHost implements SaslDriver.Host {
         final List<String> events = new ArrayList<>();
         final List<Credentials> logins = new ArrayList<>();
+        /** What the front end does next from inside {@link #authenticated}, as a login that completes at once would. */
+        Runnable next = () -> {};
+
+        @Override
+        public void started(SaslMechanism mechanism) {
+            events.add("started " + mechanism);
+        }
 
         @Override
         public void write(String line) {
@@ -50,6 +57,7 @@ class SaslDriverTest {
         public void authenticated(Credentials credentials) {
             events.add("authenticated " + credentials.user());
             logins.add(credentials);
+            next.run();
         }
 
         List<String> take() {
@@ -70,15 +78,17 @@ class SaslDriverTest {
     @MethodSource("continuations")
     void eachProtocolWritesTheChallengeOnItsOwnContinuationLine(String protocol, SaslProfile profile, String prefix) {
         assertThat(driver.start(profile, "LOGIN", null, ALL)).isTrue();
-        assertThat(host.take()).containsExactly("exchanging", "write " + prefix + USERNAME);
+        assertThat(host.take()).containsExactly("started LOGIN", "exchanging", "write " + prefix + USERNAME);
         driver.start(profile, "PLAIN", null, ALL);
-        assertThat(host.take()).as("an empty challenge").containsExactly("exchanging", "write " + prefix);
+        assertThat(host.take())
+                .as("an empty challenge")
+                .containsExactly("started PLAIN", "exchanging", "write " + prefix);
     }
 
     @Test
     void theLoginMechanismAsksForTheUserThenThePasswordThenHandsTheCredentialsOver() {
         driver.start(SaslProfile.SMTP, "login", null, ALL);
-        assertThat(host.take()).containsExactly("exchanging", "write 334 " + USERNAME);
+        assertThat(host.take()).containsExactly("started LOGIN", "exchanging", "write 334 " + USERNAME);
         driver.respond(b64("alice@example.test"));
         assertThat(host.take()).containsExactly("exchanging", "write 334 " + PASSWORD);
         driver.respond(b64("alice-pw"));
@@ -94,17 +104,20 @@ class SaslDriverTest {
     void aCompleteInitialResponseLogsInWithoutAChallenge() {
         assertThat(driver.start(SaslProfile.POP3, "PLAIN", b64("\0alice\0pw"), ALL))
                 .isTrue();
-        assertThat(host.take()).containsExactly("ended", "authenticated alice");
+        assertThat(host.take()).containsExactly("started PLAIN", "ended", "authenticated alice");
     }
 
     @Test
     void anEqualsSignIsAnEmptyInitialResponseNotAMissingOne() {
         driver.start(SaslProfile.SMTP, "PLAIN", "=", ALL);
-        assertThat(host.take()).containsExactly("ended", "error 501 5.5.2 malformed PLAIN message");
+        assertThat(host.take()).containsExactly("started PLAIN", "ended", "error 501 5.5.2 malformed PLAIN message");
         driver.start(SaslProfile.POP3, "LOGIN", "=", ALL);
-        assertThat(host.take()).containsExactly("ended", "error -ERR Invalid SASL response: empty user name");
+        assertThat(host.take())
+                .containsExactly("started LOGIN", "ended", "error -ERR Invalid SASL response: empty user name");
         driver.start(SaslProfile.SMTP, "LOGIN", null, ALL);
-        assertThat(host.take()).as("no initial response").containsExactly("exchanging", "write 334 " + USERNAME);
+        assertThat(host.take())
+                .as("no initial response")
+                .containsExactly("started LOGIN", "exchanging", "write 334 " + USERNAME);
     }
 
     @Test
@@ -126,7 +139,7 @@ class SaslDriverTest {
     @Test
     void badBase64EndsTheExchangeWithTheProfilesErrorReply() {
         driver.start(SaslProfile.SMTP, "PLAIN", "!!!", ALL);
-        assertThat(host.take()).containsExactly("ended", "error 501 5.5.2 invalid base64");
+        assertThat(host.take()).containsExactly("started PLAIN", "ended", "error 501 5.5.2 invalid base64");
         driver.start(SaslProfile.POP3, "LOGIN", null, ALL);
         host.take();
         driver.respond("%%%");
@@ -157,7 +170,7 @@ class SaslDriverTest {
     void theMechanismNameIsReadInAnyCase() {
         assertThat(driver.start(SaslProfile.POP3, "xOAuth2", b64("user=bob\u0001auth=Bearer tok\u0001\u0001"), ALL))
                 .isTrue();
-        assertThat(host.take()).containsExactly("ended", "authenticated bob");
+        assertThat(host.take()).containsExactly("started XOAUTH2", "ended", "authenticated bob");
         assertThat(host.logins.get(0).mechanism()).isEqualTo(SaslMechanism.XOAUTH2);
     }
 
@@ -168,6 +181,26 @@ class SaslDriverTest {
         assertThat(imap.cancelled()).isEqualTo("A001 BAD Authentication cancelled");
         assertThat(imap.invalid("malformed PLAIN message")).isEqualTo("A001 BAD malformed PLAIN message");
         assertThat(imap.unsupported()).isEqualTo("A001 NO Unsupported authentication mechanism");
+    }
+
+    @Test
+    void aHostMayStartTheNextExchangeFromInsideTheCallThatEndedTheLastOne() {
+        host.next = () -> {
+            host.next = () -> {};
+            driver.start(SaslProfile.SMTP, "LOGIN", null, ALL);
+        };
+        driver.start(SaslProfile.SMTP, "PLAIN", b64("\0alice\0pw"), ALL);
+        assertThat(host.take())
+                .containsExactly(
+                        "started PLAIN",
+                        "ended",
+                        "authenticated alice",
+                        "started LOGIN",
+                        "exchanging",
+                        "write 334 " + USERNAME);
+        driver.respond(b64("bob"));
+        driver.respond(b64("bob-pw"));
+        assertThat(host.logins).extracting(Credentials::user).containsExactly("alice", "bob");
     }
 
     @Test
