@@ -9,8 +9,6 @@ import dev.postern.config.CacheConfig;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.sasl.Credentials;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Locale;
@@ -22,7 +20,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +45,7 @@ public final class AuthCache {
     private final Metrics metrics;
     private final Cache<Key, Entry> cache;
     private final ConcurrentHashMap<Key, CompletableFuture<Decision>> inFlight = new ConcurrentHashMap<>();
-    private final ThreadLocal<Mac> mac;
+    private final HmacKey hmac;
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final LongAdder loads = new LongAdder();
@@ -118,18 +115,7 @@ public final class AuthCache {
                     metrics.authCacheEviction(cause == RemovalCause.SIZE ? "size" : "expired");
                 })
                 .build();
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        SecretKeySpec spec = new SecretKeySpec(key, "HmacSHA256");
-        this.mac = ThreadLocal.withInitial(() -> {
-            try {
-                Mac m = Mac.getInstance("HmacSHA256");
-                m.init(spec);
-                return m;
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
-            }
-        });
+        this.hmac = HmacKey.random();
     }
 
     /**
@@ -243,7 +229,7 @@ public final class AuthCache {
     }
 
     Key key(String scope, Credentials c) {
-        Mac m = mac.get();
+        Mac m = hmac.mac();
         update(m, c.mechanism().wireName());
         update(m, c.authzid());
         update(m, c.user());

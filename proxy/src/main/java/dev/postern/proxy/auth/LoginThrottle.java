@@ -9,14 +9,11 @@ import dev.postern.proxy.sasl.Credentials;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
 import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Brute-force throttling. Failed logins only are counted, in sliding windows, per client address (IPv6 by prefix),
@@ -46,7 +43,7 @@ public final class LoginThrottle {
     private final Cache<String, Window> windows;
     private final Cache<String, Boolean> blocked;
     private final Cache<String, Boolean> goodPairs;
-    private final ThreadLocal<Mac> mac;
+    private final HmacKey hmac;
     private final LongAdder refusals = new LongAdder();
     private final LongAdder failures = new LongAdder();
 
@@ -73,18 +70,7 @@ public final class LoginThrottle {
                 .ticker(ticker)
                 .executor(executor)
                 .build();
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        SecretKeySpec spec = new SecretKeySpec(key, "HmacSHA256");
-        this.mac = ThreadLocal.withInitial(() -> {
-            try {
-                Mac m = Mac.getInstance("HmacSHA256");
-                m.init(spec);
-                return m;
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
-            }
-        });
+        this.hmac = HmacKey.random();
     }
 
     /** Why a login must be refused before it is tried: the blocked scope, or null when it may go ahead. */
@@ -192,7 +178,7 @@ public final class LoginThrottle {
 
     /** A short keyed hash of the secret: tells repeats of one wrong secret apart from guesses, reveals nothing. */
     private int fingerprint(Credentials c) {
-        Mac m = mac.get();
+        Mac m = hmac.mac();
         m.update(c.user().getBytes(StandardCharsets.UTF_8));
         m.update((byte) 0);
         byte[] out = m.doFinal(c.secret().getBytes(StandardCharsets.UTF_8));

@@ -13,7 +13,6 @@ import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.transport.HandlerNames;
-import dev.postern.proxy.transport.TlsSessions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFutureListener;
@@ -24,12 +23,9 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * What the IMAP, POP3 and SMTP pre-authentication handlers share: the greeting after an implicit-TLS handshake, the
  * pre-auth timeout, STARTTLS done right (nothing pipelined after it is ever executed), bounded bad commands and
  * failed logins, the login through {@link LoginFlow}, and the hand-over to the relay. Subclasses implement the
- * protocol: {@link #greet}, {@link #command}, and the replies for each outcome.
+ * protocol: {@link #greet}, {@link #command}, and the replies for each outcome. This class reads commands; the other
+ * states have classes of their own: {@code StartTls} until the handshake is done, {@code LoginStep} while a login is
+ * in flight, and {@code PreAuthPhase} for the timeout and the end of it all.
  *
  * <p>Pipeline of a protocol listener's client channel: {@code [tls] idle decoder session}; the decoder is named
  * {@link HandlerNames#DECODER} and this handler {@link HandlerNames#SESSION}.
@@ -51,27 +49,25 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
 
     protected final ProxyServices services;
     protected final ListenerConfig listener;
-    protected final LoginFlow loginFlow;
     private final Class<C> commandType;
 
     protected ChannelHandlerContext ctx;
     protected Session session;
-    private ScheduledFuture<?> preAuthTimer;
+    private final PreAuthPhase phase;
+    private final StartTls startTls;
+    private final LoginStep loginStep;
     private int badCommands;
     private int authFailures;
     private int loginAttempts;
-    private boolean loginInFlight;
-    private boolean startTlsPending;
-    private long startTlsNanos;
-    private boolean inputShutdown;
-    private boolean done;
 
     protected PreAuthHandler(
             ProxyServices services, ListenerConfig listener, LoginFlow loginFlow, Class<C> commandType) {
         this.services = services;
         this.listener = listener;
-        this.loginFlow = loginFlow;
         this.commandType = commandType;
+        this.phase = new PreAuthPhase(listener.timeouts().preAuth(), this::preAuthTimeout);
+        this.startTls = new StartTls(services, listener);
+        this.loginStep = new LoginStep(loginFlow, phase);
     }
 
     // ---- protocol hooks
@@ -107,8 +103,7 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         session = Session.of(ctx.channel());
-        long timeout = listener.timeouts().preAuth().toMillis();
-        preAuthTimer = ctx.executor().schedule(this::preAuthTimeout, timeout, TimeUnit.MILLISECONDS);
+        phase.startTimeout(ctx.executor());
         if (listener.tls() != TlsMode.IMPLICIT) {
             greet();
         }
@@ -116,7 +111,7 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
     }
 
     private void preAuthTimeout() {
-        if (done || !ctx.channel().isActive()) {
+        if (phase.isOver() || !ctx.channel().isActive()) {
             return;
         }
         session.markClosing(CloseReason.PRE_AUTH_TIMEOUT, null);
@@ -125,7 +120,7 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (done || loginInFlight || startTlsPending || !commandType.isInstance(msg)) {
+        if (phase.isOver() || loginStep.inFlight() || startTls.pending() || !commandType.isInstance(msg)) {
             // nothing is decoded while a login or STARTTLS is in progress (the decoder is paused); a stray buffer
             // can only come from a removed decoder and belongs to nobody here
             ReferenceCountUtil.release(msg);
@@ -147,22 +142,18 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent hs) {
-            long elapsed = startTlsPending ? System.nanoTime() - startTlsNanos : session.ageNanos();
-            TlsSessions.handshake(session, ctx.channel(), services.metrics(), hs.isSuccess(), elapsed);
+            boolean afterCommand = startTls.handshakeDone(ctx, session, hs.isSuccess());
             if (!hs.isSuccess()) {
                 log.debug("{}: TLS handshake failed: {}", session, hs.cause().toString());
-                if (startTlsPending) {
+                if (afterCommand) {
                     startTlsFailed();
                 }
                 session.close(CloseReason.TLS_HANDSHAKE_FAILED, hs.cause().getMessage());
-            } else {
-                if (startTlsPending) {
-                    startTlsPending = false;
-                    afterStartTls();
-                    decoder().resume();
-                } else if (listener.tls() == TlsMode.IMPLICIT) {
-                    greet();
-                }
+            } else if (afterCommand) {
+                afterStartTls();
+                decoder().resume();
+            } else if (listener.tls() == TlsMode.IMPLICIT) {
+                greet();
             }
         } else if (evt instanceof IdleStateEvent) {
             // the idle timeout is for relayed sessions; before authentication the pre-auth timeout rules
@@ -170,11 +161,8 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
         } else if (evt instanceof ChannelInputShutdownEvent) {
             // the client half-closed (listeners allow half-closure for the relay's sake): before authentication
             // nothing more can happen, but a login in flight finishes first and then decides
-            if (loginInFlight) {
-                inputShutdown = true;
-            } else if (!done) {
-                done = true;
-                cancelTimer();
+            if (!loginStep.deferInputShutdown() && !phase.isOver()) {
+                phase.end();
                 session.closeAfterFlush(CloseReason.CLIENT_CLOSED, null);
             }
             return;
@@ -208,19 +196,13 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        cancelTimer();
+        phase.stopTimeout();
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        cancelTimer();
+        phase.stopTimeout();
         ctx.fireChannelInactive();
-    }
-
-    private void cancelTimer() {
-        if (preAuthTimer != null) {
-            preAuthTimer.cancel(false);
-        }
     }
 
     /**
@@ -228,16 +210,16 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
      * the dialogue to the end), the timeout then bounds each wait for the client instead of the whole session.
      */
     protected final void restartPreAuthTimer() {
-        cancelTimer();
-        if (!done && ctx.channel().isActive()) {
-            long timeout = listener.timeouts().preAuth().toMillis();
-            preAuthTimer = ctx.executor().schedule(this::preAuthTimeout, timeout, TimeUnit.MILLISECONDS);
+        if (!phase.isOver() && ctx.channel().isActive()) {
+            phase.startTimeout(ctx.executor());
+        } else {
+            phase.stopTimeout();
         }
     }
 
     /** Stops the pre-auth timeout while Postern, not the client, is the one to act (until it is restarted). */
     protected final void pausePreAuthTimer() {
-        cancelTimer();
+        phase.stopTimeout();
     }
 
     // ---- services for subclasses
@@ -276,8 +258,7 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
 
     /** Writes a final reply, then closes both sides. */
     protected final void writeAndClose(String line, CloseReason reason) {
-        done = true;
-        cancelTimer();
+        phase.end();
         session.markClosing(reason, null);
         if (!ctx.channel().isActive()) {
             session.close(reason, null);
@@ -308,26 +289,10 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
      * Returns false when the connection is being closed.
      */
     protected final boolean startTls(String goAhead) {
-        CommandDecoder decoder = decoder();
-        int pipelined = decoder.bufferedBytes();
-        if (pipelined > 0) {
-            services.metrics().connectionRefused(listener, "starttls-injection");
-            if (listener.startTlsPipelining() == ListenerConfig.StartTlsPipelining.CLOSE) {
-                log.info("{}: {} bytes pipelined after STARTTLS: closing", session, pipelined);
-                session.close(CloseReason.STARTTLS_INJECTION, pipelined + " bytes after STARTTLS");
-                done = true;
-                return false;
-            }
-            log.info("{}: {} bytes pipelined after STARTTLS: discarded", session, pipelined);
-            decoder.discardBuffered();
+        if (!startTls.begin(ctx, session, decoder())) {
+            phase.end();
+            return false;
         }
-        decoder.pause();
-        startTlsPending = true;
-        startTlsNanos = System.nanoTime();
-        // the handler lets its first write (the go-ahead) out in clear text (an SNI handler only inspects inbound
-        // bytes, a plain one is made in STARTTLS mode); the next inbound bytes must be a ClientHello, anything else
-        // fails the handshake and closes the connection
-        ctx.pipeline().addFirst(HandlerNames.TLS, services.tls().newServerHandler(ctx.alloc(), true));
         writeAndFlush(goAhead);
         return true;
     }
@@ -353,38 +318,7 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
      * counts the failure and decoding resumes.
      */
     protected final void login(AuthRequest request, BackendDialogue dialogue, LoginCallback callback) {
-        loginInFlight = true;
-        decoder().pause();
-        ctx.channel().config().setAutoRead(false);
-        Future<LoginOutcome> f = loginFlow.login(session, request, dialogue);
-        f.addListener(x -> {
-            loginInFlight = false;
-            if (!ctx.channel().isActive() || done) {
-                if (session.backend() != null) {
-                    session.backend().close();
-                }
-                return;
-            }
-            LoginOutcome outcome = f.isSuccess()
-                    ? f.getNow()
-                    : new LoginOutcome.Unavailable(f.cause().toString());
-            callback.done(outcome);
-            if (!done) {
-                if (!inputShutdown) {
-                    ctx.channel().config().setAutoRead(true);
-                }
-                decoder().resume();
-                ctx.flush();
-                if (inputShutdown) {
-                    done = true;
-                    cancelTimer();
-                    session.closeAfterFlush(CloseReason.CLIENT_CLOSED, null);
-                }
-            } else if (inputShutdown && ctx.channel().pipeline().get(HandlerNames.RELAY) != null) {
-                // handed over: the relay passes the client's half-close on to the backend
-                ctx.channel().pipeline().fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
-            }
-        });
+        loginStep.run(ctx, session, decoder(), request, dialogue, callback);
     }
 
     /** What a front end does with a login's outcome. */
@@ -413,8 +347,7 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
      * @param backendHandlers the dialogue's handler names ({@link BackendDialogue#handlerNames()})
      */
     protected final void handOver(List<String> backendHandlers) {
-        done = true;
-        cancelTimer();
+        phase.end();
         if (!Relay.isInputShutdown(ctx.channel())) {
             ctx.channel().config().setAutoRead(true);
         }

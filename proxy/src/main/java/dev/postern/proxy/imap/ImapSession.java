@@ -6,12 +6,12 @@ import dev.postern.proxy.login.BackendDialogue;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.login.LoginOutcome;
 import dev.postern.proxy.sasl.Credentials;
+import dev.postern.proxy.sasl.SaslDriver;
 import dev.postern.proxy.sasl.SaslMechanism;
-import dev.postern.proxy.sasl.SaslServerExchange;
+import dev.postern.proxy.sasl.SaslProfile;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,6 +68,9 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
             "ESEARCH",
             "REPLACE");
 
+    /** IMAP offers every mechanism Postern speaks ({@link ImapCapabilities#preAuth}). */
+    private static final List<SaslMechanism> MECHANISMS = List.of(SaslMechanism.values());
+
     /** What the session is doing. */
     private enum State {
         /** Reading commands. */
@@ -83,7 +86,7 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
     private final BackendDialogue dialogue;
     private State state = State.COMMANDS;
     private String saslTag;
-    private SaslServerExchange sasl;
+    private final SaslDriver sasl = new SaslDriver(new SaslHost());
     private ImapId clientId;
 
     public ImapSession(ProxyServices services, ListenerConfig listener, LoginFlow loginFlow, BackendDialogue dialogue) {
@@ -118,7 +121,7 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
         // RFC 2595 section 3.1: nothing from before the handshake carries over
         imapDecoder().reset();
         state = State.COMMANDS;
-        sasl = null;
+        sasl.reset();
         saslTag = null;
         clientId = null;
     }
@@ -134,7 +137,7 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
             }
         } else if (request instanceof ImapRequest.SaslResponse r) {
             if (state == State.AUTHENTICATING) {
-                saslResponse(r.line());
+                sasl.respond(r.line());
             }
         } else if (request instanceof ImapRequest.LiteralWanted) {
             write("+ Ready for literal data");
@@ -250,44 +253,34 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
         if (privacyRequired(c.tag())) {
             return;
         }
-        Optional<SaslMechanism> mechanism = SaslMechanism.parse(args.get(0).value());
-        if (mechanism.isEmpty()) {
-            write(c.tag() + " NO Unsupported authentication mechanism");
-            badCommand();
-            return;
-        }
-        String initial = null;
-        if (args.size() == 2) {
-            // RFC 4959: "=" is an empty initial response
-            initial = args.get(1).value().equals("=") ? "" : args.get(1).value();
-        }
-        sasl = SaslServerExchange.start(mechanism.get());
         saslTag = c.tag();
-        step(sasl.begin(initial));
+        String initialResponse = args.size() == 2 ? args.get(1).value() : null;
+        sasl.start(SaslProfile.imap(c.tag()), args.get(0).value(), initialResponse, MECHANISMS);
     }
 
-    private void saslResponse(String line) {
-        if (line.equals("*")) {
-            state = State.COMMANDS;
-            sasl = null;
-            write(saslTag + " BAD Authentication cancelled");
-            return;
+    /** The AUTHENTICATE exchange's view of this session. */
+    private final class SaslHost implements SaslDriver.Host {
+        @Override
+        public void write(String line) {
+            ImapSession.this.write(line);
         }
-        step(sasl.respond(line));
-    }
 
-    private void step(SaslServerExchange.Step step) {
-        if (step instanceof SaslServerExchange.Challenge challenge) {
-            state = State.AUTHENTICATING;
-            write("+ " + challenge.base64());
-            imapDecoder().expectSaslResponse();
-        } else if (step instanceof SaslServerExchange.Done done) {
-            sasl = null;
-            startLogin(saslTag, done.credentials());
-        } else if (step instanceof SaslServerExchange.Failed failed) {
-            state = State.COMMANDS;
-            sasl = null;
-            bad(saslTag, failed.reason());
+        @Override
+        public void error(String reply) {
+            ImapSession.this.error(reply);
+        }
+
+        @Override
+        public void exchanging(boolean on) {
+            state = on ? State.AUTHENTICATING : State.COMMANDS;
+            if (on) {
+                imapDecoder().expectSaslResponse();
+            }
+        }
+
+        @Override
+        public void authenticated(Credentials credentials) {
+            startLogin(saslTag, credentials);
         }
     }
 
@@ -340,7 +333,12 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
     // ---- errors
 
     private void bad(String tag, String text) {
-        write((tag == null ? "*" : tag) + " BAD " + text);
+        error((tag == null ? "*" : tag) + " BAD " + text);
+    }
+
+    /** Writes an error reply and counts a bad command. */
+    private void error(String reply) {
+        write(reply);
         if (badCommand()) {
             state = State.DONE;
         }

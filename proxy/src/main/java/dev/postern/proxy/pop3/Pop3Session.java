@@ -7,11 +7,11 @@ import dev.postern.proxy.login.BackendDialogue;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.login.LoginOutcome;
 import dev.postern.proxy.sasl.Credentials;
+import dev.postern.proxy.sasl.SaslDriver;
 import dev.postern.proxy.sasl.SaslMechanism;
-import dev.postern.proxy.sasl.SaslServerExchange;
+import dev.postern.proxy.sasl.SaslProfile;
 import dev.postern.proxy.services.ProxyServices;
 import java.util.List;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +48,7 @@ public final class Pop3Session extends PreAuthHandler<String> {
     private final BackendDialogue dialogue;
     private State state = State.AUTHORIZATION;
     private String user;
-    private SaslServerExchange exchange;
+    private final SaslDriver sasl = new SaslDriver(new SaslHost());
 
     public Pop3Session(ProxyServices services, ListenerConfig listener, LoginFlow loginFlow, BackendDialogue dialogue) {
         super(services, listener, loginFlow, String.class);
@@ -86,14 +86,14 @@ public final class Pop3Session extends PreAuthHandler<String> {
     protected void afterStartTls() {
         // RFC 2595: forget everything learned before TLS
         user = null;
-        exchange = null;
+        sasl.reset();
         state = State.AUTHORIZATION;
     }
 
     @Override
     protected void command(String line) {
         if (state == State.SASL) {
-            saslResponse(line);
+            sasl.respond(line);
             return;
         }
         Pop3Command command = Pop3Command.parse(line);
@@ -202,46 +202,44 @@ public final class Pop3Session extends PreAuthHandler<String> {
             return;
         }
         String[] parts = argument.split(" ", -1);
-        Optional<SaslMechanism> mechanism = SaslMechanism.parse(parts[0]);
-        if (parts.length > 2 || mechanism.isEmpty() || !Pop3Capabilities.MECHANISMS.contains(mechanism.get())) {
-            reject("-ERR Unsupported authentication mechanism");
+        if (parts.length > 2) {
+            reject(SaslProfile.POP3.unsupported());
             return;
         }
-        user = null;
-        exchange = SaslServerExchange.start(mechanism.get());
-        log.debug("{}: AUTH {}", session, mechanism.get().wireName());
-        // RFC 5034: "=" is an empty initial response; no second word means no initial response at all
-        String initial = parts.length < 2 ? null : parts[1].equals("=") ? "" : parts[1];
-        step(exchange.begin(initial));
+        // no second word means no initial response at all
+        String initialResponse = parts.length < 2 ? null : parts[1];
+        sasl.start(SaslProfile.POP3, parts[0], initialResponse, Pop3Capabilities.MECHANISMS);
     }
 
-    private void saslResponse(String line) {
-        if (line.equals("*")) {
-            endExchange();
-            write("-ERR Authentication cancelled");
-            return;
+    /** The AUTH exchange's view of this session. */
+    private final class SaslHost implements SaslDriver.Host {
+        @Override
+        public void started(SaslMechanism mechanism) {
+            // an AUTH that begins ends a USER/PASS login half way: a pipelined PASS must not find the user
+            user = null;
+            log.debug("{}: AUTH {}", session, mechanism.wireName());
         }
-        step(exchange.respond(line));
-    }
 
-    private void step(SaslServerExchange.Step step) {
-        if (step instanceof SaslServerExchange.Challenge c) {
-            state = State.SASL;
-            ((Pop3Decoder) decoder()).saslExchange(true);
-            write("+ " + c.base64());
-        } else if (step instanceof SaslServerExchange.Done d) {
-            endExchange();
-            startLogin(d.credentials());
-        } else if (step instanceof SaslServerExchange.Failed f) {
-            endExchange();
-            reject("-ERR Invalid SASL response: " + f.reason());
+        @Override
+        public void write(String line) {
+            Pop3Session.this.write(line);
         }
-    }
 
-    private void endExchange() {
-        exchange = null;
-        state = State.AUTHORIZATION;
-        ((Pop3Decoder) decoder()).saslExchange(false);
+        @Override
+        public void error(String reply) {
+            reject(reply);
+        }
+
+        @Override
+        public void exchanging(boolean on) {
+            state = on ? State.SASL : State.AUTHORIZATION;
+            ((Pop3Decoder) decoder()).saslExchange(on);
+        }
+
+        @Override
+        public void authenticated(Credentials credentials) {
+            startLogin(credentials);
+        }
     }
 
     // ---- login

@@ -5,8 +5,8 @@ import java.util.Base64;
 
 /**
  * The server side of one SASL exchange with a client: turns the client's base64 responses into {@link Credentials}.
- * Protocol-neutral: the front end wraps challenges in {@code +}/{@code 334} lines and handles {@code *} (cancel)
- * itself. Not thread-safe; one per exchange.
+ * Protocol-neutral: {@link SaslDriver} wraps challenges in the protocol's continuation lines and handles {@code *}
+ * (cancel). Not thread-safe; one per exchange.
  */
 public final class SaslServerExchange {
     /** The LOGIN mechanism's traditional challenges. */

@@ -348,6 +348,24 @@ class ImapSessionTest {
         assertThat(send("a AUTHENTICATE CRAM-MD5\r\n")).isEqualTo("a NO Unsupported authentication mechanism\r\n");
     }
 
+    @Test
+    void aSaslErrorThatIsOneBadCommandTooManyIsAnsweredThenTheConnectionCloses() throws Exception {
+        open("none", true);
+        send("a FROB\r\nb FROB\r\nc FROB\r\n");
+        send("d AUTHENTICATE PLAIN\r\n");
+        assertThat(send("!!notbase64!!\r\n")).isEqualTo("d BAD invalid base64\r\n* BYE Too many errors\r\n");
+        assertThat(session.closeReason()).isEqualTo(CloseReason.LIMIT);
+    }
+
+    @Test
+    void anUnknownMechanismCountsAsABadCommandAndTheCancelReplyDoesNot() throws Exception {
+        open("none", true);
+        send("a FROB\r\nb FROB\r\nb2 FROB\r\n");
+        assertThat(send("c AUTHENTICATE PLAIN\r\n*\r\n")).isEqualTo("+ \r\nc BAD Authentication cancelled\r\n");
+        assertThat(send("d AUTHENTICATE CRAM-MD5\r\n"))
+                .isEqualTo("d NO Unsupported authentication mechanism\r\n* BYE Too many errors\r\n");
+    }
+
     // ---- other commands
 
     @Test

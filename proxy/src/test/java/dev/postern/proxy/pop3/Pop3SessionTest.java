@@ -258,6 +258,49 @@ class Pop3SessionTest {
     }
 
     @Test
+    void theSaslErrorRepliesAreExactlyTheseLines() throws Exception {
+        plainAllowed();
+        assertThat(send("AUTH PLAIN =")).isEqualTo("-ERR Invalid SASL response: malformed PLAIN message\r\n");
+        assertThat(send("AUTH PLAIN !!!")).isEqualTo("-ERR Invalid SASL response: invalid base64\r\n");
+        assertThat(send("AUTH cram-md5")).isEqualTo("-ERR Unsupported authentication mechanism\r\n");
+        assertThat(requests).isEmpty();
+    }
+
+    @Test
+    void aSaslErrorThatIsOneBadCommandTooManyGetsOnlyTheClosingReply() throws Exception {
+        plainAllowed();
+        send("NOOP", "NOOP", "NOOP");
+        assertThat(send("AUTH LOGIN")).isEqualTo("+ " + b64("Username:") + "\r\n");
+        assertThat(send("%%%")).isEqualTo("-ERR Too many invalid commands or failed logins, closing connection\r\n");
+        assertThat(session.closeReason()).isEqualTo(CloseReason.LIMIT);
+    }
+
+    @Test
+    void aUserNameOutlivesAnUnsupportedAuthButNotAnExchangeThatBegan() throws Exception {
+        plainAllowed();
+        send("USER alice");
+        assertThat(send("AUTH CRAM-MD5")).isEqualTo("-ERR Unsupported authentication mechanism\r\n");
+        assertThat(send("AUTH PLAIN a b")).isEqualTo("-ERR Unsupported authentication mechanism\r\n");
+        assertThat(send("PASS pw")).isEqualTo("-ERR [AUTH] Authentication failed\r\n");
+        assertThat(requests.get(0).credentials()).isEqualTo(Credentials.password(SaslMechanism.LOGIN, "alice", "pw"));
+        send("USER bob");
+        assertThat(send("AUTH LOGIN", "*"))
+                .isEqualTo("+ " + b64("Username:") + "\r\n-ERR Authentication cancelled\r\n");
+        assertThat(send("PASS pw")).isEqualTo("-ERR No user name given (USER first)\r\n");
+        assertThat(requests).hasSize(1);
+    }
+
+    @Test
+    void aPassPipelinedBehindAnAuthThatFailedFindsNoUser() throws Exception {
+        plainAllowed();
+        assertThat(send("USER alice", "AUTH PLAIN " + b64("\0bob\0bob-pw"), "PASS alice-pw"))
+                .isEqualTo("+OK\r\n-ERR [AUTH] Authentication failed\r\n-ERR No user name given (USER first)\r\n");
+        assertThat(requests)
+                .singleElement()
+                .satisfies(r -> assertThat(r.credentials().user()).isEqualTo("bob"));
+    }
+
+    @Test
     void noopAndTransactionCommandsAreRefusedBeforeLogin() throws Exception {
         plainAllowed();
         assertThat(send("NOOP")).startsWith("-ERR");

@@ -7,8 +7,8 @@ import dev.postern.proxy.login.BackendDialogue;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.login.LoginOutcome;
 import dev.postern.proxy.sasl.Credentials;
-import dev.postern.proxy.sasl.SaslMechanism;
-import dev.postern.proxy.sasl.SaslServerExchange;
+import dev.postern.proxy.sasl.SaslDriver;
+import dev.postern.proxy.sasl.SaslProfile;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.smtp.EhloKeywords;
 import dev.postern.proxy.smtp.SmtpCommand;
@@ -59,7 +59,7 @@ final class SmtpSession extends PreAuthHandler<String> {
     private final BackendDialogue dialogue;
     private State state = State.START;
     private String heloName;
-    private SaslServerExchange exchange;
+    private final SaslDriver sasl = new SaslDriver(new SaslHost());
 
     SmtpSession(
             ProxyServices services,
@@ -101,7 +101,7 @@ final class SmtpSession extends PreAuthHandler<String> {
         // RFC 3207: forget everything learned before TLS; the client must send EHLO again
         state = State.START;
         heloName = null;
-        exchange = null;
+        sasl.reset();
     }
 
     // ---- commands
@@ -109,7 +109,7 @@ final class SmtpSession extends PreAuthHandler<String> {
     @Override
     protected void command(String line) {
         if (state == State.SASL) {
-            saslResponse(line);
+            sasl.respond(line);
             return;
         }
         SmtpCommand c = SmtpCommand.parse(line);
@@ -260,44 +260,32 @@ final class SmtpSession extends PreAuthHandler<String> {
             error("501 5.5.4 Syntax: AUTH mechanism [initial-response]");
             return;
         }
-        Optional<SaslMechanism> mechanism = SaslMechanism.parse(parts[0])
-                .filter(m -> EhloKeywords.mechanisms(backendKeywords()).contains(m));
-        if (mechanism.isEmpty()) {
-            error("504 5.5.4 Unrecognized authentication mechanism");
-            return;
-        }
-        String initialResponse = parts.length == 2 ? (parts[1].equals("=") ? "" : parts[1]) : null;
-        exchange = SaslServerExchange.start(mechanism.get());
-        step(exchange.begin(initialResponse));
+        String initialResponse = parts.length == 2 ? parts[1] : null;
+        sasl.start(SaslProfile.SMTP, parts[0], initialResponse, EhloKeywords.mechanisms(backendKeywords()));
     }
 
-    private void saslResponse(String line) {
-        if (line.equals("*")) {
-            endSasl();
-            write("501 5.0.0 Authentication cancelled");
-            return;
+    /** The AUTH exchange's view of this session. */
+    private final class SaslHost implements SaslDriver.Host {
+        @Override
+        public void write(String line) {
+            SmtpSession.this.write(line);
         }
-        step(exchange.respond(line));
-    }
 
-    private void step(SaslServerExchange.Step step) {
-        if (step instanceof SaslServerExchange.Challenge challenge) {
-            state = State.SASL;
-            saslDecoder().saslMode(true);
-            write("334 " + challenge.base64());
-        } else if (step instanceof SaslServerExchange.Failed failed) {
-            endSasl();
-            error("501 5.5.2 " + failed.reason());
-        } else if (step instanceof SaslServerExchange.Done done) {
-            endSasl();
-            logIn(done.credentials());
+        @Override
+        public void error(String reply) {
+            SmtpSession.this.error(reply);
         }
-    }
 
-    private void endSasl() {
-        state = State.EHLO;
-        exchange = null;
-        saslDecoder().saslMode(false);
+        @Override
+        public void exchanging(boolean on) {
+            state = on ? State.SASL : State.EHLO;
+            saslDecoder().saslMode(on);
+        }
+
+        @Override
+        public void authenticated(Credentials credentials) {
+            logIn(credentials);
+        }
     }
 
     private SmtpLineDecoder saslDecoder() {
