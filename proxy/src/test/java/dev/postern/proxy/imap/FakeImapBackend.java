@@ -1,6 +1,6 @@
 package dev.postern.proxy.imap;
 
-import dev.postern.proxy.testing.TestCertificates;
+import dev.postern.testkit.TestCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

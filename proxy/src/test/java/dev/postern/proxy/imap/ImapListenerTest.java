@@ -2,10 +2,10 @@ package dev.postern.proxy.imap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
-import dev.postern.proxy.testing.TestCertificates;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.TestCertificates;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -12,7 +12,7 @@ import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.ImapLine;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
-import dev.postern.proxy.testing.TestCertificates;
+import dev.postern.testkit.TestCertificates;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetAddress;

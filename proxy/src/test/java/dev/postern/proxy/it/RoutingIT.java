@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.postern.admin.testing.Await;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.testing.AdminHttp;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.ImapLine;
 import dev.postern.proxy.testing.PosternHarness;
+import dev.postern.testkit.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;

@@ -2,9 +2,9 @@ package dev.postern.proxy.pop3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
+import dev.postern.testkit.Await;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;

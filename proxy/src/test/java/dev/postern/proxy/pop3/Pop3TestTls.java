@@ -1,6 +1,6 @@
 package dev.postern.proxy.pop3;
 
-import dev.postern.proxy.testing.TestCertificates;
+import dev.postern.testkit.TestCertificates;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;

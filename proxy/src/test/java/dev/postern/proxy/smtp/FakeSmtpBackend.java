@@ -1,6 +1,6 @@
 package dev.postern.proxy.smtp;
 
-import dev.postern.proxy.testing.TestCertificates;
+import dev.postern.testkit.TestCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;

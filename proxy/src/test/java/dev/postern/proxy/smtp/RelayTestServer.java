@@ -1,7 +1,6 @@
 package dev.postern.proxy.smtp;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-import dev.postern.admin.testing.Await;
 import dev.postern.config.ConfigLoader;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Pool;
@@ -18,6 +17,7 @@ import dev.postern.proxy.session.SessionRegistry;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.transport.ListenerInitializer;
 import dev.postern.proxy.transport.Transport;
+import dev.postern.testkit.Await;
 import io.netty.channel.Channel;
 import io.netty.channel.WriteBufferWaterMark;
 import java.net.InetSocketAddress;

@@ -2,7 +2,7 @@ package dev.postern.proxy.smtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
+import dev.postern.testkit.Await;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;

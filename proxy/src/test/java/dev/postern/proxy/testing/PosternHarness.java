@@ -1,6 +1,5 @@
 package dev.postern.proxy.testing;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.config.ConfigException;
 import dev.postern.config.ConfigLoader;
 import dev.postern.config.HealthCheckConfig;
@@ -8,6 +7,7 @@ import dev.postern.config.PosternConfig;
 import dev.postern.proxy.Postern;
 import dev.postern.proxy.StartupException;
 import dev.postern.proxy.metrics.Metrics;
+import dev.postern.testkit.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 

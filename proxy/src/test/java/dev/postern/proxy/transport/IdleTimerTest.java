@@ -2,7 +2,7 @@ package dev.postern.proxy.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
+import dev.postern.testkit.Await;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
