@@ -6,6 +6,7 @@ import dev.postern.config.Protocol;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.TestUsers;
+import dev.postern.testkit.ImapTestClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -86,7 +87,7 @@ class ImapBackendTest {
 
     /** Connects to {@code listener}, sends {@code commands}, returns the replies up to the one tagged {@code tag}. */
     private static List<String> client(String listener, String commands, String tag) throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port(listener))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port(listener))) {
             assertThat(client.line()).startsWith("* OK [CAPABILITY");
             client.write(commands);
             return client.until(tag);
@@ -197,7 +198,7 @@ class ImapBackendTest {
             c.send(c.tagOf(login) + " OK [CAPABILITY IMAP4rev1] Logged in");
             c.line();
         });
-        try (ImapTestClient client = new ImapTestClient(postern.port("plain"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("plain"))) {
             client.line();
             client.write("a LOGIN \"al ice\" {9}\r\n");
             assertThat(client.line()).isEqualTo("+ Ready for literal data");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.testkit.Await;
+import dev.postern.testkit.ImapTestClient;
 import dev.postern.testkit.TestCertificates;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,7 +82,7 @@ class ImapListenerTest {
 
     @Test
     void loginPipelinedAfterStartTlsClosesTheConnection() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("close"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("close"))) {
             assertThat(client.line()).contains("STARTTLS").contains("LOGINDISABLED");
             client.write("a STARTTLS\r\nb LOGIN alice@example.test alice-pw\r\n");
             // no go-ahead, no answer to b: the connection just ends
@@ -91,7 +92,7 @@ class ImapListenerTest {
 
     @Test
     void loginPipelinedAfterStartTlsIsDiscardedWhenConfigured() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("discard"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("discard"))) {
             client.line();
             client.write("a STARTTLS\r\nb LOGIN alice@example.test alice-pw\r\n");
             assertThat(client.line()).isEqualTo("a OK Begin TLS negotiation now");
@@ -113,7 +114,7 @@ class ImapListenerTest {
 
     @Test
     void startTlsAloneGoesAheadAndReadvertises() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("close"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("close"))) {
             client.line();
             client.write("a STARTTLS\r\n");
             assertThat(client.line()).isEqualTo("a OK Begin TLS negotiation now");
@@ -126,7 +127,7 @@ class ImapListenerTest {
 
     @Test
     void aClientThatGoesAwayBeforeLoginEndsItsSession() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("close"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("close"))) {
             client.line();
             assertThat(postern.sessions()).isEqualTo(1);
             client.shutdownOutput();
@@ -138,7 +139,7 @@ class ImapListenerTest {
 
     @Test
     void preAuthTimeoutSaysAutologoutAndCloses() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("hurry"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("hurry"))) {
             assertThat(client.line()).startsWith("* OK [CAPABILITY ");
             // the read blocks until Postern speaks; no sleeping here
             assertThat(client.rest()).isEqualTo("* BYE Autologout; idle for too long\r\n");

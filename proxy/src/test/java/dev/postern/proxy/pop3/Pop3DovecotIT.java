@@ -8,6 +8,7 @@ import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
 import dev.postern.proxy.testing.TestUsers;
 import dev.postern.testkit.Await;
+import dev.postern.testkit.Pop3TestClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -385,9 +386,9 @@ class Pop3DovecotIT {
 
     @Test
     void commandsPipelinedBehindTheLoginReachTheBackend() {
-        try (Pop3Client client = new Pop3Client(postern.port("plain"))) {
+        try (Pop3TestClient client = Pop3TestClient.connect(postern.port("plain"))) {
             assertThat(client.readLine()).isEqualTo("+OK Postern ready");
-            client.writeRaw("USER alice@example.test\r\nPASS alice-pw\r\nSTAT\r\nLIST 1\r\nQUIT\r\n");
+            client.write("USER alice@example.test\r\nPASS alice-pw\r\nSTAT\r\nLIST 1\r\nQUIT\r\n");
             assertThat(client.readLine()).isEqualTo("+OK");
             assertThat(client.readLine()).isEqualTo("+OK Logged in.");
             assertThat(client.readLine()).matches("\\+OK \\d+ \\d+");

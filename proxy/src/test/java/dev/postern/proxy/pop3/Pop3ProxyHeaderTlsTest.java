@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.testkit.Await;
+import dev.postern.testkit.Pop3TestClient;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,7 +49,7 @@ class Pop3ProxyHeaderTlsTest {
                         """
                                 .formatted(FreePorts.next(), backend.port()),
                         dir);
-                Pop3Client client = new Pop3Client(postern.port("pop3"))) {
+                Pop3TestClient client = Pop3TestClient.connect(postern.port("pop3"))) {
             client.readLine();
             assertThat(client.command("USER alice@example.test")).isEqualTo("+OK");
             assertThat(client.command("PASS alice-pw")).isEqualTo("+OK welcome");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.testkit.Await;
+import dev.postern.testkit.Pop3TestClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -49,9 +50,9 @@ class Pop3StartTlsTest {
         Pop3TestTls tls = new Pop3TestTls(dir);
         try (PosternHarness postern =
                         start(tls, "tls: starttls, starttls-pipelining: discard", FreePorts.closed(), "");
-                Pop3Client client = new Pop3Client(postern.port("pop3"))) {
+                Pop3TestClient client = Pop3TestClient.connect(postern.port("pop3"))) {
             assertThat(client.readLine()).isEqualTo("+OK Postern ready");
-            client.writeRaw("STLS\r\nUSER alice@example.test\r\n");
+            client.write("STLS\r\nUSER alice@example.test\r\n");
             assertThat(client.readLine()).isEqualTo("+OK Begin TLS negotiation now.");
             client.startTls(tls.clientContext());
             // the first answer over TLS is CAPA's: USER was never seen
@@ -65,9 +66,9 @@ class Pop3StartTlsTest {
     void commandsPipelinedAfterStlsCloseTheConnectionByDefault() {
         Pop3TestTls tls = new Pop3TestTls(dir);
         try (PosternHarness postern = start(tls, "tls: starttls", FreePorts.closed(), "");
-                Pop3Client client = new Pop3Client(postern.port("pop3"))) {
+                Pop3TestClient client = Pop3TestClient.connect(postern.port("pop3"))) {
             assertThat(client.readLine()).isEqualTo("+OK Postern ready");
-            client.writeRaw("STLS\r\nUSER alice@example.test\r\n");
+            client.write("STLS\r\nUSER alice@example.test\r\n");
             // neither the go-ahead nor an answer to USER: the connection just ends
             assertThat(client.readLine()).isNull();
             postern.awaitNoSessions();
@@ -78,7 +79,7 @@ class Pop3StartTlsTest {
     void tlsChangesWhatCapaOffersAndASecondStlsIsRefused() {
         Pop3TestTls tls = new Pop3TestTls(dir);
         try (PosternHarness postern = start(tls, "tls: starttls", FreePorts.closed(), "");
-                Pop3Client client = new Pop3Client(postern.port("pop3"))) {
+                Pop3TestClient client = Pop3TestClient.connect(postern.port("pop3"))) {
             client.readLine();
             assertThat(client.command("CAPA")).startsWith("+OK");
             assertThat(client.readList())
@@ -102,7 +103,7 @@ class Pop3StartTlsTest {
         try (InjectingBackend backend = new InjectingBackend(tls.serverContext());
                 PosternHarness postern =
                         start(tls, "allow-plaintext-auth: true", backend.port(), "tls: starttls, tls-verify: false");
-                Pop3Client client = new Pop3Client(postern.port("pop3"))) {
+                Pop3TestClient client = Pop3TestClient.connect(postern.port("pop3"))) {
             client.readLine();
             assertThat(client.command("USER alice@example.test")).isEqualTo("+OK");
             assertThat(client.command("PASS alice-pw")).isEqualTo("+OK fake logged in");

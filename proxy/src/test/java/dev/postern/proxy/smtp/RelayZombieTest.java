@@ -3,6 +3,7 @@ package dev.postern.proxy.smtp;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.postern.testkit.Await;
+import dev.postern.testkit.SmtpTestClient;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -6,6 +6,7 @@ import dev.postern.config.Protocol;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.testkit.Await;
+import dev.postern.testkit.SmtpTestClient;
 import dev.postern.testkit.TestCertificates;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

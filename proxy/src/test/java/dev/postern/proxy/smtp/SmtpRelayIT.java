@@ -8,6 +8,7 @@ import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
 import dev.postern.testkit.Await;
+import dev.postern.testkit.SmtpTestClient;
 import dev.postern.testkit.TestCertificates;
 import java.net.InetAddress;
 import java.nio.file.Path;

@@ -8,6 +8,7 @@ import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
 import dev.postern.testkit.Await;
+import dev.postern.testkit.SmtpTestClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -9,6 +9,7 @@ import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
 import dev.postern.proxy.testing.TestUsers;
 import dev.postern.testkit.Await;
+import dev.postern.testkit.SmtpTestClient;
 import dev.postern.testkit.TestCertificates;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
