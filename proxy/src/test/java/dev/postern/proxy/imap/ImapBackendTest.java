@@ -6,6 +6,7 @@ import dev.postern.config.Protocol;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.TestUsers;
+import dev.postern.testkit.FakeLineBackend;
 import dev.postern.testkit.ImapTestClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -25,11 +26,11 @@ import org.junit.jupiter.api.Test;
  */
 class ImapBackendTest {
     static PosternHarness postern;
-    static FakeImapBackend backend;
+    static FakeLineBackend backend;
 
     @BeforeAll
     static void start() throws Exception {
-        backend = new FakeImapBackend(c -> {});
+        backend = FakeLineBackend.start(c -> {});
         // the master user is used only for users Postern verified itself
         Path dir = java.nio.file.Files.createTempDirectory("imap-backend-test");
         TestUsers.write(dir, new String[][] {{"alice", "whatever"}});

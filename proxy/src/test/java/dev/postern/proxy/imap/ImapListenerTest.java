@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.testkit.Await;
+import dev.postern.testkit.FakeLineBackend;
 import dev.postern.testkit.ImapTestClient;
 import dev.postern.testkit.TestCertificates;
 import java.nio.file.Path;
@@ -28,12 +29,12 @@ class ImapListenerTest {
     static Path dir;
 
     static PosternHarness postern;
-    static FakeImapBackend backend;
+    static FakeLineBackend backend;
     static SSLContext clientTls;
 
     @BeforeAll
     static void start() throws Exception {
-        backend = new FakeImapBackend(c -> c.send("* OK [CAPABILITY IMAP4rev1] fake ready"));
+        backend = FakeLineBackend.start(c -> c.send("* OK [CAPABILITY IMAP4rev1] fake ready"));
         TestCertificates ca = TestCertificates.newAuthority();
         ca.issue(TestCertificates.KeyType.EC_P256, "localhost", "localhost")
                 .write(dir, "mail", TestCertificates.KeyFormat.PKCS8, null);
@@ -77,7 +78,7 @@ class ImapListenerTest {
     @AfterEach
     void nothingReachedTheBackend() {
         postern.awaitNoSessions();
-        assertThat(backend.connections()).isZero();
+        assertThat(backend.connectionCount()).isZero();
     }
 
     @Test
