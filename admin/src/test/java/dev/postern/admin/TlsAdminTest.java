@@ -3,21 +3,17 @@ package dev.postern.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.postern.admin.cli.AdminCli;
+import dev.postern.testkit.TestTls;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.KeyManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,60 +22,11 @@ class TlsAdminTest {
     @TempDir
     Path dir;
 
-    /** A self-signed certificate for 127.0.0.1, made with the JDK's keytool; returns the PEM of the certificate. */
-    private SslContext serverContext(Path pem) throws Exception {
-        Path keystore = dir.resolve("admin.p12");
-        String keytool =
-                Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-        run(
-                keytool,
-                "-genkeypair",
-                "-alias",
-                "admin",
-                "-keyalg",
-                "EC",
-                "-groupname",
-                "secp256r1",
-                "-dname",
-                "CN=postern-admin-test",
-                "-ext",
-                "SAN=ip:127.0.0.1",
-                "-validity",
-                "2",
-                "-keystore",
-                keystore.toString(),
-                "-storetype",
-                "PKCS12",
-                "-storepass",
-                "test-pass",
-                "-keypass",
-                "test-pass");
-        run(
-                keytool,
-                "-exportcert",
-                "-rfc",
-                "-alias",
-                "admin",
-                "-keystore",
-                keystore.toString(),
-                "-storepass",
-                "test-pass",
-                "-file",
-                pem.toString());
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(keystore)) {
-            ks.load(in, "test-pass".toCharArray());
-        }
-        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, "test-pass".toCharArray());
-        return SslContextBuilder.forServer(kmf).build();
-    }
-
-    private static void run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(output).isZero();
+    /** A certificate for 127.0.0.1 from a throwaway CA; writes the CA certificate, which the CLI is told to trust. */
+    private static SslContext serverContext(Path caPem) throws Exception {
+        TestTls tls = TestTls.issue("127.0.0.1");
+        tls.writeCa(caPem);
+        return SslContextBuilder.forServer(tls.leaf().keyManagerFactory()).build();
     }
 
     @Test

@@ -1,25 +1,13 @@
 package dev.postern.bench.load;
 
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.LineBasedFrameDecoder;
-import io.netty.handler.ssl.SslContext;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
+import dev.postern.testkit.FakeLineBackend;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 
-/** A scripted IMAP server in the test JVM that answers right, or wrong in one chosen way. */
+/**
+ * A scripted IMAP server that answers right, or wrong in one chosen way: the kit's {@link FakeLineBackend} with the
+ * replies the load scenarios expect.
+ */
 final class FakeImapServer implements AutoCloseable {
     /** How the server misbehaves. */
     enum Behaviour {
@@ -31,95 +19,68 @@ final class FakeImapServer implements AutoCloseable {
     }
 
     static final int MESSAGE_SIZE = 5000;
+    private static final String GREETING = "* OK [CAPABILITY IMAP4rev1 IDLE] fake ready";
 
-    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-    private final Channel server;
-    private final Behaviour behaviour;
+    private final FakeLineBackend server;
     final AtomicInteger logins = new AtomicInteger();
 
-    FakeImapServer(Behaviour behaviour, SslContext tls) throws InterruptedException {
-        this.behaviour = behaviour;
-        this.server = new ServerBootstrap()
-                .group(group)
-                .channel(NioServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
+    /** @param tls the server context for implicit TLS; null for plain text */
+    FakeImapServer(Behaviour behaviour, SSLContext tls) {
+        FakeLineBackend.Builder b = FakeLineBackend.builder();
+        if (tls != null) {
+            b.tls(tls).implicitTls();
+        }
+        if (behaviour == Behaviour.CLOSE_AFTER_GREETING) {
+            this.server = b.script(c -> {
                         if (tls != null) {
-                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                            c.startTls();
                         }
-                        ch.pipeline().addLast(new LineBasedFrameDecoder(1000), new Session());
+                        c.sendAndClose(GREETING);
+                    })
+                    .start();
+        } else {
+            this.server = answering(b, behaviour).start();
+        }
+    }
+
+    private FakeLineBackend.Builder answering(FakeLineBackend.Builder b, Behaviour behaviour) {
+        String body = "x".repeat(MESSAGE_SIZE);
+        return b.tagged()
+                .greeting(GREETING)
+                .on("LOGIN", (c, line) -> {
+                    logins.incrementAndGet();
+                    String tag = c.tagOf(line);
+                    switch (behaviour) {
+                        case WRONG_TAG_ON_LOGIN -> c.send("zz9 OK logged in");
+                        case NO_ON_LOGIN -> c.send(tag + " NO [AUTHENTICATIONFAILED] Authentication failed.");
+                        default -> c.send(tag + " OK [CAPABILITY IMAP4rev1 IDLE] Logged in");
                     }
                 })
-                .bind("127.0.0.1", 0)
-                .sync()
-                .channel();
+                .on("SELECT", FakeLineBackend.tagged("* 3 EXISTS", "* 0 RECENT", "OK [READ-WRITE] done"))
+                .on("FETCH", (c, line) -> {
+                    String tag = c.tagOf(line);
+                    if (!line.contains("BODY.PEEK[]")) {
+                        c.send("* 1 FETCH (FLAGS (\\Seen))", tag + " OK done");
+                    } else if (behaviour == Behaviour.SHORT_LITERAL) {
+                        // half the literal, then the connection ends
+                        c.write("* 1 FETCH (BODY[] {" + MESSAGE_SIZE + "}\r\n" + body.substring(0, MESSAGE_SIZE / 2));
+                        c.close();
+                    } else {
+                        c.write("* 1 FETCH (BODY[] {" + MESSAGE_SIZE + "}\r\n" + body + ")\r\n" + tag
+                                + " OK Fetch completed.\r\n");
+                    }
+                })
+                .on("IDLE", "+ idling")
+                .on("LOGOUT", (c, line) -> c.sendAndClose("* BYE bye", c.tagOf(line) + " OK Logout completed."))
+                .otherwise((c, line) -> c.send(c.tagOf(line) + " BAD unknown"));
     }
 
     int port() {
-        return ((InetSocketAddress) server.localAddress()).getPort();
+        return server.port();
     }
 
     @Override
     public void close() {
-        server.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
-    }
-
-    private final class Session extends SimpleChannelInboundHandler<ByteBuf> {
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            ChannelFutureListener after =
-                    behaviour == Behaviour.CLOSE_AFTER_GREETING ? ChannelFutureListener.CLOSE : f -> {};
-            ctx.writeAndFlush(text("* OK [CAPABILITY IMAP4rev1 IDLE] fake ready\r\n"))
-                    .addListener(after);
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) {
-            String line = msg.toString(StandardCharsets.UTF_8);
-            String[] w = line.split(" ", 3);
-            String tag = w[0];
-            String command = w.length > 1 ? w[1].toUpperCase(java.util.Locale.ROOT) : "";
-            switch (command) {
-                case "LOGIN" -> {
-                    logins.incrementAndGet();
-                    if (behaviour == Behaviour.WRONG_TAG_ON_LOGIN) {
-                        ctx.writeAndFlush(text("zz9 OK logged in\r\n"));
-                    } else if (behaviour == Behaviour.NO_ON_LOGIN) {
-                        ctx.writeAndFlush(text(tag + " NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"));
-                    } else {
-                        ctx.writeAndFlush(text(tag + " OK [CAPABILITY IMAP4rev1 IDLE] Logged in\r\n"));
-                    }
-                }
-                case "SELECT" -> ctx.writeAndFlush(
-                        text("* 3 EXISTS\r\n* 0 RECENT\r\n" + tag + " OK [READ-WRITE] done\r\n"));
-                case "FETCH" -> {
-                    if (line.contains("BODY.PEEK[]")) {
-                        byte[] body = new byte[MESSAGE_SIZE];
-                        Arrays.fill(body, (byte) 'x');
-                        if (behaviour == Behaviour.SHORT_LITERAL) {
-                            ctx.write(text("* 1 FETCH (BODY[] {" + MESSAGE_SIZE + "}\r\n"));
-                            ctx.writeAndFlush(Unpooled.wrappedBuffer(body, 0, MESSAGE_SIZE / 2))
-                                    .addListener(ChannelFutureListener.CLOSE);
-                            return;
-                        }
-                        ctx.write(text("* 1 FETCH (BODY[] {" + MESSAGE_SIZE + "}\r\n"));
-                        ctx.write(Unpooled.wrappedBuffer(body));
-                        ctx.writeAndFlush(text(")\r\n" + tag + " OK Fetch completed.\r\n"));
-                    } else {
-                        ctx.writeAndFlush(text("* 1 FETCH (FLAGS (\\Seen))\r\n" + tag + " OK done\r\n"));
-                    }
-                }
-                case "IDLE" -> ctx.writeAndFlush(text("+ idling\r\n"));
-                case "LOGOUT" -> ctx.writeAndFlush(text("* BYE bye\r\n" + tag + " OK Logout completed.\r\n"))
-                        .addListener(ChannelFutureListener.CLOSE);
-                default -> ctx.writeAndFlush(text(tag + " BAD unknown\r\n"));
-            }
-        }
-    }
-
-    private static ByteBuf text(String s) {
-        return Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
+        server.close();
     }
 }

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.postern.proxy.testing.TestCertificates;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
+import dev.postern.testkit.TestTls;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -120,11 +118,8 @@ class LoadRunTest {
 
     @Test
     void implicitTlsSessionsHandshakeFirst() throws Exception {
-        TestCertificates.Leaf leaf =
-                TestCertificates.newAuthority().issue(TestCertificates.KeyType.EC_P256, "localhost", "localhost");
-        SslContext tls = SslContextBuilder.forServer(leaf.privateKey(), leaf.certificate())
-                .build();
-        try (FakeImapServer server = new FakeImapServer(FakeImapServer.Behaviour.GOOD, tls)) {
+        try (FakeImapServer server = new FakeImapServer(
+                FakeImapServer.Behaviour.GOOD, TestTls.localhost().serverContext())) {
             JsonNode r = runScenario(server, "imap-login", "--tls", "implicit", "-c", "2", "--max-ops", "6");
             assertThat(r.get("ops").asLong()).isEqualTo(6);
             assertThat(r.get("errors").asLong()).isZero();

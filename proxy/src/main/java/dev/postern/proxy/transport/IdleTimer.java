@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Fires {@link IdleStateEvent#ALL_IDLE_STATE_EVENT} once when a channel has neither read nor written anything for
@@ -13,15 +14,28 @@ import java.util.concurrent.TimeUnit;
  * void promise of the relay into a real one and adds a listener to it). One timer per channel, re-armed for the rest
  * of the period when it finds traffic. A write counts when it is flushed, not when it completes: the relay stops
  * writing to a peer that does not read (back-pressure), so a stalled peer still times out.
+ *
+ * <p>The activity clock is injected; it must be the clock of the channel's event loop, whose scheduler runs the
+ * timer (tests hand both the same fake ticker and move time without waiting).
  */
 public final class IdleTimer extends ChannelDuplexHandler {
     private final long timeoutNanos;
+    private final LongSupplier nanoClock;
     private long lastActivity;
     private Future<?> timer;
 
     /** @param timeoutMillis the idle timeout; 0 or less means none */
     public IdleTimer(long timeoutMillis) {
+        this(timeoutMillis, System::nanoTime);
+    }
+
+    /**
+     * @param timeoutMillis the idle timeout; 0 or less means none
+     * @param nanoClock reads the time in nanoseconds, on the same clock as the event loop's scheduler
+     */
+    public IdleTimer(long timeoutMillis, LongSupplier nanoClock) {
         this.timeoutNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(0, timeoutMillis));
+        this.nanoClock = nanoClock;
     }
 
     @Override
@@ -50,13 +64,13 @@ public final class IdleTimer extends ChannelDuplexHandler {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        lastActivity = System.nanoTime();
+        lastActivity = nanoClock.getAsLong();
         ctx.fireChannelReadComplete();
     }
 
     @Override
     public void flush(ChannelHandlerContext ctx) {
-        lastActivity = System.nanoTime();
+        lastActivity = nanoClock.getAsLong();
         ctx.flush();
     }
 
@@ -64,7 +78,7 @@ public final class IdleTimer extends ChannelDuplexHandler {
         if (timeoutNanos == 0 || timer != null) {
             return;
         }
-        lastActivity = System.nanoTime();
+        lastActivity = nanoClock.getAsLong();
         timer = ctx.executor().schedule(() -> check(ctx), timeoutNanos, TimeUnit.NANOSECONDS);
     }
 
@@ -79,7 +93,7 @@ public final class IdleTimer extends ChannelDuplexHandler {
         if (timer == null || !ctx.channel().isOpen()) {
             return;
         }
-        long idle = System.nanoTime() - lastActivity;
+        long idle = nanoClock.getAsLong() - lastActivity;
         if (idle < timeoutNanos) {
             timer = ctx.executor().schedule(() -> check(ctx), timeoutNanos - idle, TimeUnit.NANOSECONDS);
             return;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.postern.config.CacheConfig;
 import dev.postern.proxy.metrics.Metrics;
+import dev.postern.testkit.FakeTicker;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,7 +37,7 @@ class AuthCacheTest {
             events.add("evicted " + cause);
         }
     };
-    private final AuthCache cache = new AuthCache(CONFIG, ticker, Runnable::run, metrics);
+    private final AuthCache cache = new AuthCache(CONFIG, ticker::read, Runnable::run, metrics);
 
     /** A provider that knows alice/right and counts its calls; each answer can be held back or made to fail. */
     private final class Provider implements Function<AuthRequest, CompletionStage<Decision>> {
@@ -252,7 +253,7 @@ class AuthCacheTest {
     void theSizeIsBoundedAndEvictionsCounted() throws Exception {
         AuthCache small = new AuthCache(
                 new CacheConfig(2, CONFIG.ttl(), CONFIG.negativeTtl(), CONFIG.refreshAfter(), CONFIG.staleIfError()),
-                ticker,
+                ticker::read,
                 Runnable::run,
                 metrics);
         for (int i = 0; i < 5; i++) {
@@ -271,7 +272,7 @@ class AuthCacheTest {
     void theKeyHoldsAKeyedHashNotTheSecret() {
         AuthCache.Key key =
                 cache.key("chain/imap", login("alice", "s3cret-pass").credentials());
-        AuthCache other = new AuthCache(CONFIG, ticker, Runnable::run, metrics);
+        AuthCache other = new AuthCache(CONFIG, ticker::read, Runnable::run, metrics);
 
         assertThat(key.toString()).doesNotContain("s3cret-pass");
         assertThat(key.digest())

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.postern.config.Cidr;
 import dev.postern.config.ThrottleConfig;
+import dev.postern.testkit.FakeTicker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +27,7 @@ class LoginThrottleTest {
                         ThrottleConfig.DEFAULTS.delays(),
                         List.of(Cidr.parse("10.0.0.0/8")),
                         1000),
-                ticker,
+                ticker::read,
                 Runnable::run);
     }
 

@@ -4,13 +4,13 @@ import static dev.postern.proxy.auth.Requests.login;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.config.AuthProviderConfig;
 import dev.postern.config.ConfigLoader;
 import dev.postern.config.PosternConfig;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.testing.Processes;
 import dev.postern.proxy.transport.Transport;
+import dev.postern.testkit.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

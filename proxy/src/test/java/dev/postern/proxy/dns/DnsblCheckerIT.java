@@ -6,9 +6,9 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.postern.config.DnsblConfig;
 import dev.postern.config.DnsblReplyFilter;
 import dev.postern.config.DnsblSite;
-import dev.postern.proxy.testing.FakeTicker;
 import dev.postern.proxy.testing.TestDns;
 import dev.postern.proxy.transport.Transport;
+import dev.postern.testkit.FakeTicker;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
@@ -206,7 +206,8 @@ class DnsblCheckerIT {
     @Test
     void aResultIsCachedForItsTtlPerClient() throws Exception {
         FakeTicker ticker = new FakeTicker();
-        DnsblChecker checker = checker(List.of(ZEN, BL), 3, 0, Duration.ofSeconds(2), Duration.ofMinutes(10), ticker);
+        DnsblChecker checker =
+                checker(List.of(ZEN, BL), 3, 0, Duration.ofSeconds(2), Duration.ofMinutes(10), ticker::read);
 
         DnsblResult first = check(checker, "192.0.2.99");
         ticker.advance(Duration.ofMinutes(9));
@@ -224,8 +225,8 @@ class DnsblCheckerIT {
 
     @Test
     void aResultWithAnUnansweredListIsNotCached() throws Exception {
-        DnsblChecker checker =
-                checker(List.of(ZEN, SLOW), 3, 0, Duration.ofMillis(200), Duration.ofMinutes(10), new FakeTicker());
+        DnsblChecker checker = checker(
+                List.of(ZEN, SLOW), 3, 0, Duration.ofMillis(200), Duration.ofMinutes(10), new FakeTicker()::read);
 
         check(checker, "192.0.2.99");
         DnsblResult again = check(checker, "192.0.2.99");

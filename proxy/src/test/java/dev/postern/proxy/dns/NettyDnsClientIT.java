@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.postern.config.DnsConfig;
-import dev.postern.proxy.testing.FakeTicker;
 import dev.postern.proxy.testing.TestDns;
 import dev.postern.proxy.transport.Transport;
+import dev.postern.testkit.FakeTicker;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -176,7 +176,7 @@ class NettyDnsClientIT {
     @Test
     void answersAreCachedForTheirTtl() throws Exception {
         FakeTicker ticker = new FakeTicker();
-        NettyDnsClient c = client(dns.config(TIMEOUT, Duration.ZERO, Duration.ofDays(1)), ticker);
+        NettyDnsClient c = client(dns.config(TIMEOUT, Duration.ZERO, Duration.ofDays(1)), ticker::read);
         String name = "acidr.spf.test";
         dns.syncLog();
         long before = dns.queries("TXT", name);
@@ -199,7 +199,7 @@ class NettyDnsClientIT {
     @Test
     void theMaximumTtlShortensTheCache() throws Exception {
         FakeTicker ticker = new FakeTicker();
-        NettyDnsClient c = client(dns.config(TIMEOUT, Duration.ZERO, Duration.ofSeconds(60)), ticker);
+        NettyDnsClient c = client(dns.config(TIMEOUT, Duration.ZERO, Duration.ofSeconds(60)), ticker::read);
         String name = "adual.spf.test";
         dns.syncLog();
         long before = dns.queries("TXT", name);
@@ -215,7 +215,7 @@ class NettyDnsClientIT {
     @Test
     void anAbsenceWithoutSoaIsCachedOnlyForTheMinimumTtl() throws Exception {
         FakeTicker ticker = new FakeTicker();
-        NettyDnsClient c = client(dns.config(TIMEOUT, Duration.ofSeconds(30), Duration.ofDays(1)), ticker);
+        NettyDnsClient c = client(dns.config(TIMEOUT, Duration.ofSeconds(30), Duration.ofDays(1)), ticker::read);
         String name = "absent-min-ttl.spf.test";
 
         await(c.lookup(name, DnsType.A));
@@ -232,7 +232,8 @@ class NettyDnsClientIT {
 
     @Test
     void failuresAreNotCached() throws Exception {
-        NettyDnsClient c = client(dns.config(TIMEOUT, Duration.ofSeconds(30), Duration.ofDays(1)), new FakeTicker());
+        NettyDnsClient c =
+                client(dns.config(TIMEOUT, Duration.ofSeconds(30), Duration.ofDays(1)), new FakeTicker()::read);
         String name = "not-cached.slow.test";
 
         assertThat(await(c.lookup(name, DnsType.A))).isInstanceOf(DnsAnswer.Failed.class);
@@ -244,7 +245,7 @@ class NettyDnsClientIT {
 
     @Test
     void concurrentLookupsOfOneNameShareOneQuery() throws Exception {
-        NettyDnsClient c = client(dns.config(TIMEOUT, Duration.ZERO, Duration.ofDays(1)), new FakeTicker());
+        NettyDnsClient c = client(dns.config(TIMEOUT, Duration.ZERO, Duration.ofDays(1)), new FakeTicker()::read);
         String name = "mx11.spf.test";
         dns.syncLog();
         long before = dns.queries("MX", name);

@@ -3,7 +3,7 @@ package dev.postern.proxy.dns;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.postern.proxy.testing.FakeTicker;
+import dev.postern.testkit.FakeTicker;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -16,8 +16,8 @@ class TtlCacheTest {
     private final FakeTicker ticker = new FakeTicker();
     private final AtomicInteger loads = new AtomicInteger();
     // a value's lifetime is its length in seconds
-    private final TtlCache<String, String> cache =
-            new TtlCache<>(ticker, 100, v -> Duration.ofSeconds(v.length()).toNanos());
+    private final TtlCache<String, String> cache = new TtlCache<>(
+            ticker::read, 100, v -> Duration.ofSeconds(v.length()).toNanos());
 
     private CompletionStage<String> load(String key) {
         loads.incrementAndGet();

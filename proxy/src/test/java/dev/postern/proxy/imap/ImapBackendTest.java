@@ -6,6 +6,8 @@ import dev.postern.config.Protocol;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.TestUsers;
+import dev.postern.testkit.FakeLineBackend;
+import dev.postern.testkit.ImapTestClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -24,11 +26,11 @@ import org.junit.jupiter.api.Test;
  */
 class ImapBackendTest {
     static PosternHarness postern;
-    static FakeImapBackend backend;
+    static FakeLineBackend backend;
 
     @BeforeAll
     static void start() throws Exception {
-        backend = new FakeImapBackend(c -> {});
+        backend = FakeLineBackend.start(c -> {});
         // the master user is used only for users Postern verified itself
         Path dir = java.nio.file.Files.createTempDirectory("imap-backend-test");
         TestUsers.write(dir, new String[][] {{"alice", "whatever"}});
@@ -86,7 +88,7 @@ class ImapBackendTest {
 
     /** Connects to {@code listener}, sends {@code commands}, returns the replies up to the one tagged {@code tag}. */
     private static List<String> client(String listener, String commands, String tag) throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port(listener))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port(listener))) {
             assertThat(client.line()).startsWith("* OK [CAPABILITY");
             client.write(commands);
             return client.until(tag);
@@ -197,7 +199,7 @@ class ImapBackendTest {
             c.send(c.tagOf(login) + " OK [CAPABILITY IMAP4rev1] Logged in");
             c.line();
         });
-        try (ImapTestClient client = new ImapTestClient(postern.port("plain"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("plain"))) {
             client.line();
             client.write("a LOGIN \"al ice\" {9}\r\n");
             assertThat(client.line()).isEqualTo("+ Ready for literal data");

@@ -2,10 +2,12 @@ package dev.postern.proxy.imap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
-import dev.postern.proxy.testing.TestCertificates;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.FakeLineBackend;
+import dev.postern.testkit.ImapTestClient;
+import dev.postern.testkit.TestCertificates;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -27,12 +29,12 @@ class ImapListenerTest {
     static Path dir;
 
     static PosternHarness postern;
-    static FakeImapBackend backend;
+    static FakeLineBackend backend;
     static SSLContext clientTls;
 
     @BeforeAll
     static void start() throws Exception {
-        backend = new FakeImapBackend(c -> c.send("* OK [CAPABILITY IMAP4rev1] fake ready"));
+        backend = FakeLineBackend.start(c -> c.send("* OK [CAPABILITY IMAP4rev1] fake ready"));
         TestCertificates ca = TestCertificates.newAuthority();
         ca.issue(TestCertificates.KeyType.EC_P256, "localhost", "localhost")
                 .write(dir, "mail", TestCertificates.KeyFormat.PKCS8, null);
@@ -76,12 +78,12 @@ class ImapListenerTest {
     @AfterEach
     void nothingReachedTheBackend() {
         postern.awaitNoSessions();
-        assertThat(backend.connections()).isZero();
+        assertThat(backend.connectionCount()).isZero();
     }
 
     @Test
     void loginPipelinedAfterStartTlsClosesTheConnection() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("close"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("close"))) {
             assertThat(client.line()).contains("STARTTLS").contains("LOGINDISABLED");
             client.write("a STARTTLS\r\nb LOGIN alice@example.test alice-pw\r\n");
             // no go-ahead, no answer to b: the connection just ends
@@ -91,7 +93,7 @@ class ImapListenerTest {
 
     @Test
     void loginPipelinedAfterStartTlsIsDiscardedWhenConfigured() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("discard"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("discard"))) {
             client.line();
             client.write("a STARTTLS\r\nb LOGIN alice@example.test alice-pw\r\n");
             assertThat(client.line()).isEqualTo("a OK Begin TLS negotiation now");
@@ -113,7 +115,7 @@ class ImapListenerTest {
 
     @Test
     void startTlsAloneGoesAheadAndReadvertises() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("close"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("close"))) {
             client.line();
             client.write("a STARTTLS\r\n");
             assertThat(client.line()).isEqualTo("a OK Begin TLS negotiation now");
@@ -126,7 +128,7 @@ class ImapListenerTest {
 
     @Test
     void aClientThatGoesAwayBeforeLoginEndsItsSession() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("close"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("close"))) {
             client.line();
             assertThat(postern.sessions()).isEqualTo(1);
             client.shutdownOutput();
@@ -138,7 +140,7 @@ class ImapListenerTest {
 
     @Test
     void preAuthTimeoutSaysAutologoutAndCloses() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("hurry"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("hurry"))) {
             assertThat(client.line()).startsWith("* OK [CAPABILITY ");
             // the read blocks until Postern speaks; no sleeping here
             assertThat(client.rest()).isEqualTo("* BYE Autologout; idle for too long\r\n");

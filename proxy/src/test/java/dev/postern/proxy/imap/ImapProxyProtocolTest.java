@@ -2,17 +2,19 @@ package dev.postern.proxy.imap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.config.ListenerConfig;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
-import dev.postern.proxy.testing.TestCertificates;
 import dev.postern.proxy.transport.ProxyProtocolV2;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.ImapTestClient;
+import dev.postern.testkit.TestCertificates;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
@@ -104,7 +106,7 @@ class ImapProxyProtocolTest {
 
     @Test
     void plainListenerGreetsAfterAV1HeaderAndKnowsTheClientFromIt() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("plain"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("plain"))) {
             // header and first command in one write: the command is the protocol's, not the header's
             client.write(V1 + "a CAPABILITY\r\n");
             assertThat(client.line()).startsWith("* OK [CAPABILITY IMAP4rev1");
@@ -129,8 +131,8 @@ class ImapProxyProtocolTest {
                 "ECDHE-RSA-AES128-GCM-SHA256");
         String bytes = new String(ByteBufUtil.getBytes(header), StandardCharsets.ISO_8859_1);
         header.release();
-        try (ImapTestClient client = new ImapTestClient(postern.port("implicit"))) {
-            client.writeLatin1(bytes);
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("implicit"))) {
+            client.writeBytes(bytes.getBytes(StandardCharsets.ISO_8859_1));
             client.startTls(clientTls);
             assertThat(client.line()).startsWith("* OK [CAPABILITY IMAP4rev1");
             Session s = onlySession();
@@ -144,7 +146,7 @@ class ImapProxyProtocolTest {
 
     @Test
     void optionalStartTlsListenerTakesAHeaderOrNone() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("starttls"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("starttls"))) {
             client.write(V1);
             assertThat(client.line()).contains("STARTTLS");
             assertThat(onlySession().clientAddress()).isEqualTo(new InetSocketAddress("203.0.113.7", 51000));
@@ -155,7 +157,7 @@ class ImapProxyProtocolTest {
             assertThat(client.until("b")).last().isEqualTo("b OK LOGOUT completed");
         }
         postern.awaitNoSessions();
-        try (ImapTestClient client = new ImapTestClient(postern.port("starttls"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("starttls"))) {
             // no header: the greeting comes once the timeout (300 ms) says none is coming
             assertThat(client.line()).contains("STARTTLS");
             assertThat(onlySession().clientAddress().getAddress().getHostAddress())
@@ -168,13 +170,14 @@ class ImapProxyProtocolTest {
 
     @Test
     void aListenerThatDoesNotTrustThisMachineClosesWithoutAGreeting() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("elsewhere"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("elsewhere"))) {
             try {
                 client.write(V1 + "a CAPABILITY\r\n");
                 assertThat(client.rest()).isEmpty();
-            } catch (SocketException e) {
+            } catch (UncheckedIOException e) {
                 // refused at accept, before these bytes came: the kernel answers them with a reset
-                assertThat(e.getMessage()).containsIgnoringCase("reset");
+                assertThat(e.getCause()).isInstanceOf(SocketException.class);
+                assertThat(e.getCause().getMessage()).containsIgnoringCase("reset");
             }
         }
         Await.until("a refusal", Duration.ofSeconds(5), () -> !refusals.isEmpty());
@@ -183,11 +186,11 @@ class ImapProxyProtocolTest {
 
     @Test
     void aRequiredHeaderThatIsMissingOrBrokenClosesWithoutAGreeting() throws Exception {
-        try (ImapTestClient client = new ImapTestClient(postern.port("plain"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("plain"))) {
             client.write("a CAPABILITY\r\n");
             assertThat(client.rest()).isEmpty();
         }
-        try (ImapTestClient client = new ImapTestClient(postern.port("plain"))) {
+        try (ImapTestClient client = ImapTestClient.connect(postern.port("plain"))) {
             client.write("PROXY TCP4 203.0.113.7 198.51.100.1 51000\r\n");
             assertThat(client.rest()).isEmpty();
         }

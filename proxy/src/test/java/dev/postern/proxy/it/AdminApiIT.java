@@ -9,10 +9,10 @@ import dev.postern.proxy.session.Session;
 import dev.postern.proxy.testing.AdminHttp;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
-import dev.postern.proxy.testing.ImapLine;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
-import dev.postern.proxy.testing.TestCertificates;
+import dev.postern.testkit.ImapTestClient;
+import dev.postern.testkit.TestCertificates;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
@@ -102,8 +102,8 @@ class AdminApiIT {
                 .orElse(null);
     }
 
-    private ImapLine loggedIn() {
-        ImapLine c = ImapLine.connect(postern.port("imap"));
+    private ImapTestClient loggedIn() {
+        ImapTestClient c = ImapTestClient.connect(postern.port("imap"));
         assertThat(c.login(DevBackends.ALICE, DevBackends.ALICE_PASSWORD)).startsWith("OK");
         return c;
     }
@@ -114,13 +114,13 @@ class AdminApiIT {
 
     @Test
     void aRouteChangeTakesEffectForTheNextLoginWhileALiveSessionKeepsWorking() throws Exception {
-        try (ImapLine live = loggedIn()) {
+        try (ImapTestClient live = loggedIn()) {
             assertThat(backendOfNewest(DevBackends.ALICE)).isEqualTo("plain143");
 
             var put = admin.put("/api/v1/routes/users/" + DevBackends.ALICE, "{\"pool\": \"p2\"}");
             assertThat(put.statusCode()).as(put.body()).isIn(200, 201);
 
-            try (ImapLine next = loggedIn()) {
+            try (ImapTestClient next = loggedIn()) {
                 assertThat(backendOfNewest(DevBackends.ALICE)).isEqualTo("tls993");
                 assertThat(next.command("SELECT INBOX")).startsWith("OK");
             }
@@ -150,7 +150,7 @@ class AdminApiIT {
                         .path("example.test")
                         .asText())
                 .isEqualTo("p2");
-        try (ImapLine c = loggedIn()) {
+        try (ImapTestClient c = loggedIn()) {
             assertThat(backendOfNewest(DevBackends.ALICE)).isEqualTo("tls993");
         }
     }

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
-import dev.postern.proxy.testing.ImapLine;
 import dev.postern.proxy.testing.PosternHarness;
+import dev.postern.testkit.ImapTestClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +65,7 @@ class FailoverUnderLoadIT {
                         long start = System.currentTimeMillis() - t0;
                         boolean ok;
                         String backend = null;
-                        try (ImapLine c = ImapLine.connect(port)) {
+                        try (ImapTestClient c = ImapTestClient.connect(port)) {
                             String login = c.login(user, password);
                             if (login != null && login.startsWith("OK")) {
                                 backend =

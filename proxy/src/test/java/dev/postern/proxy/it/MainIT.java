@@ -2,10 +2,10 @@ package dev.postern.proxy.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.Processes;
+import dev.postern.testkit.Await;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

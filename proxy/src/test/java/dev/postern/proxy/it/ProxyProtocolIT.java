@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.postern.admin.testing.Await;
 import dev.postern.proxy.metrics.PrometheusMetrics;
 import dev.postern.proxy.testing.AdminHttp;
 import dev.postern.proxy.testing.DevBackends;
@@ -12,7 +11,8 @@ import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.HaProxy;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
-import dev.postern.proxy.testing.TestCertificates;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.TestCertificates;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

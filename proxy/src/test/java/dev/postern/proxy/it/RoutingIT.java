@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.postern.admin.testing.Await;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.testing.AdminHttp;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
-import dev.postern.proxy.testing.ImapLine;
 import dev.postern.proxy.testing.PosternHarness;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.ImapTestClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
@@ -110,8 +110,8 @@ class RoutingIT {
                 .orElse(null);
     }
 
-    private static ImapLine loggedIn(String user, String password) {
-        ImapLine c = ImapLine.connect(postern.port("imap"));
+    private static ImapTestClient loggedIn(String user, String password) {
+        ImapTestClient c = ImapTestClient.connect(postern.port("imap"));
         assertThat(c.login(user, password)).startsWith("OK");
         return c;
     }
@@ -120,14 +120,14 @@ class RoutingIT {
     void aUserAlwaysLandsOnTheSameBackendAndSharesFollowWeights() {
         String aliceHome = firstChoice(DevBackends.ALICE);
         for (int i = 0; i < 5; i++) {
-            try (ImapLine c = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD)) {
+            try (ImapTestClient c = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD)) {
                 assertThat(backendOfNewest(DevBackends.ALICE)).isEqualTo(aliceHome);
                 assertThat(c.command("SELECT INBOX")).startsWith("OK");
             }
         }
         String bobHome = firstChoice(DevBackends.BOB);
         for (int i = 0; i < 5; i++) {
-            try (ImapLine c = loggedIn(DevBackends.BOB, DevBackends.BOB_PASSWORD)) {
+            try (ImapTestClient c = loggedIn(DevBackends.BOB, DevBackends.BOB_PASSWORD)) {
                 assertThat(backendOfNewest(DevBackends.BOB)).isEqualTo(bobHome);
             }
         }
@@ -144,14 +144,14 @@ class RoutingIT {
         assertThat(firstChoice(DevBackends.ALICE))
                 .as("the weights make 'second' alice's home")
                 .isEqualTo("second");
-        ImapLine live = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD);
+        ImapTestClient live = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD);
         assertThat(backendOfNewest(DevBackends.ALICE)).isEqualTo("second");
 
         second.stop();
         // (Dovecot's logged-in imap processes outlive its master, so the live session may even go on: either way the
         // client sees no more than a reconnect) new sessions go to 'main' at once, without a failed login
         for (int i = 0; i < 3; i++) {
-            try (ImapLine c = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD)) {
+            try (ImapTestClient c = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD)) {
                 assertThat(backendOfNewest(DevBackends.ALICE)).isEqualTo("main");
                 assertThat(c.command("SELECT INBOX")).startsWith("OK");
             }
@@ -161,19 +161,19 @@ class RoutingIT {
         live.close();
         second.ensureStarted();
         Await.until("'second' healthy again", Duration.ofSeconds(20), () -> eligible(DevBackends.ALICE, "second"));
-        try (ImapLine c = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD)) {
+        try (ImapTestClient c = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD)) {
             assertThat(backendOfNewest(DevBackends.ALICE)).isEqualTo("second");
         }
     }
 
     @Test
     void drainingABackendLetsItsSessionsRunUntilTheDeadlineWhileNewOnesGoElsewhere() {
-        ImapLine live = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD);
+        ImapTestClient live = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD);
         assertThat(backendOfNewest(DevBackends.ALICE)).isEqualTo("second");
 
         var drained = admin.post("/api/v1/pools/pair/backends/second/drain", "{\"deadline\": \"3s\"}");
         assertThat(drained.statusCode()).as(drained.body()).isEqualTo(200);
-        try (ImapLine c = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD)) {
+        try (ImapTestClient c = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD)) {
             assertThat(backendOfNewest(DevBackends.ALICE)).isEqualTo("main");
         }
         assertThat(live.command("SELECT INBOX"))
@@ -191,7 +191,7 @@ class RoutingIT {
 
         var enabled = admin.post("/api/v1/pools/pair/backends/second/enable", null);
         assertThat(enabled.statusCode()).as(enabled.body()).isEqualTo(200);
-        try (ImapLine c = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD)) {
+        try (ImapTestClient c = loggedIn(DevBackends.ALICE, DevBackends.ALICE_PASSWORD)) {
             assertThat(backendOfNewest(DevBackends.ALICE)).isEqualTo("second");
         }
     }

@@ -2,12 +2,12 @@ package dev.postern.proxy.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
-import dev.postern.proxy.testing.TestCertificates;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.TestCertificates;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;

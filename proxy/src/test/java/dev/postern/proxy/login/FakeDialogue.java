@@ -7,7 +7,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.util.concurrent.Promise;
 import java.util.List;
 
-/** The login dialogue with a {@link FakeBackend}: greeting, then {@code a LOGIN user password}. */
+/** The login dialogue with LoginFlowAuthTest's fake backend: greeting, then {@code a LOGIN user password}. */
 final class FakeDialogue implements BackendDialogue {
     @Override
     public ChannelHandler newHandler(Session session, BackendLoginRequest request, Promise<BackendLoginResult> result) {

@@ -30,6 +30,7 @@ import dev.postern.proxy.session.Session;
 import dev.postern.proxy.session.SessionRegistry;
 import dev.postern.proxy.testing.NginxAuthService;
 import dev.postern.proxy.transport.Transport;
+import dev.postern.testkit.FakeLineBackend;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -59,9 +60,12 @@ import org.junit.jupiter.api.Test;
  * sockets (the protocol front ends are tested with the real Dovecot elsewhere).
  */
 class LoginFlowAuthTest {
+    /** What {@link FakeDialogue} sends for alice with her password. */
+    private static final String ALICE_LOGIN = "a LOGIN alice pw";
+
     private Transport transport;
-    private FakeBackend backendA;
-    private FakeBackend backendB;
+    private FakeLineBackend backendA;
+    private FakeLineBackend backendB;
     private Channel acceptor;
     private ProxyServices services;
     private ListenerConfig listener;
@@ -69,8 +73,8 @@ class LoginFlowAuthTest {
     @BeforeEach
     void setUp() throws Exception {
         transport = Transport.create(1, true);
-        backendA = new FakeBackend(transport).user("alice", "pw");
-        backendB = new FakeBackend(transport).user("alice", "pw");
+        backendA = loginBackend();
+        backendB = loginBackend();
         PosternConfig config = ConfigLoader.parse(
                 """
                 listeners:
@@ -118,6 +122,28 @@ class LoginFlowAuthTest {
         backendA.close();
         backendB.close();
         transport.close();
+    }
+
+    /**
+     * A mail backend reduced to a login: greets with {@code * OK fake} and answers {@code a LOGIN user password}
+     * with {@code a OK} for alice's password, {@code a NO} for anything else.
+     */
+    private static FakeLineBackend loginBackend() {
+        return FakeLineBackend.builder()
+                .tagged()
+                .greeting("* OK fake")
+                .on("LOGIN", (c, line) -> {
+                    boolean ok = line.strip().equals(ALICE_LOGIN);
+                    c.send(c.tagOf(line) + (ok ? " OK logged in" : " NO wrong"));
+                })
+                .start();
+    }
+
+    /** The logins {@code backend} accepted. */
+    private static long accepted(FakeLineBackend backend) {
+        return backend.received().stream()
+                .filter(line -> line.strip().equals(ALICE_LOGIN))
+                .count();
     }
 
     /** A new client connection with its session. */
@@ -206,10 +232,10 @@ class LoginFlowAuthTest {
             assertThat(service.calls())
                     .as("one auth service call for 50 logins")
                     .isEqualTo(1);
-            assertThat(backendB.accepted)
+            assertThat(accepted(backendB))
                     .as("Auth-Server/Auth-Port chose backend B")
-                    .hasValue(50);
-            assertThat(backendA.connections).hasValue(0);
+                    .isEqualTo(50);
+            assertThat(backendA.connectionCount()).isZero();
             http.close();
         }
     }
@@ -225,8 +251,8 @@ class LoginFlowAuthTest {
         // the client's own secret is the provider's business; the backend gets the answer's credentials
         assertThat(login(flow, "alice@alias.test", "pw")).isInstanceOf(LoginOutcome.Success.class);
 
-        assertThat(backendB.accepted).hasValue(1);
-        assertThat(backendA.connections).hasValue(0);
+        assertThat(accepted(backendB)).isEqualTo(1);
+        assertThat(backendA.connectionCount()).isZero();
     }
 
     @Test
@@ -237,7 +263,7 @@ class LoginFlowAuthTest {
 
         assertThat(login(flow, "alice", "wrong")).isInstanceOf(LoginOutcome.Failure.class);
 
-        assertThat(backendA.connections).hasValue(0);
+        assertThat(backendA.connectionCount()).isZero();
     }
 
     @Test
@@ -256,7 +282,7 @@ class LoginFlowAuthTest {
         LoginFlow flow = new LoginFlow(services, new AuthChain(List.of(down), false, null, Metrics.NOOP));
 
         assertThat(login(flow, "alice", "pw")).isInstanceOf(LoginOutcome.Unavailable.class);
-        assertThat(backendA.connections).hasValue(0);
+        assertThat(backendA.connectionCount()).isZero();
     }
 
     private static LoginThrottle throttle(int perPair, Duration... delays) {
@@ -281,13 +307,15 @@ class LoginFlowAuthTest {
 
         assertThat(login(flow, "alice", "guess1")).isInstanceOf(LoginOutcome.Failure.class);
         assertThat(login(flow, "alice", "guess2")).isInstanceOf(LoginOutcome.Failure.class);
-        int connections = backendA.connections.get();
+        int connections = backendA.connectionCount();
 
         LoginOutcome refused = login(flow, "alice", "pw");
 
         assertThat(refused).isInstanceOf(LoginOutcome.Unavailable.class);
         assertThat(((LoginOutcome.Unavailable) refused).reason()).contains("throttled");
-        assertThat(backendA.connections).as("no backend call while blocked").hasValue(connections);
+        assertThat(backendA.connectionCount())
+                .as("no backend call while blocked")
+                .isEqualTo(connections);
     }
 
     @Test

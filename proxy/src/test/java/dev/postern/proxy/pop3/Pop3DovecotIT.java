@@ -2,12 +2,14 @@ package dev.postern.proxy.pop3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
 import dev.postern.proxy.testing.TestUsers;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.Pop3TestClient;
+import dev.postern.testkit.TestTls;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +27,7 @@ class Pop3DovecotIT {
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(60);
 
     private static Path dir;
-    private static Pop3TestTls tls;
+    private static Path caFile;
     private static PosternHarness postern;
 
     /** Python helpers shared by the scripts: a poplib client that can bind its source address, and a CA context. */
@@ -53,7 +55,8 @@ class Pop3DovecotIT {
     static void start() throws Exception {
         DevBackends.ensureStarted();
         dir = Files.createTempDirectory("pop3-it");
-        tls = new Pop3TestTls(dir);
+        TestTls tls = TestTls.localhost();
+        caFile = tls.writeCa(dir.resolve("ca.pem"));
         TestUsers.write(dir);
         String yaml =
                 """
@@ -103,7 +106,7 @@ class Pop3DovecotIT {
                                         DevBackends.MASTER_PASSWORD,
                                         DevBackends.POP3,
                                         DevBackends.MASTER_USER)
-                        + tls.yaml();
+                        + PosternHarness.tlsYaml(tls.write(dir));
         postern = PosternHarness.start(yaml, dir);
     }
 
@@ -116,7 +119,7 @@ class Pop3DovecotIT {
 
     private static Processes.Result python(String listener, String body, String... more) {
         String[] args = new String[2 + more.length];
-        args[0] = tls.caFile.toString();
+        args[0] = caFile.toString();
         args[1] = String.valueOf(postern.port(listener));
         System.arraycopy(more, 0, args, 2, more.length);
         Processes.Result r = Processes.python(CLIENT_TIMEOUT, PY_PRELUDE + body, args);
@@ -176,7 +179,7 @@ class Pop3DovecotIT {
                 "--max-time",
                 "30",
                 "--cacert",
-                tls.caFile.toString(),
+                caFile.toString(),
                 "--connect-to",
                 "localhost:" + port + ":127.0.0.1:" + port,
                 "-u",
@@ -229,7 +232,7 @@ class Pop3DovecotIT {
                 "30",
                 "--ssl-reqd",
                 "--cacert",
-                tls.caFile.toString(),
+                caFile.toString(),
                 "--connect-to",
                 "localhost:" + port + ":127.0.0.1:" + port,
                 "-u",
@@ -256,7 +259,7 @@ class Pop3DovecotIT {
                 "localhost",
                 "-verify_return_error",
                 "-CAfile",
-                tls.caFile.toString());
+                caFile.toString());
         assertThat(r.stdout()).as("%s", r).contains("+OK Logged in.").containsPattern("\\+OK \\d+ \\d+");
     }
 
@@ -385,9 +388,9 @@ class Pop3DovecotIT {
 
     @Test
     void commandsPipelinedBehindTheLoginReachTheBackend() {
-        try (Pop3Client client = new Pop3Client(postern.port("plain"))) {
+        try (Pop3TestClient client = Pop3TestClient.connect(postern.port("plain"))) {
             assertThat(client.readLine()).isEqualTo("+OK Postern ready");
-            client.writeRaw("USER alice@example.test\r\nPASS alice-pw\r\nSTAT\r\nLIST 1\r\nQUIT\r\n");
+            client.write("USER alice@example.test\r\nPASS alice-pw\r\nSTAT\r\nLIST 1\r\nQUIT\r\n");
             assertThat(client.readLine()).isEqualTo("+OK");
             assertThat(client.readLine()).isEqualTo("+OK Logged in.");
             assertThat(client.readLine()).matches("\\+OK \\d+ \\d+");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
+import dev.postern.testkit.Pop3TestClient;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -42,12 +43,12 @@ class Pop3LimitsTest {
         }
     }
 
-    private Pop3Client connect() {
+    private Pop3TestClient connect() {
         if (postern == null) {
             // long enough that a loaded machine never mistakes a slow test for an idle client
             start("60s");
         }
-        Pop3Client client = new Pop3Client(postern.port("pop3"));
+        Pop3TestClient client = Pop3TestClient.connect(postern.port("pop3"));
         assertThat(client.readLine()).isEqualTo("+OK Postern ready");
         return client;
     }
@@ -55,7 +56,7 @@ class Pop3LimitsTest {
     @Test
     void anIdleClientIsToldAndDisconnected() {
         start("1s");
-        try (Pop3Client client = connect()) {
+        try (Pop3TestClient client = connect()) {
             // the read blocks until Postern speaks: the pre-auth timeout, not a sleep, ends the wait
             assertThat(client.readLine()).isEqualTo("-ERR Disconnected for inactivity");
             assertThat(client.closedByServer()).isTrue();
@@ -65,7 +66,7 @@ class Pop3LimitsTest {
 
     @Test
     void aTooLongLineIsToldAndDisconnected() {
-        try (Pop3Client client = connect()) {
+        try (Pop3TestClient client = connect()) {
             client.send("USER " + "x".repeat(600));
             assertThat(client.readLine()).isEqualTo("-ERR Line too long");
             assertThat(client.closedByServer()).isTrue();
@@ -74,7 +75,7 @@ class Pop3LimitsTest {
 
     @Test
     void aTooLongSaslLineIsToldAndDisconnected() {
-        try (Pop3Client client = connect()) {
+        try (Pop3TestClient client = connect()) {
             assertThat(client.command("AUTH PLAIN")).isEqualTo("+ ");
             // longer than a command may be, within the SASL bound: still a response
             assertThat(client.command("A".repeat(700))).startsWith("-ERR");
@@ -87,7 +88,7 @@ class Pop3LimitsTest {
 
     @Test
     void tooManyBadCommandsDisconnect() {
-        try (Pop3Client client = connect()) {
+        try (Pop3TestClient client = connect()) {
             assertThat(client.command("NOOP")).startsWith("-ERR");
             assertThat(client.command("LIST")).startsWith("-ERR");
             assertThat(client.command("RETR 1")).startsWith("-ERR Too many");
@@ -97,7 +98,7 @@ class Pop3LimitsTest {
 
     @Test
     void aLoginWithNoBackendIsATemporaryError() {
-        try (Pop3Client client = connect()) {
+        try (Pop3TestClient client = connect()) {
             assertThat(client.command("USER alice@example.test")).isEqualTo("+OK");
             assertThat(client.command("PASS alice-pw")).startsWith("-ERR [SYS/TEMP]");
             assertThat(client.command("CAPA")).startsWith("+OK");

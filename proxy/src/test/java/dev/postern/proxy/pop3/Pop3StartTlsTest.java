@@ -2,24 +2,15 @@ package dev.postern.proxy.pop3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.FakeLineBackend;
+import dev.postern.testkit.Pop3TestClient;
+import dev.postern.testkit.TestTls;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,7 +22,7 @@ class Pop3StartTlsTest {
     @TempDir
     Path dir;
 
-    private PosternHarness start(Pop3TestTls tls, String listener, int backendPort, String backendOptions) {
+    private PosternHarness start(TestTls tls, String listener, int backendPort, String backendOptions) {
         String yaml =
                 """
                 listeners:
@@ -40,18 +31,18 @@ class Pop3StartTlsTest {
                   - {name: p, backends: [{address: "127.0.0.1:%d", %s}]}
                 """
                                 .formatted(FreePorts.next(), listener, backendPort, backendOptions)
-                        + tls.yaml();
+                        + PosternHarness.tlsYaml(tls.write(dir));
         return PosternHarness.start(yaml, dir);
     }
 
     @Test
     void commandsPipelinedAfterStlsAreDroppedWhenThePolicySaysDiscard() {
-        Pop3TestTls tls = new Pop3TestTls(dir);
+        TestTls tls = TestTls.localhost();
         try (PosternHarness postern =
                         start(tls, "tls: starttls, starttls-pipelining: discard", FreePorts.closed(), "");
-                Pop3Client client = new Pop3Client(postern.port("pop3"))) {
+                Pop3TestClient client = Pop3TestClient.connect(postern.port("pop3"))) {
             assertThat(client.readLine()).isEqualTo("+OK Postern ready");
-            client.writeRaw("STLS\r\nUSER alice@example.test\r\n");
+            client.write("STLS\r\nUSER alice@example.test\r\n");
             assertThat(client.readLine()).isEqualTo("+OK Begin TLS negotiation now.");
             client.startTls(tls.clientContext());
             // the first answer over TLS is CAPA's: USER was never seen
@@ -63,11 +54,11 @@ class Pop3StartTlsTest {
 
     @Test
     void commandsPipelinedAfterStlsCloseTheConnectionByDefault() {
-        Pop3TestTls tls = new Pop3TestTls(dir);
+        TestTls tls = TestTls.localhost();
         try (PosternHarness postern = start(tls, "tls: starttls", FreePorts.closed(), "");
-                Pop3Client client = new Pop3Client(postern.port("pop3"))) {
+                Pop3TestClient client = Pop3TestClient.connect(postern.port("pop3"))) {
             assertThat(client.readLine()).isEqualTo("+OK Postern ready");
-            client.writeRaw("STLS\r\nUSER alice@example.test\r\n");
+            client.write("STLS\r\nUSER alice@example.test\r\n");
             // neither the go-ahead nor an answer to USER: the connection just ends
             assertThat(client.readLine()).isNull();
             postern.awaitNoSessions();
@@ -76,9 +67,9 @@ class Pop3StartTlsTest {
 
     @Test
     void tlsChangesWhatCapaOffersAndASecondStlsIsRefused() {
-        Pop3TestTls tls = new Pop3TestTls(dir);
+        TestTls tls = TestTls.localhost();
         try (PosternHarness postern = start(tls, "tls: starttls", FreePorts.closed(), "");
-                Pop3Client client = new Pop3Client(postern.port("pop3"))) {
+                Pop3TestClient client = Pop3TestClient.connect(postern.port("pop3"))) {
             client.readLine();
             assertThat(client.command("CAPA")).startsWith("+OK");
             assertThat(client.readList())
@@ -98,130 +89,61 @@ class Pop3StartTlsTest {
 
     @Test
     void bytesABackendSendsAfterItsStlsGoAheadAreDropped() throws Exception {
-        Pop3TestTls tls = new Pop3TestTls(dir);
-        try (InjectingBackend backend = new InjectingBackend(tls.serverContext());
+        TestTls tls = TestTls.localhost();
+        try (FakeLineBackend backend = injectingBackend(tls);
                 PosternHarness postern =
                         start(tls, "allow-plaintext-auth: true", backend.port(), "tls: starttls, tls-verify: false");
-                Pop3Client client = new Pop3Client(postern.port("pop3"))) {
+                Pop3TestClient client = Pop3TestClient.connect(postern.port("pop3"))) {
             client.readLine();
             assertThat(client.command("USER alice@example.test")).isEqualTo("+OK");
             assertThat(client.command("PASS alice-pw")).isEqualTo("+OK fake logged in");
             assertThat(client.command("STAT")).isEqualTo("+OK 0 0");
             assertThat(client.command("QUIT")).isEqualTo("+OK bye");
-            // what Postern said over TLS on the login connection: CAPA first, the injected +OK answered nothing
+            // what Postern said on the login connection: STLS, then over TLS CAPA first, the injected +OK
+            // answered nothing
             List<String> login =
-                    Await.value("the login connection", Duration.ofSeconds(10), () -> backend.sessions().stream()
-                            .filter(s -> s.contains("STAT"))
+                    Await.value("the login connection", Duration.ofSeconds(10), () -> backend.connections().stream()
+                            .map(FakeLineBackend.Connection::lines)
+                            .filter(lines -> lines.contains("STAT") && lines.contains("QUIT"))
                             .findFirst()
                             .orElse(null));
-            assertThat(login).containsExactly("CAPA", "USER alice@example.test", "PASS alice-pw", "STAT", "QUIT");
+            assertThat(login)
+                    .containsExactly("STLS", "CAPA", "USER alice@example.test", "PASS alice-pw", "STAT", "QUIT");
         }
     }
 
     /**
      * A POP3 backend that answers STLS with its go-ahead and a forged "+OK injected" in the same write, then does
-     * TLS and records the commands it gets over TLS.
+     * TLS and answers a login. A connection that does not start with STLS is closed unanswered.
      */
-    private static final class InjectingBackend implements AutoCloseable {
-        private final ServerSocket server;
-        private final SSLContext context;
-        private final List<List<String>> sessions = new CopyOnWriteArrayList<>();
-
-        InjectingBackend(SSLContext context) throws IOException {
-            this.context = context;
-            server = new ServerSocket();
-            server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            Thread acceptor = new Thread(this::accept, "injecting-backend");
-            acceptor.setDaemon(true);
-            acceptor.start();
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        List<List<String>> sessions() {
-            return sessions;
-        }
-
-        private void accept() {
-            while (!server.isClosed()) {
-                try {
-                    Socket s = server.accept();
-                    Thread t = new Thread(() -> serve(s), "injecting-backend-session");
-                    t.setDaemon(true);
-                    t.start();
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        }
-
-        private void serve(Socket plain) {
-            List<String> commands = new CopyOnWriteArrayList<>();
-            try (plain) {
-                plain.setSoTimeout(10_000);
-                OutputStream out = plain.getOutputStream();
-                out.write("+OK fake ready\r\n".getBytes(StandardCharsets.US_ASCII));
-                if (!"STLS".equals(readLine(plain.getInputStream()))) {
-                    return;
-                }
-                out.write("+OK\r\n+OK injected\r\n".getBytes(StandardCharsets.US_ASCII));
-                out.flush();
-                SSLSocket s = (SSLSocket) context.getSocketFactory()
-                        .createSocket(plain, plain.getInetAddress().getHostAddress(), plain.getPort(), false);
-                s.setUseClientMode(false);
-                s.startHandshake();
-                sessions.add(commands);
-                InputStream in = s.getInputStream();
-                OutputStream tlsOut = s.getOutputStream();
-                String line;
-                while ((line = readLine(in)) != null) {
-                    commands.add(line);
-                    String reply;
-                    if (line.equals("CAPA")) {
-                        reply = "+OK\r\nTOP\r\nUSER\r\n.";
-                    } else if (line.startsWith("USER ")) {
-                        reply = "+OK";
-                    } else if (line.startsWith("PASS ")) {
-                        reply = "+OK fake logged in";
-                    } else if (line.equals("STAT")) {
-                        reply = "+OK 0 0";
-                    } else if (line.equals("QUIT")) {
-                        tlsOut.write("+OK bye\r\n".getBytes(StandardCharsets.US_ASCII));
-                        tlsOut.flush();
+    private static FakeLineBackend injectingBackend(TestTls tls) {
+        return FakeLineBackend.builder()
+                .tls(tls.serverContext())
+                .script(c -> {
+                    c.send("+OK fake ready");
+                    if (!"STLS".equals(c.line())) {
                         return;
-                    } else {
-                        reply = "-ERR what";
                     }
-                    tlsOut.write((reply + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                    tlsOut.flush();
-                }
-            } catch (IOException e) {
-                // the peer went away
-            }
-        }
-
-        private static String readLine(InputStream in) throws IOException {
-            List<Byte> bytes = new ArrayList<>();
-            int b;
-            while ((b = in.read()) != -1) {
-                if (b == '\n') {
-                    byte[] a = new byte[bytes.size()];
-                    for (int i = 0; i < a.length; i++) {
-                        a[i] = bytes.get(i);
+                    c.write("+OK\r\n+OK injected\r\n");
+                    c.startTls();
+                    String line;
+                    while ((line = c.line()) != null) {
+                        if (line.equals("CAPA")) {
+                            c.send("+OK", "TOP", "USER", ".");
+                        } else if (line.startsWith("USER ")) {
+                            c.send("+OK");
+                        } else if (line.startsWith("PASS ")) {
+                            c.send("+OK fake logged in");
+                        } else if (line.equals("STAT")) {
+                            c.send("+OK 0 0");
+                        } else if (line.equals("QUIT")) {
+                            c.sendAndClose("+OK bye");
+                            return;
+                        } else {
+                            c.send("-ERR what");
+                        }
                     }
-                    String s = new String(a, StandardCharsets.US_ASCII);
-                    return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
-                }
-                bytes.add((byte) b);
-            }
-            return null;
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-        }
+                })
+                .start();
     }
 }

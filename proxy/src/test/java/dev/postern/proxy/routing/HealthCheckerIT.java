@@ -2,7 +2,6 @@ package dev.postern.proxy.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.config.Backend;
 import dev.postern.config.Protocol;
 import dev.postern.config.TlsMode;
@@ -10,6 +9,7 @@ import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.transport.Transport;
+import dev.postern.testkit.Await;
 import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.net.InetAddress;

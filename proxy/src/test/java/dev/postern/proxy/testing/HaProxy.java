@@ -1,6 +1,6 @@
 package dev.postern.proxy.testing;
 
-import dev.postern.admin.testing.Await;
+import dev.postern.testkit.Await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;

@@ -1,6 +1,5 @@
 package dev.postern.proxy.testing;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.config.ConfigException;
 import dev.postern.config.ConfigLoader;
 import dev.postern.config.HealthCheckConfig;
@@ -8,6 +7,8 @@ import dev.postern.config.PosternConfig;
 import dev.postern.proxy.Postern;
 import dev.postern.proxy.StartupException;
 import dev.postern.proxy.metrics.Metrics;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.TestCertificates.PemFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -49,6 +50,11 @@ public final class PosternHarness implements AutoCloseable {
         } catch (StartupException e) {
             throw new AssertionError("Postern did not start: " + e.getMessage(), e);
         }
+    }
+
+    /** The {@code tls:} section of a configuration that serves the certificate in {@code files}. */
+    public static String tlsYaml(PemFiles files) {
+        return "tls:\n  certificates:\n    - {cert: \"" + files.cert() + "\", key: \"" + files.key() + "\"}\n";
     }
 
     public Postern postern() {

@@ -1,8 +1,8 @@
 package dev.postern.proxy.testing;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.config.DnsConfig;
 import dev.postern.config.HostPort;
+import dev.postern.testkit.Await;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

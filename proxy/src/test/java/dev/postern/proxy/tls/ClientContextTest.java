@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.postern.config.CertificateConfig;
 import dev.postern.config.TlsConfig.Provider;
-import dev.postern.proxy.testing.TestCertificates;
-import dev.postern.proxy.testing.TestCertificates.KeyFormat;
-import dev.postern.proxy.testing.TestCertificates.KeyType;
+import dev.postern.testkit.TestCertificates;
+import dev.postern.testkit.TestCertificates.KeyFormat;
+import dev.postern.testkit.TestCertificates.KeyType;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -44,7 +44,8 @@ class ClientContextTest {
     static void start() {
         group = TlsTesting.newGroup();
         ca = TestCertificates.newAuthority();
-        certificate = ca.issue(KeyType.RSA_2048, HOST, HOST).write(dir, "backend", KeyFormat.PKCS8, null);
+        certificate = TlsTesting.certificate(
+                ca.issue(KeyType.RSA_2048, HOST, HOST).write(dir, "backend", KeyFormat.PKCS8, null));
     }
 
     @AfterAll

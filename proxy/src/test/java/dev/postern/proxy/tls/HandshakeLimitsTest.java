@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.postern.config.CertificateConfig;
 import dev.postern.config.TlsConfig.Provider;
-import dev.postern.proxy.testing.TestCertificates;
-import dev.postern.proxy.testing.TestCertificates.KeyFormat;
-import dev.postern.proxy.testing.TestCertificates.KeyType;
+import dev.postern.testkit.TestCertificates;
+import dev.postern.testkit.TestCertificates.KeyFormat;
+import dev.postern.testkit.TestCertificates.KeyType;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,8 +43,8 @@ class HandshakeLimitsTest {
     static void start() {
         group = TlsTesting.newGroup();
         ca = TestCertificates.newAuthority();
-        certificate = ca.issue(KeyType.EC_P256, "mail.example.test", "mail.example.test")
-                .write(dir, "mail", KeyFormat.PKCS8, null);
+        certificate = TlsTesting.certificate(ca.issue(KeyType.EC_P256, "mail.example.test", "mail.example.test")
+                .write(dir, "mail", KeyFormat.PKCS8, null));
     }
 
     @AfterAll

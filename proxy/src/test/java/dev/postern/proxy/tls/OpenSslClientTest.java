@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.postern.config.CertificateConfig;
 import dev.postern.config.TlsConfig.Provider;
-import dev.postern.proxy.testing.TestCertificates;
-import dev.postern.proxy.testing.TestCertificates.KeyFormat;
-import dev.postern.proxy.testing.TestCertificates.KeyType;
+import dev.postern.testkit.TestCertificates;
+import dev.postern.testkit.TestCertificates.KeyFormat;
+import dev.postern.testkit.TestCertificates.KeyType;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -49,10 +49,12 @@ class OpenSslClientTest {
     }
 
     private static TlsManager twoCertificates(Provider provider) throws TlsSetupException {
-        CertificateConfig mail = ca.issue(KeyType.EC_P256, "mail.example.test", "mail.example.test")
-                .write(dir, "mail-" + provider, KeyFormat.ENCRYPTED_PKCS8, "pw");
-        CertificateConfig other = ca.issue(KeyType.RSA_2048, "other.example.test", "other.example.test")
-                .write(dir, "other-" + provider, KeyFormat.TRADITIONAL, null);
+        CertificateConfig mail =
+                TlsTesting.certificate(ca.issue(KeyType.EC_P256, "mail.example.test", "mail.example.test")
+                        .write(dir, "mail-" + provider, KeyFormat.ENCRYPTED_PKCS8, "pw"));
+        CertificateConfig other =
+                TlsTesting.certificate(ca.issue(KeyType.RSA_2048, "other.example.test", "other.example.test")
+                        .write(dir, "other-" + provider, KeyFormat.TRADITIONAL, null));
         return TlsManager.create(
                 TlsTesting.config(provider, mail, TlsTesting.withSni(other, List.of(), true)),
                 TlsTesting.HANDSHAKE_TIMEOUT);

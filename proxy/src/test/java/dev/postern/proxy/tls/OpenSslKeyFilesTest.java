@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.postern.config.Secret;
-import dev.postern.proxy.testing.TestCertificates;
-import dev.postern.proxy.testing.TestCertificates.KeyFormat;
-import dev.postern.proxy.testing.TestCertificates.KeyType;
-import dev.postern.proxy.testing.TestCertificates.Leaf;
+import dev.postern.testkit.TestCertificates;
+import dev.postern.testkit.TestCertificates.KeyFormat;
+import dev.postern.testkit.TestCertificates.KeyType;
+import dev.postern.testkit.TestCertificates.Leaf;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.postern.config.Secret;
-import dev.postern.proxy.testing.TestCertificates;
-import dev.postern.proxy.testing.TestCertificates.KeyFormat;
-import dev.postern.proxy.testing.TestCertificates.KeyType;
-import dev.postern.proxy.testing.TestCertificates.Leaf;
+import dev.postern.testkit.TestCertificates;
+import dev.postern.testkit.TestCertificates.KeyFormat;
+import dev.postern.testkit.TestCertificates.KeyType;
+import dev.postern.testkit.TestCertificates.Leaf;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

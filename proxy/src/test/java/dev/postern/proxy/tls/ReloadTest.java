@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.postern.config.CertificateConfig;
 import dev.postern.config.Secret;
 import dev.postern.config.TlsConfig.Provider;
-import dev.postern.proxy.testing.TestCertificates;
-import dev.postern.proxy.testing.TestCertificates.KeyFormat;
-import dev.postern.proxy.testing.TestCertificates.KeyType;
-import dev.postern.proxy.testing.TestCertificates.Leaf;
+import dev.postern.testkit.TestCertificates;
+import dev.postern.testkit.TestCertificates.KeyFormat;
+import dev.postern.testkit.TestCertificates.KeyType;
+import dev.postern.testkit.TestCertificates.Leaf;
 import io.netty.channel.EventLoopGroup;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +52,7 @@ class ReloadTest {
             names = {"OPENSSL", "JDK"})
     void liveConnectionsKeepTheirCertificateWhileNewOnesGetTheReloadedOne(Provider provider) throws Exception {
         Leaf before = ca.issue(KeyType.EC_P256, "before.example.test", HOST);
-        CertificateConfig config = before.write(dir, "mail", KeyFormat.PKCS8, null);
+        CertificateConfig config = TlsTesting.certificate(before.write(dir, "mail", KeyFormat.PKCS8, null));
         TlsManager tls = TlsManager.create(TlsTesting.config(provider, config), TlsTesting.HANDSHAKE_TIMEOUT);
 
         try (TlsTestServer server = TlsTestServer.start(group, tls);
@@ -82,7 +82,7 @@ class ReloadTest {
             names = {"OPENSSL", "JDK"})
     void aFailedReloadKeepsTheServedCertificateAndSaysWhy(Provider provider) throws Exception {
         Leaf served = ca.issue(KeyType.EC_P256, "served.example.test", HOST);
-        CertificateConfig config = served.write(dir, "mail", KeyFormat.PKCS8, null);
+        CertificateConfig config = TlsTesting.certificate(served.write(dir, "mail", KeyFormat.PKCS8, null));
         TlsManager tls = TlsManager.create(TlsTesting.config(provider, config), TlsTesting.HANDSHAKE_TIMEOUT);
         List<CertificateInfo> infoBefore = tls.certificates();
 
@@ -117,10 +117,11 @@ class ReloadTest {
             names = {"OPENSSL", "JDK"})
     void reloadWithANewConfigAddsCertificatesForNewConnections(Provider provider) throws Exception {
         Leaf mail = ca.issue(KeyType.EC_P256, HOST, HOST);
-        CertificateConfig mailConfig = mail.write(dir, "mail", KeyFormat.PKCS8, null);
+        CertificateConfig mailConfig = TlsTesting.certificate(mail.write(dir, "mail", KeyFormat.PKCS8, null));
         TlsManager tls = TlsManager.create(TlsTesting.config(provider, mailConfig), TlsTesting.HANDSHAKE_TIMEOUT);
         Leaf smtp = ca.issue(KeyType.RSA_2048, "smtp.example.test", "smtp.example.test");
-        CertificateConfig smtpConfig = smtp.write(dir, "smtp", KeyFormat.ENCRYPTED_PKCS8, "right");
+        CertificateConfig smtpConfig =
+                TlsTesting.certificate(smtp.write(dir, "smtp", KeyFormat.ENCRYPTED_PKCS8, "right"));
 
         try (TlsTestServer server = TlsTestServer.start(group, tls)) {
             CertificateConfig wrongPassword = new CertificateConfig(
@@ -146,7 +147,8 @@ class ReloadTest {
             value = Provider.class,
             names = {"OPENSSL", "JDK"})
     void reloadMaySwitchTheProvider(Provider provider) throws Exception {
-        CertificateConfig config = ca.issue(KeyType.EC_P256, HOST, HOST).write(dir, "mail", KeyFormat.PKCS8, null);
+        CertificateConfig config =
+                TlsTesting.certificate(ca.issue(KeyType.EC_P256, HOST, HOST).write(dir, "mail", KeyFormat.PKCS8, null));
         TlsManager tls = TlsManager.create(TlsTesting.config(provider, config), TlsTesting.HANDSHAKE_TIMEOUT);
         Provider other = provider == Provider.JDK ? Provider.OPENSSL : Provider.JDK;
 

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.postern.config.CertificateConfig;
 import dev.postern.config.TlsConfig.Provider;
-import dev.postern.proxy.testing.TestCertificates;
-import dev.postern.proxy.testing.TestCertificates.KeyFormat;
-import dev.postern.proxy.testing.TestCertificates.KeyType;
+import dev.postern.testkit.TestCertificates;
+import dev.postern.testkit.TestCertificates.KeyFormat;
+import dev.postern.testkit.TestCertificates.KeyType;
 import io.netty.channel.EventLoopGroup;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -39,7 +39,8 @@ class SessionResumptionTest {
     static void start() {
         group = TlsTesting.newGroup();
         ca = TestCertificates.newAuthority();
-        certificate = ca.issue(KeyType.EC_P256, HOST, HOST).write(dir, "mail", KeyFormat.PKCS8, null);
+        certificate =
+                TlsTesting.certificate(ca.issue(KeyType.EC_P256, HOST, HOST).write(dir, "mail", KeyFormat.PKCS8, null));
     }
 
     @AfterAll

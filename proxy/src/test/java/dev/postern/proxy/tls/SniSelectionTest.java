@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import dev.postern.config.CertificateConfig;
 import dev.postern.config.TlsConfig.Provider;
-import dev.postern.proxy.testing.TestCertificates;
-import dev.postern.proxy.testing.TestCertificates.KeyFormat;
-import dev.postern.proxy.testing.TestCertificates.KeyType;
 import dev.postern.proxy.tls.TlsTestServer.ServerHandshake;
+import dev.postern.testkit.TestCertificates;
+import dev.postern.testkit.TestCertificates.KeyFormat;
+import dev.postern.testkit.TestCertificates.KeyType;
 import io.netty.channel.EventLoopGroup;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -42,18 +42,20 @@ class SniSelectionTest {
         TestCertificates ca = TestCertificates.newAuthority();
         client = ca.clientSslContext();
         // Names from the SANs.
-        CertificateConfig mail = ca.issue(KeyType.EC_P256, "mail.example.test", "mail.example.test")
-                .write(dir, "mail", KeyFormat.PKCS8, null);
+        CertificateConfig mail =
+                TlsTesting.certificate(ca.issue(KeyType.EC_P256, "mail.example.test", "mail.example.test")
+                        .write(dir, "mail", KeyFormat.PKCS8, null));
         // A wildcard SAN.
-        CertificateConfig wildcard = ca.issue(KeyType.RSA_2048, "wildcard.example.test", "*.example.test")
-                .write(dir, "wildcard", KeyFormat.TRADITIONAL, null);
+        CertificateConfig wildcard =
+                TlsTesting.certificate(ca.issue(KeyType.RSA_2048, "wildcard.example.test", "*.example.test")
+                        .write(dir, "wildcard", KeyFormat.TRADITIONAL, null));
         // No SANs: the CN.
-        CertificateConfig legacy =
-                ca.issue(KeyType.EC_P256, "legacy.example.test").write(dir, "legacy", KeyFormat.TRADITIONAL, null);
+        CertificateConfig legacy = TlsTesting.certificate(
+                ca.issue(KeyType.EC_P256, "legacy.example.test").write(dir, "legacy", KeyFormat.TRADITIONAL, null));
         // Names from the config, not the certificate; and the default.
         CertificateConfig fallback = TlsTesting.withSni(
-                ca.issue(KeyType.EC_P256, "fallback.example.org", "fallback.example.org")
-                        .write(dir, "fallback", KeyFormat.PKCS8, null),
+                TlsTesting.certificate(ca.issue(KeyType.EC_P256, "fallback.example.org", "fallback.example.org")
+                        .write(dir, "fallback", KeyFormat.PKCS8, null)),
                 List.of("Other.Example.ORG"),
                 true);
         for (Provider provider : List.of(Provider.OPENSSL, Provider.JDK)) {

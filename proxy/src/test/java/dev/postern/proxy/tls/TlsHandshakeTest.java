@@ -8,11 +8,11 @@ import ch.qos.logback.classic.Level;
 import dev.postern.config.CertificateConfig;
 import dev.postern.config.TlsConfig;
 import dev.postern.config.TlsConfig.Provider;
-import dev.postern.proxy.testing.TestCertificates;
-import dev.postern.proxy.testing.TestCertificates.KeyFormat;
-import dev.postern.proxy.testing.TestCertificates.KeyType;
-import dev.postern.proxy.testing.TestCertificates.Leaf;
 import dev.postern.proxy.tls.TlsTestServer.ServerHandshake;
+import dev.postern.testkit.TestCertificates;
+import dev.postern.testkit.TestCertificates.KeyFormat;
+import dev.postern.testkit.TestCertificates.KeyType;
+import dev.postern.testkit.TestCertificates.Leaf;
 import io.netty.channel.EventLoopGroup;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,7 +71,7 @@ class TlsHandshakeTest {
     @MethodSource("everyProviderKeyTypeAndFormat")
     void servesEveryKeyFormat(Provider provider, KeyType type, KeyFormat format) throws Exception {
         Leaf leaf = leaves.get(type);
-        CertificateConfig certificate = leaf.write(dir, "mail", format, PASSWORD);
+        CertificateConfig certificate = TlsTesting.certificate(leaf.write(dir, "mail", format, PASSWORD));
         TlsManager tls = TlsManager.create(TlsTesting.config(provider, certificate), TlsTesting.HANDSHAKE_TIMEOUT);
         assertThat(tls.provider()).isEqualTo(provider);
 
@@ -98,7 +98,8 @@ class TlsHandshakeTest {
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("everyProviderKeyTypeAndProtocol")
     void negotiatesTls12AndTls13(Provider provider, KeyType type, String protocol) throws Exception {
-        CertificateConfig certificate = leaves.get(type).write(dir, "mail", KeyFormat.PKCS8, null);
+        CertificateConfig certificate =
+                TlsTesting.certificate(leaves.get(type).write(dir, "mail", KeyFormat.PKCS8, null));
         TlsManager tls = TlsManager.create(TlsTesting.config(provider, certificate), TlsTesting.HANDSHAKE_TIMEOUT);
 
         try (TlsTestServer server = TlsTestServer.start(group, tls);
@@ -123,7 +124,8 @@ class TlsHandshakeTest {
     @ParameterizedTest
     @EnumSource(Provider.class)
     void logsTheProviderOnceAtInfo(Provider provider) throws Exception {
-        CertificateConfig certificate = leaves.get(KeyType.EC_P256).write(dir, "mail", KeyFormat.PKCS8, null);
+        CertificateConfig certificate =
+                TlsTesting.certificate(leaves.get(KeyType.EC_P256).write(dir, "mail", KeyFormat.PKCS8, null));
         TlsManager tls;
         try (TlsTesting.LogCapture log = new TlsTesting.LogCapture(TlsManager.class)) {
             tls = TlsManager.create(TlsTesting.config(provider, certificate), TlsTesting.HANDSHAKE_TIMEOUT);
@@ -159,7 +161,8 @@ class TlsHandshakeTest {
             value = Provider.class,
             names = {"OPENSSL", "JDK"})
     void aTls13OnlyServerRefusesTls12(Provider provider) throws Exception {
-        CertificateConfig certificate = leaves.get(KeyType.RSA_2048).write(dir, "mail", KeyFormat.PKCS8, null);
+        CertificateConfig certificate =
+                TlsTesting.certificate(leaves.get(KeyType.RSA_2048).write(dir, "mail", KeyFormat.PKCS8, null));
         TlsConfig config = new TlsConfig(
                 provider,
                 List.of("TLSv1.3"),

@@ -8,9 +8,9 @@ import dev.postern.config.CertificateConfig;
 import dev.postern.config.Secret;
 import dev.postern.config.TlsConfig;
 import dev.postern.config.TlsConfig.Provider;
-import dev.postern.proxy.testing.TestCertificates;
-import dev.postern.proxy.testing.TestCertificates.KeyFormat;
-import dev.postern.proxy.testing.TestCertificates.KeyType;
+import dev.postern.testkit.TestCertificates;
+import dev.postern.testkit.TestCertificates.KeyFormat;
+import dev.postern.testkit.TestCertificates.KeyType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -34,10 +34,11 @@ class TlsManagerConfigTest {
     @BeforeAll
     static void mint() {
         ca = TestCertificates.newAuthority();
-        mail = ca.issue(KeyType.EC_P256, "mail.example.test", "mail.example.test")
-                .write(dir, "mail", KeyFormat.ENCRYPTED_PKCS8, "mail password");
-        smtp = ca.issue(KeyType.EC_P256, "smtp.example.test", "smtp.example.test", "mail.example.test")
-                .write(dir, "smtp", KeyFormat.PKCS8, null);
+        mail = TlsTesting.certificate(ca.issue(KeyType.EC_P256, "mail.example.test", "mail.example.test")
+                .write(dir, "mail", KeyFormat.ENCRYPTED_PKCS8, "mail password"));
+        smtp = TlsTesting.certificate(
+                ca.issue(KeyType.EC_P256, "smtp.example.test", "smtp.example.test", "mail.example.test")
+                        .write(dir, "smtp", KeyFormat.PKCS8, null));
     }
 
     private static TlsConfig config(Provider provider, List<String> protocols, List<String> ciphers) {

@@ -5,7 +5,9 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.AppenderBase;
 import dev.postern.config.CertificateConfig;
+import dev.postern.config.Secret;
 import dev.postern.config.TlsConfig;
+import dev.postern.testkit.TestCertificates.PemFiles;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -41,6 +43,12 @@ final class TlsTesting {
                 List.of(certificates),
                 1_000,
                 Duration.ofMinutes(5));
+    }
+
+    /** The configuration of certificate files written by the test kit: SNI names from the certificate, not the default. */
+    static CertificateConfig certificate(PemFiles files) {
+        return new CertificateConfig(
+                files.name(), files.cert(), files.key(), files.password().map(Secret::of), List.of(), false);
     }
 
     static CertificateConfig withSni(CertificateConfig config, List<String> sni, boolean isDefault) {

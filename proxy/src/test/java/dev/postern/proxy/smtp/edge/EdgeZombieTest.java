@@ -2,8 +2,8 @@ package dev.postern.proxy.smtp.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
-import dev.postern.proxy.smtp.SmtpTestClient;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.SmtpTestClient;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;

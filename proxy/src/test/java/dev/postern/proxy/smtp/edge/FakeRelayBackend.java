@@ -1,36 +1,38 @@
 package dev.postern.proxy.smtp.edge;
 
+import dev.postern.testkit.Conversation;
+import dev.postern.testkit.FakeLineBackend;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
- * A scripted MTA in the test's JVM, the backend of relay tests: it records every connection's commands and every
- * message's bytes exactly as Postern sent them (dot-stuffing and all), answers per recipient as told, takes DATA
- * (ending only at CRLF.CRLF) and BDAT, and can be told to close in the middle of a message.
+ * A scripted MTA, the backend of relay tests, on the kit's {@link FakeLineBackend}: it records every connection's
+ * commands and every message's bytes exactly as Postern sent them (dot-stuffing and all), answers per recipient as
+ * told, takes DATA (ending only at CRLF.CRLF) and BDAT, and can be told to close in the middle of a message.
  */
 final class FakeRelayBackend implements AutoCloseable {
     /** One connection as the fake saw it. */
     static final class Connection {
         final int number;
-        final List<String> commands = new CopyOnWriteArrayList<>();
+        /** The command lines, in order (message bytes are in {@link #messages}). */
+        final List<String> commands;
+
         final List<byte[]> messages = new CopyOnWriteArrayList<>();
         volatile boolean closed;
 
-        Connection(int number) {
-            this.number = number;
+        Connection(FakeLineBackend.Connection connection) {
+            this.number = connection.number();
+            this.commands = connection.lines();
         }
 
         String message(int i) {
@@ -38,9 +40,11 @@ final class FakeRelayBackend implements AutoCloseable {
         }
     }
 
-    private final ServerSocket server;
-    private final AtomicInteger counter = new AtomicInteger();
-    final List<Connection> connections = new CopyOnWriteArrayList<>();
+    private final FakeLineBackend backend;
+    private final Map<Integer, Connection> byNumber = new ConcurrentHashMap<>();
+    /** The connections since the last {@code clear()}, each from the moment it was accepted. */
+    final List<Connection> connections = new Accepted();
+
     volatile List<String> keywords =
             List.of("PIPELINING", "SIZE 10240000", "8BITMIME", "DSN", "CHUNKING", "XCLIENT NAME ADDR PORT PROTO HELO");
     /** The reply to RCPT TO, by the command's argument. */
@@ -52,9 +56,8 @@ final class FakeRelayBackend implements AutoCloseable {
     /** Close the connection after this many message bytes (-1: never). */
     volatile int closeAfterBytes = -1;
 
-    private volatile boolean closed;
     private final boolean proxyHeader;
-    final List<byte[]> proxyHeaders = new CopyOnWriteArrayList<>();
+    final List<byte[]> proxyHeaders;
 
     FakeRelayBackend() throws IOException {
         this(false);
@@ -63,15 +66,12 @@ final class FakeRelayBackend implements AutoCloseable {
     /** With {@code proxyHeader}, every connection must start with a PROXY v2 header, which is recorded. */
     FakeRelayBackend(boolean proxyHeader) throws IOException {
         this.proxyHeader = proxyHeader;
-        server = new ServerSocket();
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        Thread t = new Thread(this::acceptLoop, "fake-relay-accept");
-        t.setDaemon(true);
-        t.start();
+        this.backend = FakeLineBackend.start(this::serve);
+        this.proxyHeaders = backend.proxyHeaders();
     }
 
     int port() {
-        return server.getLocalPort();
+        return backend.port();
     }
 
     /** Every command of every connection, in order. */
@@ -94,76 +94,42 @@ final class FakeRelayBackend implements AutoCloseable {
         return all;
     }
 
-    private void acceptLoop() {
-        while (!closed) {
-            try {
-                Socket s = server.accept();
-                Connection c = new Connection(counter.incrementAndGet());
-                connections.add(c);
-                Thread t = new Thread(() -> serve(s, c), "fake-relay-conn");
-                t.setDaemon(true);
-                t.start();
-            } catch (IOException e) {
-                return;
-            }
-        }
+    private Connection of(FakeLineBackend.Connection connection) {
+        return byNumber.computeIfAbsent(connection.number(), n -> new Connection(connection));
     }
 
-    private void serve(Socket socket, Connection c) {
-        try (Socket s = socket) {
-            s.setSoTimeout(30_000);
-            InputStream in = s.getInputStream();
-            OutputStream out = s.getOutputStream();
+    private void serve(Conversation conversation) throws IOException {
+        Connection c = of(conversation.connection());
+        try {
             if (proxyHeader) {
-                byte[] fixed = in.readNBytes(16);
-                int length = ((fixed[14] & 0xff) << 8) | (fixed[15] & 0xff);
-                byte[] header = new byte[16 + length];
-                System.arraycopy(fixed, 0, header, 0, 16);
-                System.arraycopy(in.readNBytes(length), 0, header, 16, length);
-                proxyHeaders.add(header);
+                conversation.readProxyHeader();
             }
-            reply(out, "220 fake.mx ESMTP");
+            conversation.send("220 fake.mx ESMTP");
             ByteArrayOutputStream chunks = null;
-            while (true) {
-                String line = readLine(in);
-                if (line == null) {
-                    return;
-                }
-                c.commands.add(line);
+            String line;
+            while ((line = conversation.line()) != null) {
                 String[] parts = line.split(" ", 2);
                 String verb = parts[0].toUpperCase(Locale.ROOT);
                 String arg = parts.length > 1 ? parts[1] : "";
                 switch (verb) {
-                    case "EHLO" -> {
-                        StringBuilder sb = new StringBuilder("250-fake.mx\r\n");
-                        List<String> k = keywords;
-                        for (int i = 0; i < k.size(); i++) {
-                            sb.append(i == k.size() - 1 ? "250 " : "250-")
-                                    .append(k.get(i))
-                                    .append("\r\n");
-                        }
-                        if (k.isEmpty()) {
-                            sb = new StringBuilder("250 fake.mx\r\n");
-                        }
-                        write(out, sb.toString());
-                    }
-                    case "HELO" -> reply(out, "250 fake.mx");
-                    case "XCLIENT" -> reply(out, "220 fake.mx ESMTP after XCLIENT");
-                    case "MAIL" -> reply(out, mailReply.apply(arg));
-                    case "RCPT" -> reply(out, rcptReply.apply(arg));
+                    case "EHLO" -> conversation.send(ehlo(keywords));
+                    case "HELO" -> conversation.send("250 fake.mx");
+                    case "XCLIENT" -> conversation.send("220 fake.mx ESMTP after XCLIENT");
+                    case "MAIL" -> conversation.send(mailReply.apply(arg));
+                    case "RCPT" -> conversation.send(rcptReply.apply(arg));
                     case "DATA" -> {
-                        reply(out, "354 End data with <CR><LF>.<CR><LF>");
-                        byte[] message = readData(in, s);
+                        conversation.send("354 End data with <CR><LF>.<CR><LF>");
+                        byte[] message = readData(conversation);
                         if (message == null) {
                             return;
                         }
                         c.messages.add(message);
-                        reply(out, endReply);
+                        conversation.send(endReply);
                     }
                     case "BDAT" -> {
                         String[] a = arg.trim().split(" +");
                         int size = Integer.parseInt(a[0]);
-                        byte[] chunk = in.readNBytes(size);
+                        byte[] chunk = conversation.raw(size);
                         if (chunk.length < size) {
                             return;
                         }
@@ -174,20 +140,20 @@ final class FakeRelayBackend implements AutoCloseable {
                         if (a.length > 1 && a[1].equalsIgnoreCase("LAST")) {
                             c.messages.add(chunks.toByteArray());
                             chunks = null;
-                            reply(out, endReply);
+                            conversation.send(endReply);
                         } else {
-                            reply(out, "250 2.0.0 " + size + " octets received");
+                            conversation.send("250 2.0.0 " + size + " octets received");
                         }
                     }
                     case "RSET" -> {
                         chunks = null;
-                        reply(out, "250 2.0.0 Ok");
+                        conversation.send("250 2.0.0 Ok");
                     }
                     case "QUIT" -> {
-                        reply(out, "221 2.0.0 Bye");
+                        conversation.send("221 2.0.0 Bye");
                         return;
                     }
-                    default -> reply(out, "502 5.5.2 fake: unknown command");
+                    default -> conversation.send("502 5.5.2 fake: unknown command");
                 }
             }
         } catch (IOException e) {
@@ -197,8 +163,21 @@ final class FakeRelayBackend implements AutoCloseable {
         }
     }
 
+    private static String[] ehlo(List<String> k) {
+        if (k.isEmpty()) {
+            return new String[] {"250 fake.mx"};
+        }
+        String[] lines = new String[k.size() + 1];
+        lines[0] = "250-fake.mx";
+        for (int i = 0; i < k.size(); i++) {
+            lines[i + 1] = (i == k.size() - 1 ? "250 " : "250-") + k.get(i);
+        }
+        return lines;
+    }
+
     /** The message up to CRLF.CRLF (the final ".CRLF" not included), or null when the connection ends first. */
-    private byte[] readData(InputStream in, Socket s) throws IOException {
+    private byte[] readData(Conversation conversation) throws IOException {
+        InputStream in = conversation.input();
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         int limit = closeAfterBytes;
         // the end is CRLF.CRLF, or .CRLF at the very start (an empty message)
@@ -215,38 +194,38 @@ final class FakeRelayBackend implements AutoCloseable {
                 return message;
             }
             if (limit >= 0 && b.size() >= limit) {
-                s.close();
+                conversation.close();
                 return null;
             }
         }
         return null;
     }
 
-    private static void reply(OutputStream out, String line) throws IOException {
-        write(out, line + "\r\n");
-    }
-
-    private static void write(OutputStream out, String text) throws IOException {
-        out.write(text.getBytes(StandardCharsets.UTF_8));
-        out.flush();
-    }
-
-    private static String readLine(InputStream in) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        int c;
-        while ((c = in.read()) >= 0) {
-            if (c == '\n') {
-                String line = b.toString(StandardCharsets.UTF_8);
-                return line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
-            }
-            b.write(c);
-        }
-        return null;
-    }
-
     @Override
-    public void close() throws IOException {
-        closed = true;
-        server.close();
+    public void close() {
+        backend.close();
+    }
+
+    /** A view of the kit's connections; {@code clear()} forgets the ones so far. */
+    private final class Accepted extends AbstractList<Connection> {
+        private volatile int forgotten;
+
+        @Override
+        public Connection get(int index) {
+            if (index < 0 || index >= size()) {
+                throw new IndexOutOfBoundsException(index);
+            }
+            return of(backend.connections().get(forgotten + index));
+        }
+
+        @Override
+        public int size() {
+            return backend.connections().size() - forgotten;
+        }
+
+        @Override
+        public void clear() {
+            forgotten = backend.connections().size();
+        }
     }
 }

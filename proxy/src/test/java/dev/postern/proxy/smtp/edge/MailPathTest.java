@@ -3,12 +3,11 @@ package dev.postern.proxy.smtp.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.github.benmanes.caffeine.cache.Ticker;
 import dev.postern.config.SmtpConfig;
+import dev.postern.testkit.FakeTicker;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /** MAIL/RCPT paths and parameters, and what relay access decides from them; the per-client keys and limits. */
@@ -119,9 +118,8 @@ class MailPathTest {
 
     @Test
     void limitsCountPerKeyAndForgetWithTheClock() throws Exception {
-        AtomicLong now = new AtomicLong();
-        Ticker ticker = now::get;
-        ClientLimits limits = new ClientLimits(new SmtpConfig.Limits(2, 3, 0, 0, 0), ticker);
+        FakeTicker ticker = new FakeTicker();
+        ClientLimits limits = new ClientLimits(new SmtpConfig.Limits(2, 3, 0, 0, 0), ticker::read);
         InetAddress one = InetAddress.getByName("2001:db8::1");
         InetAddress sameNet = InetAddress.getByName("2001:db8::2");
         assertThat(limits.admit(one)).isNull();
@@ -130,7 +128,7 @@ class MailPathTest {
         limits.release(one);
         assertThat(limits.open(one)).isEqualTo(1);
         assertThat(limits.admit(one)).as("the fourth in the minute").isEqualTo(ClientLimits.Refusal.RATE);
-        now.addAndGet(Duration.ofSeconds(61).toNanos());
+        ticker.advance(Duration.ofSeconds(61));
         assertThat(limits.admit(one)).isNull();
         limits.release(one);
         limits.release(sameNet);

@@ -1,7 +1,5 @@
 package dev.postern.proxy.smtp.edge;
 
-import com.github.benmanes.caffeine.cache.Ticker;
-import dev.postern.admin.testing.Await;
 import dev.postern.config.ConfigLoader;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Pool;
@@ -19,6 +17,8 @@ import dev.postern.proxy.session.SessionRegistry;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.transport.ListenerInitializer;
 import dev.postern.proxy.transport.Transport;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.FakeTicker;
 import io.netty.channel.Channel;
 import io.netty.channel.WriteBufferWaterMark;
 import java.net.InetSocketAddress;
@@ -27,31 +27,16 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Relay listeners in the test's JVM with the DNS checks and the clock the test chooses: what {@link
  * dev.postern.proxy.Postern#start} builds, with a {@link SmtpFrontend.RelayChecks} of the test's own.
  */
 final class RelayTestServer implements AutoCloseable {
-    /** A clock the test moves. */
-    static final class TestTicker implements Ticker {
-        private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
-
-        @Override
-        public long read() {
-            return nanos.get();
-        }
-
-        void advance(Duration d) {
-            nanos.addAndGet(d.toNanos());
-        }
-    }
-
     final Transport transport;
     final ProxyServices services;
     final PosternConfig config;
-    final TestTicker ticker = new TestTicker();
+    final FakeTicker ticker = new FakeTicker();
     final Map<String, SmtpFrontend> frontends = new ConcurrentHashMap<>();
     private final Map<String, Channel> channels = new LinkedHashMap<>();
 
@@ -95,8 +80,8 @@ final class RelayTestServer implements AutoCloseable {
                 new BackendCapabilities(),
                 Metrics.NOOP);
         RelayTestServer server = new RelayTestServer(transport, services, config);
-        SmtpFrontend.RelayChecks checks =
-                SmtpFrontend.RelayChecks.fixed(RecipientRouter.of(config.routes()), reputation, senders, server.ticker);
+        SmtpFrontend.RelayChecks checks = SmtpFrontend.RelayChecks.fixed(
+                RecipientRouter.of(config.routes()), reputation, senders, server.ticker::read);
         LoginFlow loginFlow = new LoginFlow(services, Authenticator.BACKEND);
         for (ListenerConfig l : config.listeners()) {
             SmtpFrontend frontend = new SmtpFrontend("relay.test", checks);

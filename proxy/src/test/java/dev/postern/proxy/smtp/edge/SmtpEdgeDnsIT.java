@@ -2,13 +2,13 @@ package dev.postern.proxy.smtp.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
-import dev.postern.proxy.smtp.SmtpTestClient;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
 import dev.postern.proxy.testing.TestDns;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.SmtpTestClient;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;

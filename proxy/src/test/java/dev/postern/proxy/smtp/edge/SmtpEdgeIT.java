@@ -2,11 +2,11 @@ package dev.postern.proxy.smtp.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
+import dev.postern.testkit.Await;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;

@@ -3,12 +3,12 @@ package dev.postern.proxy.smtp.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.postern.admin.testing.Await;
-import dev.postern.proxy.smtp.SmtpTestClient;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.SmtpTestClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -2,16 +2,16 @@ package dev.postern.proxy.smtp.submission;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.config.Protocol;
 import dev.postern.proxy.smtp.EhloKeywords;
-import dev.postern.proxy.smtp.SmtpTestClient;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
-import dev.postern.proxy.testing.TestCertificates;
 import dev.postern.proxy.testing.TestUsers;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.SmtpTestClient;
+import dev.postern.testkit.TestCertificates;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,13 +2,13 @@ package dev.postern.proxy.smtp.submission;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.postern.admin.testing.Await;
 import dev.postern.config.Protocol;
 import dev.postern.proxy.SmtpFrontend;
-import dev.postern.proxy.smtp.SmtpTestClient;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
-import dev.postern.proxy.testing.TestCertificates;
+import dev.postern.testkit.Await;
+import dev.postern.testkit.SmtpTestClient;
+import dev.postern.testkit.TestCertificates;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;

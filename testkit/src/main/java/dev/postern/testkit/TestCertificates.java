@@ -1,7 +1,5 @@
-package dev.postern.proxy.testing;
+package dev.postern.testkit;
 
-import dev.postern.config.CertificateConfig;
-import dev.postern.config.Secret;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -28,6 +26,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.bouncycastle.asn1.DERBitString;
@@ -69,17 +69,23 @@ import org.bouncycastle.util.io.pem.PemObject;
  * <pre>{@code
  * TestCertificates ca = TestCertificates.newAuthority();
  * TestCertificates.Leaf leaf = ca.issue(KeyType.EC_P256, "mail.example.test", "mail.example.test", "*.example.test");
- * CertificateConfig config = leaf.write(dir, "mail", KeyFormat.ENCRYPTED_PKCS8, "secret");
+ * PemFiles files = leaf.write(dir, "mail", KeyFormat.ENCRYPTED_PKCS8, "secret"); // for a configuration
  * SSLContext client = ca.clientSslContext(); // trusts the CA
+ * SSLContext server = leaf.serverSslContext(); // for a fake server
  * }</pre>
  *
  * <p>The chain file holds the leaf, then the CA certificate in the role of an intermediate, so a client sees two
- * certificates; it trusts the CA itself.
+ * certificates; it trusts the CA itself. {@link TestTls} holds a ready-made CA and "localhost" certificate for tests
+ * that need TLS but not a particular certificate.
  */
 public final class TestCertificates {
     private static final Provider BOUNCY_CASTLE = new BouncyCastleProvider();
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final AtomicLong CA_COUNTER = new AtomicLong();
+    /** A subject alternative name written as an IPv4 or IPv6 literal is an IP address name, not a DNS name. */
+    private static final Pattern IP_LITERAL = Pattern.compile("[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*");
+
+    private static final char[] NO_PASSWORD = new char[0];
 
     private final KeyPair caKeys;
     private final X509Certificate caCertificate;
@@ -201,7 +207,8 @@ public final class TestCertificates {
      * A leaf certificate for a server, valid from an hour ago for 30 days.
      *
      * @param commonName the subject's CN
-     * @param dnsNames the DNS subject alternative names; none means a certificate with a CN only
+     * @param dnsNames the subject alternative names (DNS names, or IP literals such as {@code 127.0.0.1}); none
+     *     means a certificate with a CN only
      */
     public Leaf issue(KeyType type, String commonName, String... dnsNames) {
         Instant now = Instant.now();
@@ -235,7 +242,8 @@ public final class TestCertificates {
                             Extension.authorityKeyIdentifier, false, utils.createAuthorityKeyIdentifier(caCertificate));
             if (!dnsNames.isEmpty()) {
                 GeneralName[] names = dnsNames.stream()
-                        .map(dns -> new GeneralName(GeneralName.dNSName, dns))
+                        .map(san -> new GeneralName(
+                                IP_LITERAL.matcher(san).matches() ? GeneralName.iPAddress : GeneralName.dNSName, san))
                         .toArray(GeneralName[]::new);
                 builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
             }
@@ -264,6 +272,31 @@ public final class TestCertificates {
         /** Leaf, then issuer. */
         public List<X509Certificate> chain() {
             return List.of(certificate, issuer);
+        }
+
+        /** Key managers that present this certificate (with its chain), for a server of the test's own. */
+        public KeyManagerFactory keyManagerFactory() {
+            try {
+                KeyStore store = KeyStore.getInstance("PKCS12");
+                store.load(null, null);
+                store.setKeyEntry("leaf", privateKey, NO_PASSWORD, chain().toArray(X509Certificate[]::new));
+                KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                factory.init(store, NO_PASSWORD);
+                return factory;
+            } catch (GeneralSecurityException | IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** A JDK server context presenting this certificate; it asks for no client certificate. */
+        public SSLContext serverSslContext() {
+            try {
+                SSLContext context = SSLContext.getInstance("TLS");
+                context.init(keyManagerFactory().getKeyManagers(), null, null);
+                return context;
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException(e);
+            }
         }
 
         /** Writes the chain (leaf, then issuer) as PEM, with a comment line before each block, to {@code file}. */
@@ -341,19 +374,31 @@ public final class TestCertificates {
         }
 
         /**
-         * Writes {@code NAME-chain.pem} and {@code NAME-key.pem} into {@code dir} and returns a config for them: SNI
-         * names from the certificate, not the default.
+         * Writes {@code NAME-chain.pem} and {@code NAME-key.pem} into {@code dir} and returns where they went.
+         *
+         * @param password for the encrypted formats; ignored (may be null) for the others
          */
-        public CertificateConfig write(Path dir, String name, KeyFormat format, String password) {
+        public PemFiles write(Path dir, String name, KeyFormat format, String password) {
             Path cert = writeChain(dir.resolve(name + "-chain.pem"));
             Path key = writeKey(dir.resolve(name + "-key.pem"), format, password);
-            return new CertificateConfig(
-                    name,
-                    cert,
-                    key,
-                    format.encrypted() ? Optional.of(Secret.of(password)) : Optional.empty(),
-                    List.of(),
-                    false);
+            return new PemFiles(name, cert, key, format.encrypted() ? Optional.of(password) : Optional.empty());
+        }
+    }
+
+    /**
+     * A certificate chain and its key written as PEM files, as a configuration names them.
+     *
+     * @param name the name the files were written under
+     * @param cert the chain file (leaf, then issuer)
+     * @param key the key file
+     * @param password the key's password when its format is encrypted
+     */
+    public record PemFiles(String name, Path cert, Path key, Optional<String> password) {
+        public PemFiles {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(cert, "cert");
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(password, "password");
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.postern.admin.testing;
+package dev.postern.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -18,8 +18,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fails a test class when Netty reports a buffer leak while it ran. Registered for every test of this module through
- * {@code META-INF/services} (JUnit extension auto-detection); tests run with
+ * Fails a test class when Netty reports a buffer leak while it ran. Registered for every test of a module that has
+ * the kit on its test class path, through {@code META-INF/services} (JUnit extension auto-detection, which each
+ * module turns on in its {@code junit-platform.properties}); tests run with
  * {@code -Dio.netty.leakDetection.level=paranoid}, so every buffer is tracked.
  *
  * <p>Netty reports a leak when a later allocation finds a collected, unreleased buffer in its reference queue, so
