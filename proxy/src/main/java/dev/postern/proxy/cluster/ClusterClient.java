@@ -343,7 +343,14 @@ public final class ClusterClient implements AutoCloseable {
             return;
         }
         try {
-            executor.execute(task);
+            executor.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    // an executor would drop it without a word
+                    log.error("cluster: a task failed", e);
+                }
+            });
         } catch (RejectedExecutionException e) {
             // closed meanwhile: nothing follows from Redis any more
         }

@@ -88,7 +88,19 @@ public final class RedisRouteStore implements RouteStore, AutoCloseable {
             }
         });
         long interval = client.config().checkInterval().toMillis();
-        store.check = client.executor().scheduleWithFixedDelay(store::check, interval, interval, TimeUnit.MILLISECONDS);
+        store.check = client.executor()
+                .scheduleWithFixedDelay(
+                        () -> {
+                            try {
+                                store.check();
+                            } catch (RuntimeException e) {
+                                // a periodic task that throws is never run again
+                                log.error("route store: the revision check failed", e);
+                            }
+                        },
+                        interval,
+                        interval,
+                        TimeUnit.MILLISECONDS);
         return store;
     }
 
