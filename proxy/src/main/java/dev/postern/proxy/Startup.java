@@ -107,9 +107,9 @@ final class Startup {
         Duration wait = c.connectTimeout().plus(c.commandTimeout().multipliedBy(2));
         if (!store.awaitFirstSync(wait)) {
             log.warn(
-                    "cluster: redis {} did not answer within {} ms; starting with this node's revision {}",
+                    "cluster: no answer from redis {} yet; starting with this node's revision {}, and taking the"
+                            + " shared table when redis answers",
                     cluster.description(),
-                    wait.toMillis(),
                     store.current().revision());
         }
         return store;
