@@ -101,7 +101,7 @@ class ClusterClientIT {
             redis.restart();
             Await.until("the client reconnects", SOON, client::isUp);
             assertThat(ping(client)).isEqualTo("PONG");
-            assertThat(metrics.reconnects.get()).isEqualTo(1);
+            assertThat(metrics.reconnects.get()).isPositive();
         }
     }
 

@@ -241,7 +241,7 @@ class RedisRouteStoreIT {
         // at its connect, or at the next check when Redis was still loading its data then
         assertThat(restarted.metrics.resyncs("connect") + restarted.metrics.resyncs("check"))
                 .isEqualTo(1);
-        assertThat(a.metrics.reconnects.get()).isEqualTo(1);
+        assertThat(a.metrics.reconnects.get()).isPositive();
         RoutingTable four = a.store.update(3, t -> withUser(t, "after@example.com"));
         Await.until("b takes revision 4", SOON, () -> restarted.current().equals(four));
         assertThat(RoutingJson.read(Files.readString(dir.resolve("b.json")))).isEqualTo(four);
