@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Applies one API change to the {@code RouteStore} and turns the store's refusals into API problems: a stale If-Match
- * into 412, a table that the whole-table checks refuse into 409 (with paths into the table), a failed write into 500.
+ * into 412, a table that the whole-table checks refuse into 409 (with paths into the table), a shared store that
+ * cannot be reached into 503, a failed write into 500.
  * A change function aborts with {@link #abort} (404, 409, 400 found while looking at the current table).
  */
 final class RoutingChanges {
@@ -49,6 +50,11 @@ final class RoutingChanges {
         return store.current();
     }
 
+    /** Whether the store can take changes now (a shared store reaches its server). */
+    boolean storeAvailable() {
+        return store.available();
+    }
+
     /** Ends a change function with {@code reason}; nothing is changed. */
     static RuntimeException abort(ApiException reason) {
         return new Abort(reason);
@@ -74,6 +80,18 @@ final class RoutingChanges {
                             + e.currentRevision() + "; read it again and retry"));
         } catch (ConfigException e) {
             throw tableRefused(e.problems());
+        } catch (RouteStore.StoreUnavailableException e) {
+            log.warn("route store: a change could not be made: {}", e.getMessage());
+            throw new ApiException(Problem.typed(
+                    HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    "store-unavailable",
+                    "The route store is unavailable",
+                    (e.outcomeUnknown()
+                                    ? "the shared route store did not confirm the change in time: it may have been"
+                                            + " applied; read the routing table before retrying"
+                                    : "the shared route store cannot be reached; nothing was changed")
+                            + " (routing goes on with revision "
+                            + store.current().revision() + ")"));
         } catch (IOException e) {
             log.error("route store: a change could not be saved: {}", e.toString());
             throw ApiException.of(

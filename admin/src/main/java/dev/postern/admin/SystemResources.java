@@ -72,6 +72,8 @@ final class SystemResources {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("ready", r.ready());
         root.put("listeners-bound", r.listenersBound());
+        // a shared store that is down does not make the node unready: it routes on with the last table it saw
+        root.put("route-store", changes.storeAvailable() ? "up" : "down");
         ObjectNode pools = root.putObject("healthy-backends");
         new TreeMap<>(r.healthyBackends()).forEach(pools::put);
         ArrayNode without = root.putArray("pools-without-backend");

@@ -27,7 +27,9 @@ public final class ConfigJson {
         config.pools().forEach(p -> pools.add(RoutingJson.toTree(p, true)));
         root.set("routes", RoutingJson.toTree(config.routes()));
         ObjectNode routing = root.putObject("routing");
-        config.routeStore().ifPresent(f -> routing.put("store", f.toString()));
+        routing.put("store", config.cluster().isPresent() ? "redis" : "file");
+        config.routeStore().ifPresent(f -> routing.put("file", f.toString()));
+        config.cluster().ifPresent(c -> root.set("cluster", cluster(c)));
         root.set("timeouts", timeouts(config.timeouts()));
         root.set("limits", limits(config.limits()));
         root.set("admin", admin(config.admin()));
@@ -117,6 +119,34 @@ public final class ConfigJson {
                     .put("token", REDACTED)
                     .put("access", t.access().configName());
         }
+        return n;
+    }
+
+    private static ObjectNode cluster(ClusterConfig c) {
+        ObjectNode n = MAPPER.createObjectNode();
+        if (!c.addresses().isEmpty()) {
+            ArrayNode addresses = n.putArray("addresses");
+            c.addresses().forEach(a -> addresses.add(a.toString()));
+        }
+        c.sentinel().ifPresent(s -> {
+            ObjectNode sentinel = n.putObject("sentinel");
+            ArrayNode addresses = sentinel.putArray("addresses");
+            s.addresses().forEach(a -> addresses.add(a.toString()));
+            sentinel.put("master", s.master());
+            s.password().ifPresent(p -> sentinel.put("password", REDACTED));
+        });
+        c.username().ifPresent(u -> n.put("username", u));
+        c.password().ifPresent(p -> n.put("password", REDACTED));
+        n.put("database", c.database());
+        ObjectNode tls = n.putObject("tls");
+        tls.put("enabled", c.tls().enabled());
+        tls.put("verify", c.tls().verify());
+        c.tls().ca().ifPresent(ca -> tls.put("ca", ca.toString()));
+        n.put("connect-timeout", formatDuration(c.connectTimeout()));
+        n.put("command-timeout", formatDuration(c.commandTimeout()));
+        n.put("key-prefix", c.keyPrefix());
+        c.nodeId().ifPresent(id -> n.put("node-id", id));
+        n.put("check-interval", formatDuration(c.checkInterval()));
         return n;
     }
 

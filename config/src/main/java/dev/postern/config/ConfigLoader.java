@@ -37,9 +37,8 @@ import java.util.regex.Pattern;
  * <p>Tests build configurations from text with {@link #parse(String)} or {@link #parse(String, Path, Function)}.
  */
 public final class ConfigLoader {
-    static final List<String> KEYS =
-            List.of("listeners", "tls", "pools", "routes", "routing", "timeouts", "limits", "admin", "auth", "dns");
-    static final List<String> ROUTING_KEYS = List.of("store");
+    static final List<String> KEYS = List.of(
+            "listeners", "tls", "pools", "routes", "routing", "timeouts", "limits", "admin", "auth", "dns", "cluster");
     static final List<String> ADMIN_KEYS = List.of("bind", "tls", "tokens", "metrics-auth");
     static final List<String> TOKEN_KEYS = List.of("name", "token", "access");
 
@@ -138,11 +137,7 @@ public final class ConfigLoader {
             }
         });
         Routes routes = RoutesReader.read(root.get("routes"), poolNames);
-        Optional<Path> routeStore = Optional.empty();
-        Node routing = root.get("routing");
-        if (routing.isMapping(ROUTING_KEYS) && routing.get("store").isPresent()) {
-            routeStore = Optional.ofNullable(routing.get("store").filePath());
-        }
+        ClusterReader.Routing routing = ClusterReader.read(root.get("routing"), root.get("cluster"));
         DnsConfig dns = DnsReader.dns(root.get("dns"));
         problems.throwIfAny();
         return new PosternConfig(
@@ -154,8 +149,9 @@ public final class ConfigLoader {
                 admin,
                 auth,
                 routes,
-                routeStore,
+                routing.file(),
                 dns,
+                routing.cluster(),
                 source);
     }
 

@@ -167,14 +167,30 @@ public final class LocalRouteStore implements RouteStore {
         }
         persist(next);
         current = next;
+        publish(next);
+        return next;
+    }
+
+    /**
+     * Replaces the table with {@code table} as it is, revision included, persisted like a change and published: for a
+     * table that was validated and given its revision elsewhere (a cluster node's copy of the shared table).
+     *
+     * @throws IOException it could not be persisted; the table in force is unchanged
+     */
+    public synchronized void replace(RoutingTable table) throws IOException {
+        persist(table);
+        current = table;
+        publish(table);
+    }
+
+    private void publish(RoutingTable table) {
         for (Consumer<RoutingTable> l : listeners) {
             try {
-                l.accept(next);
+                l.accept(table);
             } catch (RuntimeException e) {
-                log.error("route store listener failed on revision {}", next.revision(), e);
+                log.error("route store listener failed on revision {}", table.revision(), e);
             }
         }
-        return next;
     }
 
     private void persist(RoutingTable table) throws IOException {

@@ -17,7 +17,10 @@ import java.util.Optional;
  * @param auth authentication providers, their cache, and brute-force throttling
  * @param routes user and domain routes (seed of the routing model)
  * @param routeStore where the routing model is persisted; empty keeps it in memory, seeded from this file at start
+ *     (with a {@code cluster}: this node's copy of the last table it saw)
  * @param dns the resolver of the SMTP edge's DNS checks
+ * @param cluster the Redis a cluster's nodes share the routing model in ({@code routing.store: redis}); empty for a
+ *     node on its own
  * @param source the file this came from, if any
  */
 public record PosternConfig(
@@ -31,6 +34,7 @@ public record PosternConfig(
         Routes routes,
         Optional<Path> routeStore,
         DnsConfig dns,
+        Optional<ClusterConfig> cluster,
         Optional<Path> source) {
 
     public PosternConfig {
@@ -44,6 +48,7 @@ public record PosternConfig(
         Objects.requireNonNull(routes, "routes");
         Objects.requireNonNull(routeStore, "routeStore");
         Objects.requireNonNull(dns, "dns");
+        Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(source, "source");
     }
 
@@ -69,13 +74,14 @@ public record PosternConfig(
                 routes,
                 routeStore,
                 DnsConfig.DEFAULTS,
+                Optional.empty(),
                 source);
     }
 
     /** The same configuration with other pools. */
     public PosternConfig withPools(List<Pool> newPools) {
         return new PosternConfig(
-                listeners, tls, newPools, timeouts, limits, admin, auth, routes, routeStore, dns, source);
+                listeners, tls, newPools, timeouts, limits, admin, auth, routes, routeStore, dns, cluster, source);
     }
 
     /** The routing model this configuration seeds (revision 0: the store gives it its revision). */

@@ -8,8 +8,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * The one source of truth for routing: the current {@link RoutingTable}, changed only through {@link #update}, which
- * validates the whole new table, persists it, and only then publishes it. Several Postern nodes can later share one
- * store (Redis) behind this same interface.
+ * validates the whole new table, persists it, and only then publishes it. Several Postern nodes can share one store
+ * (Redis) behind this same interface.
  */
 public interface RouteStore {
     /** The table in force now. */
@@ -22,6 +22,7 @@ public interface RouteStore {
      * @return the new table, already persisted and published
      * @throws RevisionConflictException someone else changed the table first
      * @throws ConfigException the new table is invalid (every problem, with its path)
+     * @throws StoreUnavailableException a shared store cannot be reached; {@link #current} still answers
      * @throws IOException it could not be persisted; nothing changed
      */
     RoutingTable update(long expectedRevision, UnaryOperator<RoutingTable> change)
@@ -35,6 +36,36 @@ public interface RouteStore {
      * returns make {@link #update} fail with a {@link ConfigException}.
      */
     void addValidator(Function<RoutingTable, List<ConfigProblem>> validator);
+
+    /**
+     * Whether {@link #update} can reach where the table is kept. A shared store that cannot reach its server answers
+     * false, and {@link #current} goes on answering the last table it saw; a local store is always available.
+     */
+    default boolean available() {
+        return true;
+    }
+
+    /**
+     * A shared store cannot take the change now: its server is unreachable or did not answer in time. Routing goes on
+     * with {@link #current}.
+     */
+    final class StoreUnavailableException extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final boolean outcomeUnknown;
+
+        /**
+         * @param outcomeUnknown the change was sent, but no answer came: it may have been applied after all
+         */
+        public StoreUnavailableException(String message, boolean outcomeUnknown, Throwable cause) {
+            super(message, cause);
+            this.outcomeUnknown = outcomeUnknown;
+        }
+
+        /** True when the change may have been applied (sent, but not confirmed); false when nothing changed. */
+        public boolean outcomeUnknown() {
+            return outcomeUnknown;
+        }
+    }
 
     /** The table changed since the caller read it. */
     final class RevisionConflictException extends Exception {

@@ -10,6 +10,7 @@ import dev.postern.config.RouteStore;
 import dev.postern.config.TlsMode;
 import dev.postern.proxy.auth.AuthControl;
 import dev.postern.proxy.auth.AuthSetup;
+import dev.postern.proxy.cluster.ClusterClient;
 import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
@@ -48,7 +49,8 @@ public final class Postern implements AutoCloseable {
     private final ProxyServices services;
     private final Map<String, Channel> serverChannels;
     private final AuthSetup auth;
-    private final LocalRouteStore store;
+    private final RouteStore store;
+    private final ClusterClient cluster;
     private final HealthChecker checker;
     private final AdminServer admin;
     private volatile boolean stopped;
@@ -58,7 +60,8 @@ public final class Postern implements AutoCloseable {
             ProxyServices services,
             Map<String, Channel> serverChannels,
             AuthSetup auth,
-            LocalRouteStore store,
+            RouteStore store,
+            ClusterClient cluster,
             HealthChecker checker,
             AdminServer admin) {
         this.config = config;
@@ -66,6 +69,7 @@ public final class Postern implements AutoCloseable {
         this.serverChannels = serverChannels;
         this.auth = auth;
         this.store = store;
+        this.cluster = cluster;
         this.checker = checker;
         this.admin = admin;
     }
@@ -83,12 +87,12 @@ public final class Postern implements AutoCloseable {
                         + l.protocol().configName() + " is not supported by this build (use tcp)");
             }
         }
-        LocalRouteStore store = Startup.openRouteStore(config);
+        LocalRouteStore local = Startup.openRouteStore(config);
         TlsManager tls = null;
         // backends reached over TLS need the client contexts even when every listener is plain
         boolean needsTls = config.listeners().stream().anyMatch(l -> l.tls() != TlsMode.NONE)
                 || config.admin().tls()
-                || store.current().pools().stream()
+                || local.current().pools().stream()
                         .flatMap(p -> p.backends().stream())
                         .anyMatch(b -> b.tls() != TlsMode.NONE);
         if (needsTls) {
@@ -99,6 +103,11 @@ public final class Postern implements AutoCloseable {
             }
         }
         Transport transport = Transport.create(0, true);
+        // cluster mode: the shared table in Redis, followed from here on; this node's own is the last one it saw
+        ClusterClient cluster = config.cluster().isPresent()
+                ? ClusterClient.start(config.cluster().get(), Startup.nodeId(config), transport, metrics)
+                : null;
+        RouteStore store = cluster == null ? local : Startup.sharedStore(config, cluster, local, metrics);
         SessionRegistry sessions = new SessionRegistry(metrics);
         HealthChecker checker = new HealthChecker(transport, metrics, (backend, up) -> {});
         Routing routing = Routing.follow(
@@ -127,6 +136,7 @@ public final class Postern implements AutoCloseable {
                     config.auth(), config.listeners(), routing.pools().keySet(), transport, metrics);
         } catch (AuthSetup.SetupException e) {
             checker.close();
+            closeCluster(cluster);
             transport.close();
             throw new StartupException(e.getMessage(), e);
         }
@@ -145,6 +155,7 @@ public final class Postern implements AutoCloseable {
             bound.values().forEach(Channel::close);
             auth.close();
             checker.close();
+            closeCluster(cluster);
             transport.close();
             throw e;
         }
@@ -157,7 +168,10 @@ public final class Postern implements AutoCloseable {
                 store.current().revision(),
                 routing.pools().size(),
                 routing.backends().size(),
-                store.file() == null ? " (in memory)" : " (store " + store.file() + ")");
+                (cluster == null
+                                ? ""
+                                : " (shared in redis " + cluster.description() + ", node " + cluster.nodeId() + ")")
+                        + (local.file() == null ? " (in memory)" : " (file " + local.file() + ")"));
         for (ListenerConfig l : config.listeners()) {
             log.info(
                     "listening: {} {} on {} tls={} pool={} auth={}{}{}",
@@ -177,7 +191,13 @@ public final class Postern implements AutoCloseable {
             log.info(
                     "admin API on {}{}", format(admin.address()), config.admin().tls() ? " (TLS)" : "");
         }
-        return new Postern(config, services, bound, auth, store, checker, admin);
+        return new Postern(config, services, bound, auth, store, cluster, checker, admin);
+    }
+
+    private static void closeCluster(ClusterClient cluster) {
+        if (cluster != null) {
+            cluster.close();
+        }
     }
 
     private static String subjects(List<CertificateInfo> certs) {
@@ -260,6 +280,8 @@ public final class Postern implements AutoCloseable {
             }
         }
         auth.close();
+        // the Redis connections run on the transport's event loops: they go first
+        closeCluster(cluster);
         services.transport().shutdown(Duration.ZERO, Duration.ofSeconds(5));
         log.info("stopped");
     }

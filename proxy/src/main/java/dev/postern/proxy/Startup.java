@@ -3,6 +3,7 @@ package dev.postern.proxy;
 import dev.postern.admin.AdminServer;
 import dev.postern.admin.AdminSettings;
 import dev.postern.admin.AdminStartException;
+import dev.postern.config.ClusterConfig;
 import dev.postern.config.ConfigException;
 import dev.postern.config.ConfigProblem;
 import dev.postern.config.HostPort;
@@ -11,9 +12,12 @@ import dev.postern.config.LocalRouteStore;
 import dev.postern.config.Pool;
 import dev.postern.config.PosternConfig;
 import dev.postern.config.Protocol;
+import dev.postern.config.RouteStore;
 import dev.postern.config.SmtpConfig;
 import dev.postern.config.SpfConfig;
 import dev.postern.proxy.auth.AuthControl;
+import dev.postern.proxy.cluster.ClusterClient;
+import dev.postern.proxy.cluster.RedisRouteStore;
 import dev.postern.proxy.control.PosternControl;
 import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.dns.NettyDnsClient;
@@ -32,15 +36,24 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.WriteBufferWaterMark;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The steps of {@link Postern#start} that build one piece each. */
 final class Startup {
+    private static final Logger log = LoggerFactory.getLogger(Startup.class);
+
     private Startup() {}
 
     /** The route store: the file when one is configured (created from this configuration the first time). */
@@ -63,7 +76,12 @@ final class Startup {
                         + l.pool().get() + "', which listener '" + l.name() + "' uses");
             }
         }
-        // the pools listeners name must stay: the store refuses tables (from the admin API) without them
+        keepListenerPools(config, store);
+        return store;
+    }
+
+    /** The pools listeners name must stay: the store refuses tables (from the admin API) without them. */
+    static void keepListenerPools(PosternConfig config, RouteStore store) {
         store.addValidator(table -> {
             List<ConfigProblem> problems = new ArrayList<>();
             for (ListenerConfig l : config.listeners()) {
@@ -74,7 +92,48 @@ final class Startup {
             }
             return problems;
         });
+    }
+
+    /**
+     * Cluster mode's store: the table shared in Redis, this node's own table ({@code local}) as the last one it saw.
+     * Waits briefly for the first read of the shared table, so that the listeners start with the cluster's routes;
+     * when Redis does not answer, the node starts with its own and takes the shared one when Redis is back.
+     */
+    static RedisRouteStore sharedStore(
+            PosternConfig config, ClusterClient cluster, LocalRouteStore local, Metrics metrics) {
+        RedisRouteStore store = RedisRouteStore.start(cluster, local, metrics);
+        keepListenerPools(config, store);
+        ClusterConfig c = config.cluster().orElseThrow();
+        Duration wait = c.connectTimeout().plus(c.commandTimeout().multipliedBy(2));
+        if (!store.awaitFirstSync(wait)) {
+            log.warn(
+                    "cluster: no answer from redis {} yet; starting with this node's revision {}, and taking the"
+                            + " shared table when redis answers",
+                    cluster.description(),
+                    store.current().revision());
+        }
         return store;
+    }
+
+    /** This node's name in Redis: the configured one, else the host name and the admin API's (or a listener's) port. */
+    static String nodeId(PosternConfig config) {
+        Optional<String> configured = config.cluster().flatMap(ClusterConfig::nodeId);
+        if (configured.isPresent()) {
+            return configured.get();
+        }
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            host = "postern-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        }
+        int port = config.admin()
+                .bind()
+                .map(HostPort::port)
+                .orElseGet(() -> config.listeners().isEmpty()
+                        ? 0
+                        : config.listeners().get(0).bind().port());
+        return host.replaceAll("[^A-Za-z0-9._-]", "-") + ":" + port;
     }
 
     /**
@@ -144,7 +203,7 @@ final class Startup {
     /** The admin API, when configured; null otherwise. */
     static AdminServer startAdmin(
             PosternConfig config,
-            LocalRouteStore store,
+            RouteStore store,
             ProxyServices services,
             AuthControl auth,
             Metrics metrics,

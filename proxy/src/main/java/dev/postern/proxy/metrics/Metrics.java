@@ -5,6 +5,7 @@ import dev.postern.config.Protocol;
 import dev.postern.proxy.tls.CertificateInfo;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -95,4 +96,26 @@ public interface Metrics {
 
     /** The DNS lists' verdict on a new relay client: {@code pass}, {@code blocked}, {@code allowlisted}, {@code timeout}. */
     default void dnsblVerdict(ListenerConfig listener, String verdict) {}
+
+    /**
+     * A command to the cluster's Redis finished.
+     *
+     * @param command a word of the cluster package's own ({@code routes-read}, {@code routes-write}, ...)
+     * @param outcome {@code ok}, {@code timeout}, {@code unavailable} (not sent: no connection) or {@code error}
+     */
+    default void clusterCommand(String command, String outcome, long nanos) {}
+
+    /** The connection to the cluster's Redis was made again after it had been lost. */
+    default void clusterReconnect() {}
+
+    /**
+     * The shared route store took a table it had not written itself, or seeded an empty Redis.
+     *
+     * @param trigger {@code notified} (a change message), {@code check} (the periodic revision check), {@code
+     *     connect} (the first read after a connect) or {@code seeded}
+     */
+    default void routeStoreResync(String trigger) {}
+
+    /** Where to read whether this node reaches the cluster's Redis (called at every scrape). */
+    default void clusterUp(BooleanSupplier up) {}
 }

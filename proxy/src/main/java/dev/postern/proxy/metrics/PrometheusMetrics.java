@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -50,6 +51,7 @@ public final class PrometheusMetrics implements Metrics {
     private final LabelValues labels = new LabelValues();
     private final AuthSeries auth;
     private final SmtpSeries smtp;
+    private final ClusterSeries cluster;
     /*
      * The series touched per session, looked up once and kept: a lookup by label values hashes a fresh list of
      * strings each time (with bounded() over free-form values, about 3 % of the CPU of an IMAPS login before). Series
@@ -107,6 +109,7 @@ public final class PrometheusMetrics implements Metrics {
                 .register(registry);
         auth = new AuthSeries(registry, labels);
         smtp = new SmtpSeries(registry, labels);
+        cluster = new ClusterSeries(registry, labels);
         backendConnect = Histogram.builder()
                 .name("postern_backend_connect_duration_seconds")
                 .help("Time to connect to a backend, by outcome")
@@ -311,6 +314,26 @@ public final class PrometheusMetrics implements Metrics {
     @Override
     public void backends(Supplier<? extends Collection<? extends BackendGauge>> source) {
         this.backends = source;
+    }
+
+    @Override
+    public void clusterCommand(String command, String outcome, long nanos) {
+        cluster.command(command, outcome, nanos);
+    }
+
+    @Override
+    public void clusterReconnect() {
+        cluster.reconnect();
+    }
+
+    @Override
+    public void routeStoreResync(String trigger) {
+        cluster.resync(trigger);
+    }
+
+    @Override
+    public void clusterUp(BooleanSupplier up) {
+        cluster.up(up);
     }
 
     private static String protocol(ListenerConfig listener) {

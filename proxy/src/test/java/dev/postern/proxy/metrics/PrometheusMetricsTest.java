@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -255,5 +256,27 @@ class PrometheusMetricsTest {
                 .contains("jvm_memory_used_bytes")
                 .contains("process_cpu_seconds_total")
                 .endsWith("# EOF\n");
+    }
+
+    @Test
+    void clusterModeReportsRedisCommandsReconnectsResyncsAndWhetherItIsUp() {
+        assertThat(text()).doesNotContain("postern_cluster_up ");
+        AtomicBoolean up = new AtomicBoolean(true);
+        metrics.clusterUp(up::get);
+        metrics.clusterCommand("routes-write", "ok", 2_000_000);
+        metrics.clusterCommand("routes-write", "timeout", 500_000_000);
+        metrics.clusterReconnect();
+        metrics.routeStoreResync("notified");
+
+        String text = text();
+        assertThat(text)
+                .contains("postern_cluster_up 1.0")
+                .contains("postern_cluster_command_duration_seconds_count{command=\"routes-write\",outcome=\"ok\"} 1")
+                .contains("postern_cluster_command_errors_total{command=\"routes-write\",outcome=\"timeout\"} 1.0")
+                .doesNotContain("postern_cluster_command_errors_total{command=\"routes-write\",outcome=\"ok\"}")
+                .contains("postern_cluster_reconnects_total 1.0")
+                .contains("postern_route_store_resyncs_total{trigger=\"notified\"} 1.0");
+        up.set(false);
+        assertThat(text()).contains("postern_cluster_up 0.0");
     }
 }
