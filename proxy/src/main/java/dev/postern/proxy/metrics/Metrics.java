@@ -2,9 +2,7 @@ package dev.postern.proxy.metrics;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Protocol;
-import dev.postern.proxy.tls.CertificateInfo;
 import java.util.Collection;
-import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -73,7 +71,7 @@ public interface Metrics {
     default void loginDelayed(Protocol protocol, long millis) {}
 
     /** Where to read the served certificates from, for their expiry gauge (called at every scrape). */
-    default void certificates(Supplier<List<CertificateInfo>> certificates) {}
+    default void certificates(Supplier<? extends Collection<? extends CertificateExpiry>> certificates) {}
 
     /** Where to read the route store's revision from (called at every scrape). */
     default void routeRevision(LongSupplier revision) {}

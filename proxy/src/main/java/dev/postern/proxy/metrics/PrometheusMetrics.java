@@ -2,7 +2,6 @@ package dev.postern.proxy.metrics;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Protocol;
-import dev.postern.proxy.tls.CertificateInfo;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.datapoints.GaugeDataPoint;
@@ -60,7 +59,7 @@ public final class PrometheusMetrics implements Metrics {
     private final ConcurrentHashMap<String, ListenerSeries> listenerSeries = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, DistributionDataPoint[]>> connectSeries =
             new ConcurrentHashMap<>();
-    private volatile Supplier<List<CertificateInfo>> certificates = List::of;
+    private volatile Supplier<? extends Collection<? extends CertificateExpiry>> certificates = List::of;
     private volatile LongSupplier revision = () -> 0;
     private volatile Supplier<? extends Collection<? extends BackendGauge>> backends = List::of;
 
@@ -168,7 +167,7 @@ public final class PrometheusMetrics implements Metrics {
                 .unit(Unit.SECONDS)
                 .labelNames("certificate")
                 .callback(cb -> {
-                    for (CertificateInfo c : certificates.get()) {
+                    for (CertificateExpiry c : certificates.get()) {
                         cb.call(c.notAfter().getEpochSecond(), c.name());
                     }
                 })
@@ -302,7 +301,7 @@ public final class PrometheusMetrics implements Metrics {
     }
 
     @Override
-    public void certificates(Supplier<List<CertificateInfo>> source) {
+    public void certificates(Supplier<? extends Collection<? extends CertificateExpiry>> source) {
         this.certificates = source;
     }
 

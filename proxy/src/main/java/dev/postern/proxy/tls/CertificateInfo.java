@@ -1,6 +1,7 @@
 package dev.postern.proxy.tls;
 
 import dev.postern.config.TlsConfig;
+import dev.postern.proxy.metrics.CertificateExpiry;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -26,7 +27,8 @@ public record CertificateInfo(
         List<String> sniNames,
         boolean isDefault,
         TlsConfig.Provider provider,
-        boolean generated) {
+        boolean generated)
+        implements CertificateExpiry {
 
     public CertificateInfo {
         Objects.requireNonNull(name, "name");
