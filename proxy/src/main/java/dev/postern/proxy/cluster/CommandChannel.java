@@ -98,7 +98,7 @@ public final class CommandChannel implements AutoCloseable {
     private final String replies;
     private final Duration wait;
     private final Map<String, Handler> handlers = new ConcurrentHashMap<>();
-    private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+    private final Map<String, PendingRequest> pending = new ConcurrentHashMap<>();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "postern-cluster-commands");
         t.setDaemon(true);
@@ -159,7 +159,7 @@ public final class CommandChannel implements AutoCloseable {
         message.put("command", command);
         to.ifPresent(node -> message.put("to", node));
         message.set("args", args);
-        Pending p = new Pending(to.isPresent());
+        PendingRequest p = new PendingRequest(to.isPresent());
         // in before the message goes out: an answer can come back before PUBLISH's own reply does
         pending.put(id, p);
         long start = System.nanoTime();
@@ -194,7 +194,8 @@ public final class CommandChannel implements AutoCloseable {
         }
     }
 
-    private Outcome outcome(String command, String id, Pending p, Set<String> expected, int reached, Duration waited)
+    private Outcome outcome(
+            String command, String id, PendingRequest p, Set<String> expected, int reached, Duration waited)
             throws InterruptedException {
         Map<String, JsonNode> replies = p.snapshot();
         Map<String, JsonNode> answers = new TreeMap<>();
@@ -328,7 +329,7 @@ public final class CommandChannel implements AutoCloseable {
             log.debug("cluster: an answer that is not JSON: {}", e.getMessage());
             return;
         }
-        Pending p = pending.get(reply.path("id").asText());
+        PendingRequest p = pending.get(reply.path("id").asText());
         String node = reply.path("node").asText();
         if (p == null) {
             log.debug("cluster: node {} answered request {} after its deadline", node, reply.path("id"));
@@ -340,46 +341,5 @@ public final class CommandChannel implements AutoCloseable {
     @Override
     public void close() {
         worker.shutdownNow();
-    }
-
-    /** A request waiting for its answers. */
-    private static final class Pending {
-        private final boolean targeted;
-        private final Map<String, JsonNode> replies = new LinkedHashMap<>();
-        final CompletableFuture<Void> done = new CompletableFuture<>();
-        private Set<String> expected;
-        private int reached;
-
-        Pending(boolean targeted) {
-            this.targeted = targeted;
-        }
-
-        synchronized void add(String node, JsonNode reply) {
-            replies.put(node, reply);
-            check();
-        }
-
-        synchronized void expect(Set<String> nodes, int receivers) {
-            expected = Set.copyOf(nodes);
-            reached = receivers;
-            check();
-        }
-
-        synchronized Map<String, JsonNode> snapshot() {
-            return new LinkedHashMap<>(replies);
-        }
-
-        private void check() {
-            if (expected == null) {
-                return;
-            }
-            // one node asked: its answer is all there is to wait for (the others do not answer)
-            boolean enough = targeted
-                    ? replies.keySet().containsAll(expected)
-                    : replies.keySet().containsAll(expected) && replies.size() >= reached;
-            if (enough) {
-                done.complete(null);
-            }
-        }
     }
 }
