@@ -113,17 +113,24 @@ public final class CommandChannel implements AutoCloseable {
         this.wait = client.config().commandTimeout().plusSeconds(1);
     }
 
-    /** Subscribes to the commands and to this node's answers (now, and at every connection to Redis). */
-    public static CommandChannel start(ClusterClient client, Membership membership) {
-        CommandChannel channel = new CommandChannel(client, membership);
-        client.subscribe(channel.commands, channel::received);
-        client.subscribe(channel.replies, channel::answered);
-        return channel;
+    /** A channel over {@code client}: give it its handlers, then {@link #open} it. */
+    public static CommandChannel create(ClusterClient client, Membership membership) {
+        return new CommandChannel(client, membership);
     }
 
     /** Runs {@code handler} when another node asks for {@code command}. */
     public void handle(String command, Handler handler) {
         handlers.put(command, handler);
+    }
+
+    /**
+     * Subscribes to the commands and to this node's answers, now and at every connection to Redis; after the handlers
+     * are in, so that no request finds this node without them.
+     */
+    public CommandChannel open() {
+        client.subscribe(commands, this::received);
+        client.subscribe(replies, this::answered);
+        return this;
     }
 
     public String nodeId() {

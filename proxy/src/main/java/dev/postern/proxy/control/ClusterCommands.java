@@ -67,7 +67,7 @@ public final class ClusterCommands implements ClusterControl, AutoCloseable {
     public static ClusterCommands start(
             ClusterClient client, SessionRegistry sessions, PosternControl local, AuthControl auth, Duration deadline) {
         Membership membership = Membership.start(client, sessions::size);
-        CommandChannel channel = CommandChannel.start(client, membership);
+        CommandChannel channel = CommandChannel.create(client, membership);
         ClusterCommands c = new ClusterCommands(membership, channel, local, auth, deadline);
         channel.handle(KILL_USER, c::killUserHere);
         channel.handle(KILL_SESSION, c::killSessionHere);
@@ -80,6 +80,7 @@ public final class ClusterCommands implements ClusterControl, AutoCloseable {
                 SESSIONS,
                 (origin, args) -> ViewJson.page(
                         c.page(ViewJson.filter(args), args.path("limit").asInt(1000))));
+        channel.open();
         return c;
     }
 

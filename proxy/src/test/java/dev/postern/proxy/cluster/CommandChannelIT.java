@@ -41,7 +41,7 @@ class CommandChannelIT {
         Node(ClusterClient client, boolean answers) {
             this.client = client;
             this.membership = Membership.start(client, () -> 7);
-            this.channel = answers ? CommandChannel.start(client, membership) : null;
+            this.channel = answers ? CommandChannel.create(client, membership) : null;
             if (channel != null) {
                 channel.handle("echo", (origin, args) -> {
                     ran.add(origin + " " + args.path("x").asText());
@@ -49,6 +49,7 @@ class CommandChannelIT {
                             .createObjectNode()
                             .put("x", args.path("x").asText());
                 });
+                channel.open();
             }
         }
 
