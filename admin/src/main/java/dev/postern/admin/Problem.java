@@ -1,11 +1,15 @@
 package dev.postern.admin;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.postern.config.ConfigProblem;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -19,8 +23,15 @@ import java.util.Objects;
  * @param title a short summary of the kind of problem
  * @param detail what happened this time; empty for none
  * @param errors the individual problems (invalid input)
+ * @param extensions more members of the document, after the standard ones (RFC 9457 section 3.2)
  */
-record Problem(HttpResponseStatus status, String type, String title, String detail, List<FieldError> errors) {
+record Problem(
+        HttpResponseStatus status,
+        String type,
+        String title,
+        String detail,
+        List<FieldError> errors,
+        Map<String, JsonNode> extensions) {
     static final String TYPE_PREFIX = "urn:postern:problem:";
 
     Problem {
@@ -29,6 +40,18 @@ record Problem(HttpResponseStatus status, String type, String title, String deta
         Objects.requireNonNull(title, "title");
         Objects.requireNonNull(detail, "detail");
         errors = List.copyOf(errors);
+        extensions = Collections.unmodifiableMap(new LinkedHashMap<>(extensions));
+    }
+
+    Problem(HttpResponseStatus status, String type, String title, String detail, List<FieldError> errors) {
+        this(status, type, title, detail, errors, Map.of());
+    }
+
+    /** The same problem with one more member ({@code nodes}, ...). */
+    Problem with(String name, JsonNode value) {
+        Map<String, JsonNode> more = new LinkedHashMap<>(extensions);
+        more.put(name, value);
+        return new Problem(status, type, title, detail, errors, more);
     }
 
     /**
@@ -109,6 +132,7 @@ record Problem(HttpResponseStatus status, String type, String title, String deta
                 n.put("message", e.message());
             }
         }
+        extensions.forEach(root::set);
         return root;
     }
 }

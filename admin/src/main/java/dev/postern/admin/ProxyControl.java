@@ -75,4 +75,12 @@ public interface ProxyControl {
      * removed) cancels a pending deadline.
      */
     void drain(String pool, String backend, Optional<Instant> deadline);
+
+    /**
+     * The commands that reach every node, in cluster mode; empty for a node on its own (the API then acts on this node
+     * only, and refuses {@code scope=cluster}).
+     */
+    default Optional<ClusterControl> cluster() {
+        return Optional.empty();
+    }
 }

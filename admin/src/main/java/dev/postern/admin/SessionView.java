@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param started when the client connected
  * @param bytesIn bytes received from the client
  * @param bytesOut bytes sent to the client
+ * @param node the cluster node it is open on; empty for a node without a cluster
  */
 public record SessionView(
         String id,
@@ -31,7 +32,8 @@ public record SessionView(
         Optional<String> tls,
         Instant started,
         long bytesIn,
-        long bytesOut) {
+        long bytesOut,
+        Optional<String> node) {
     public SessionView {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(listener, "listener");
@@ -42,5 +44,39 @@ public record SessionView(
         Objects.requireNonNull(backend, "backend");
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(started, "started");
+        Objects.requireNonNull(node, "node");
+    }
+
+    /** A session of a node without a cluster. */
+    public SessionView(
+            String id,
+            String listener,
+            Protocol protocol,
+            String client,
+            Optional<String> user,
+            Optional<String> pool,
+            Optional<String> backend,
+            Optional<String> tls,
+            Instant started,
+            long bytesIn,
+            long bytesOut) {
+        this(id, listener, protocol, client, user, pool, backend, tls, started, bytesIn, bytesOut, Optional.empty());
+    }
+
+    /** The same session, shown as open on {@code nodeId}. */
+    public SessionView withNode(String nodeId) {
+        return new SessionView(
+                id,
+                listener,
+                protocol,
+                client,
+                user,
+                pool,
+                backend,
+                tls,
+                started,
+                bytesIn,
+                bytesOut,
+                Optional.of(nodeId));
     }
 }

@@ -188,6 +188,48 @@ class AdminCliTest {
     }
 
     @Test
+    void inAClusterTheSessionsShowTheirNodeAndTheCommandsEachNodesPart() {
+        FakeClusterControl cluster = new FakeClusterControl("n1", admin.proxy);
+        admin.proxy.sessions.add(FakeProxyControl.session("n1-a", Protocol.IMAP, "alice@example.com", "dovecot", "d1")
+                .withNode("n1"));
+        cluster.node("n2", FakeProxyControl.session("n2-b", Protocol.IMAP, "alice@example.com", "dovecot", "d2"));
+        cluster.node("n3");
+
+        assertThat(cli("sessions", "--scope", "cluster")).as(err).isZero();
+        assertThat(out).contains("ID    NODE  LISTENER").contains("n2-b  n2    imaps");
+        assertThat(out).endsWith("2 session(s) (n1: 1, n2: 1, n3: 0)\n");
+
+        assertThat(cli("nodes")).as(err).isZero();
+        assertThat(out.lines().toList()).first().asString().startsWith("NODE  SELF  STARTED");
+        assertThat(out).contains("n1    yes   2026-06-01T11:00:00Z  400 ms ago   1");
+
+        cluster.silent.add("n3");
+        assertThat(cli("kill-user", "alice@example.com"))
+                .as("not every node answered")
+                .isEqualTo(3);
+        assertThat(out.lines().toList())
+                .containsExactly(
+                        "closed 2 session(s) of alice@example.com (n1: 1, n2: 1)", "no answer within 1000 ms from: n3");
+
+        cluster.down = true;
+        assertThat(cli("flush-auth", "bob@example.com")).isEqualTo(3);
+        assertThat(out.lines().toList())
+                .containsExactly(
+                        "forgot the cached logins of bob@example.com (n1: 2 cached)",
+                        "cluster unreachable: only node n1 acted (redis 127.0.0.1:6379 cannot be reached)");
+
+        cluster.down = false;
+        cluster.silent.clear();
+        assertThat(cli("reload-tls")).as(err).isZero();
+        assertThat(out)
+                .startsWith("reloaded (n1, n2, n3); new handshakes get:\nNODE  NAME")
+                .contains("n3    example-com");
+        assertThat(cli("flush-auth", "--scope", "local")).isZero();
+        assertThat(out.strip()).isEqualTo("forgot every cached login");
+        assertThat(admin.proxy.calls).contains("invalidateAllAuth");
+    }
+
+    @Test
     void jsonPrintsTheApisDocument() {
         assertThat(cli("--json", "revision")).isZero();
 

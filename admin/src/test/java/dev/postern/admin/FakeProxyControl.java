@@ -21,6 +21,7 @@ final class FakeProxyControl implements ProxyControl {
     volatile TlsReloadResult reloadResult;
     volatile Readiness readiness = new Readiness(true, Map.of("dovecot", 2));
     volatile Explanation explanation;
+    volatile ClusterControl cluster;
 
     static CertificateView certificate(String name, Instant notAfter) {
         return new CertificateView(
@@ -122,6 +123,11 @@ final class FakeProxyControl implements ProxyControl {
         calls.add("explain " + user + " " + protocol.map(Protocol::configName).orElse("-"));
         Explanation e = explanation;
         return e != null ? e : new Explanation(user, Optional.empty(), Optional.empty(), Optional.empty(), List.of());
+    }
+
+    @Override
+    public Optional<ClusterControl> cluster() {
+        return Optional.ofNullable(cluster);
     }
 
     @Override

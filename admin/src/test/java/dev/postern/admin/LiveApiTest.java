@@ -47,6 +47,27 @@ class LiveApiTest {
         assertThat(s1.get("bytes-in").asLong()).isEqualTo(100);
         assertThat(s1.get("bytes-out").asLong()).isEqualTo(2000);
         assertThat(r.json().at("/sessions/3/user").isNull()).isTrue();
+        // a node on its own has no node id
+        assertThat(s1.get("node").isNull()).isTrue();
+        assertThat(r.json().get("node").isNull()).isTrue();
+        assertThat(r.json().get("scope").asText()).isEqualTo("local");
+    }
+
+    @Test
+    void aNodeOnItsOwnRefusesTheClusterScopeAndHasNoNodes() {
+        AdminFixture.Reply r = admin.get("/api/v1/sessions?scope=cluster");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().at("/errors/0/parameter").asText()).isEqualTo("scope");
+        assertThat(r.json().at("/errors/0/message").asText()).contains("not in a cluster");
+        assertThat(admin.send("DELETE", "/api/v1/sessions?user=bob%40example.com&scope=cluster", null)
+                        .status())
+                .isEqualTo(400);
+        assertThat(admin.proxy.sessions).hasSize(4);
+
+        AdminFixture.Reply nodes = admin.get("/api/v1/cluster/nodes");
+        assertThat(nodes.status()).isEqualTo(200);
+        assertThat(nodes.json().get("cluster").asText()).isEqualTo("off");
+        assertThat(nodes.json().get("nodes")).isEmpty();
     }
 
     @Test

@@ -11,6 +11,8 @@ import dev.postern.config.TlsMode;
 import dev.postern.proxy.auth.AuthControl;
 import dev.postern.proxy.auth.AuthSetup;
 import dev.postern.proxy.cluster.ClusterClient;
+import dev.postern.proxy.control.ClusterCommands;
+import dev.postern.proxy.control.PosternControl;
 import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
@@ -51,6 +53,7 @@ public final class Postern implements AutoCloseable {
     private final AuthSetup auth;
     private final RouteStore store;
     private final ClusterClient cluster;
+    private final ClusterCommands commands;
     private final HealthChecker checker;
     private final AdminServer admin;
     private volatile boolean stopped;
@@ -62,6 +65,7 @@ public final class Postern implements AutoCloseable {
             AuthSetup auth,
             RouteStore store,
             ClusterClient cluster,
+            ClusterCommands commands,
             HealthChecker checker,
             AdminServer admin) {
         this.config = config;
@@ -70,6 +74,7 @@ public final class Postern implements AutoCloseable {
         this.auth = auth;
         this.store = store;
         this.cluster = cluster;
+        this.commands = commands;
         this.checker = checker;
         this.admin = admin;
     }
@@ -108,7 +113,8 @@ public final class Postern implements AutoCloseable {
                 ? ClusterClient.start(config.cluster().get(), Startup.nodeId(config), transport, metrics)
                 : null;
         RouteStore store = cluster == null ? local : Startup.sharedStore(config, cluster, local, metrics);
-        SessionRegistry sessions = new SessionRegistry(metrics);
+        // in a cluster, session ids start with the node's id: unique across the nodes, and they say where they are
+        SessionRegistry sessions = new SessionRegistry(metrics, cluster == null ? null : cluster.nodeId());
         HealthChecker checker = new HealthChecker(transport, metrics, (backend, up) -> {});
         Routing routing = Routing.follow(
                 store,
@@ -136,11 +142,18 @@ public final class Postern implements AutoCloseable {
                     config.auth(), config.listeners(), routing.pools().keySet(), transport, metrics);
         } catch (AuthSetup.SetupException e) {
             checker.close();
-            closeCluster(cluster);
+            closeCluster(null, cluster);
             transport.close();
             throw new StartupException(e.getMessage(), e);
         }
         Map<String, Channel> bound = new LinkedHashMap<>();
+        PosternControl control = new PosternControl(config, sessions, routing, tls, auth, () -> bound.values().stream()
+                .allMatch(Channel::isActive));
+        // a node answers the others' commands (kick, flush, reload, sessions) whether or not it has an admin API
+        ClusterCommands commands = cluster == null
+                ? null
+                : ClusterCommands.start(
+                        cluster, sessions, control, auth, config.cluster().get().commandTimeout());
         AdminServer admin;
         try {
             // one resolver for the SMTP relay's DNS lists and SPF (it lives on an event loop of the transport)
@@ -150,12 +163,13 @@ public final class Postern implements AutoCloseable {
                 LoginFlow loginFlow = new LoginFlow(services, auth.authenticator(l), auth.throttle());
                 bound.put(l.name(), Startup.bind(services, l, loginFlow, dns));
             }
-            admin = Startup.startAdmin(config, store, services, auth, metrics, bound);
+            admin = Startup.startAdmin(
+                    config, store, services, commands == null ? control : control.withCluster(commands), metrics);
         } catch (StartupException e) {
             bound.values().forEach(Channel::close);
             auth.close();
             checker.close();
-            closeCluster(cluster);
+            closeCluster(commands, cluster);
             transport.close();
             throw e;
         }
@@ -191,10 +205,13 @@ public final class Postern implements AutoCloseable {
             log.info(
                     "admin API on {}{}", format(admin.address()), config.admin().tls() ? " (TLS)" : "");
         }
-        return new Postern(config, services, bound, auth, store, cluster, checker, admin);
+        return new Postern(config, services, bound, auth, store, cluster, commands, checker, admin);
     }
 
-    private static void closeCluster(ClusterClient cluster) {
+    private static void closeCluster(ClusterCommands commands, ClusterClient cluster) {
+        if (commands != null) {
+            commands.close();
+        }
         if (cluster != null) {
             cluster.close();
         }
@@ -281,7 +298,7 @@ public final class Postern implements AutoCloseable {
         }
         auth.close();
         // the Redis connections run on the transport's event loops: they go first
-        closeCluster(cluster);
+        closeCluster(commands, cluster);
         services.transport().shutdown(Duration.ZERO, Duration.ofSeconds(5));
         log.info("stopped");
     }

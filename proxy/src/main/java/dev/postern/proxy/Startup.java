@@ -3,6 +3,7 @@ package dev.postern.proxy;
 import dev.postern.admin.AdminServer;
 import dev.postern.admin.AdminSettings;
 import dev.postern.admin.AdminStartException;
+import dev.postern.admin.ProxyControl;
 import dev.postern.config.ClusterConfig;
 import dev.postern.config.ConfigException;
 import dev.postern.config.ConfigProblem;
@@ -15,10 +16,8 @@ import dev.postern.config.Protocol;
 import dev.postern.config.RouteStore;
 import dev.postern.config.SmtpConfig;
 import dev.postern.config.SpfConfig;
-import dev.postern.proxy.auth.AuthControl;
 import dev.postern.proxy.cluster.ClusterClient;
 import dev.postern.proxy.cluster.RedisRouteStore;
-import dev.postern.proxy.control.PosternControl;
 import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.dns.NettyDnsClient;
 import dev.postern.proxy.frontend.FrontendFactory;
@@ -43,7 +42,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -202,19 +200,11 @@ final class Startup {
 
     /** The admin API, when configured; null otherwise. */
     static AdminServer startAdmin(
-            PosternConfig config,
-            RouteStore store,
-            ProxyServices services,
-            AuthControl auth,
-            Metrics metrics,
-            Map<String, Channel> bound)
+            PosternConfig config, RouteStore store, ProxyServices services, ProxyControl control, Metrics metrics)
             throws StartupException {
         if (config.admin().bind().isEmpty()) {
             return null;
         }
-        PosternControl control = new PosternControl(
-                config, services.sessions(), services.routing(), services.tls(), auth, () -> bound.values().stream()
-                        .allMatch(Channel::isActive));
         PrometheusRegistry registry = metrics instanceof PrometheusMetrics p ? p.registry() : new PrometheusRegistry();
         TlsManager tls = services.tls();
         try {

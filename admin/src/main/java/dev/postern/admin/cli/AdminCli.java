@@ -17,7 +17,8 @@ import java.util.function.Function;
  * {@code postern admin <command>}: the daily admin API calls from a shell, without curl. Human-readable tables by
  * default, the API's JSON with {@code --json}. The token comes from {@code --token}, {@code --token-file} or the
  * environment variable {@code POSTERN_ADMIN_TOKEN} (the environment keeps it out of the process list). Exit codes: 0
- * done, 1 the API refused or could not be reached, 2 a usage error.
+ * done, 1 the API refused or could not be reached, 2 a usage error, 3 a cluster-wide command done on the node asked
+ * but not confirmed by every node (some did not answer, or Redis could not be reached).
  */
 public final class AdminCli {
     static final String DEFAULT_URL = "http://127.0.0.1:9025";
@@ -35,19 +36,23 @@ public final class AdminCli {
               unroute-domain DOMAIN              delete a domain route
               unroute-user USER                  delete a user route
               explain USER [--protocol P]        where USER's next login would go, and why
-              sessions [--user U] [--pool P] [--backend B] [--protocol P] [--limit N]
-                                                 live sessions
-              kill SESSION-ID                    close one session
+              sessions [--user U] [--pool P] [--backend B] [--protocol P] [--limit N] [--scope cluster]
+                                                 live sessions (this node's; every node's with --scope cluster)
+              kill SESSION-ID                    close one session (on whichever node it is)
               kill-user USER                     close every session of USER
               flush-auth [USER]                  forget USER's cached logins (everyone's without USER)
               certs                              the served certificates
               reload-tls                         reload the certificates from their files
+              nodes                              the cluster's nodes, by their heartbeat
               revision                           the routing table's revision
+            in a cluster, kill, kill-user, flush-auth and reload-tls reach every node (--scope local: this node only);
+            exit code 3: done here, but not every node answered
             options:
               --url URL          the admin API (default http://127.0.0.1:9025, or POSTERN_ADMIN_URL)
               --token TOKEN      a bearer token (default: POSTERN_ADMIN_TOKEN)
               --token-file FILE  read the token from FILE
               --cacert PEM       trust this certificate for an https URL (a self-signed admin certificate)
+              --scope S          local or cluster: which nodes a command is for (see above)
               --json             print the API's JSON instead of a table""";
 
     private static final Set<String> VALUE_OPTIONS = Set.of(
@@ -61,7 +66,8 @@ public final class AdminCli {
             "--pool",
             "--backend",
             "--listener",
-            "--limit");
+            "--limit",
+            "--scope");
 
     private final PrintStream out;
     private final Map<String, String> options;
@@ -178,10 +184,11 @@ public final class AdminCli {
                 c.certificates(client.get("/api/v1/tls/certificates"));
             }
             case "reload-tls" -> c.reloadTls(args(rest, 0, 0));
+            case "nodes" -> c.nodes(args(rest, 0, 0));
             case "revision" -> c.revision(args(rest, 0, 0));
             default -> throw new UsageException("unknown command '" + command + "'");
         }
-        return 0;
+        return c.incomplete() ? 3 : 0;
     }
 
     private List<String> args(List<String> rest, int min, int max) throws UsageException {

@@ -14,6 +14,7 @@ final class Commands {
     private final Map<String, String> options;
     private final boolean json;
     private final AdminClient client;
+    private boolean incomplete;
 
     Commands(PrintStream out, Map<String, String> options, boolean json, AdminClient client) {
         this.out = out;
@@ -27,6 +28,27 @@ final class Commands {
             out.println(reply.body().strip());
         }
         return json;
+    }
+
+    /** Whether a cluster-wide command did not reach every node (the process then exits with 3). */
+    boolean incomplete() {
+        return incomplete;
+    }
+
+    /** Prints the lines a cluster-wide answer adds (and notes one that did not reach every node). */
+    private void shortfall(AdminClient.Reply reply) throws AdminClient.Failure {
+        JsonNode r = reply.json();
+        if (ClusterOutput.clusterWide(r) && !r.path("cluster").asText().equals("complete")) {
+            incomplete = true;
+        }
+        if (!json) {
+            ClusterOutput.printShortfall(out, r);
+        }
+    }
+
+    /** {@code "?scope=cluster"} (or {@code "&..."} after {@code sep}) when --scope was given; empty otherwise. */
+    private String scope(char sep) {
+        return options.containsKey("--scope") ? sep + "scope=" + AdminClient.query(options.get("--scope")) : "";
     }
 
     void pools(List<String> none) throws AdminClient.Failure {
@@ -183,7 +205,7 @@ final class Commands {
 
     void sessions(List<String> none) throws AdminClient.Failure {
         StringBuilder q = new StringBuilder();
-        for (String o : List.of("--user", "--pool", "--backend", "--protocol", "--listener", "--limit")) {
+        for (String o : List.of("--user", "--pool", "--backend", "--protocol", "--listener", "--limit", "--scope")) {
             if (options.containsKey(o)) {
                 q.append(q.length() == 0 ? '?' : '&')
                         .append(o.substring(2))
@@ -193,31 +215,48 @@ final class Commands {
         }
         AdminClient.Reply reply = client.get("/api/v1/sessions" + q);
         if (printedJson(reply)) {
+            shortfall(reply);
             return;
         }
         JsonNode r = reply.json();
-        Table t = new Table("ID", "LISTENER", "PROTO", "CLIENT", "USER", "BACKEND", "TLS", "AGE", "IN", "OUT");
+        boolean nodes = false;
+        for (JsonNode s : r.get("sessions")) {
+            nodes |= s.hasNonNull("node");
+        }
+        List<String> header = new ArrayList<>(
+                List.of("ID", "LISTENER", "PROTO", "CLIENT", "USER", "BACKEND", "TLS", "AGE", "IN", "OUT"));
+        if (nodes) {
+            header.add(1, "NODE");
+        }
+        Table t = new Table(header.toArray(String[]::new));
         for (JsonNode s : r.get("sessions")) {
             String backend = s.get("backend").isNull()
                     ? null
                     : s.get("pool").asText() + "/" + s.get("backend").asText();
-            t.row(
+            List<Object> row = new ArrayList<>(List.of(
                     s.get("id").asText(),
                     s.get("listener").asText(),
                     s.get("protocol").asText(),
-                    s.get("client").asText(),
-                    s.get("user").isNull() ? null : s.get("user").asText(),
-                    backend,
-                    s.get("tls").isNull() ? null : s.get("tls").asText(),
+                    s.get("client").asText()));
+            row.add(s.get("user").isNull() ? null : s.get("user").asText());
+            row.add(backend);
+            row.add(s.get("tls").isNull() ? null : s.get("tls").asText());
+            row.addAll(List.of(
                     age(s.get("age-seconds").asLong()),
                     s.get("bytes-in").asText(),
-                    s.get("bytes-out").asText());
+                    s.get("bytes-out").asText()));
+            if (nodes) {
+                row.add(1, s.path("node").isNull() ? null : s.path("node").asText());
+            }
+            t.row(row.toArray());
         }
         t.print(out);
         out.println(r.get("count").asInt() + " session(s)"
                 + (r.get("truncated").asBoolean()
                         ? ", the first " + r.get("sessions").size() + " shown"
-                        : ""));
+                        : "")
+                + ClusterOutput.perNode(r, "count"));
+        shortfall(reply);
     }
 
     static String age(long seconds) {
@@ -231,25 +270,34 @@ final class Commands {
     }
 
     void kill(String id) throws AdminClient.Failure {
-        AdminClient.Reply reply = client.send("DELETE", "/api/v1/sessions/" + AdminClient.segment(id), null);
+        AdminClient.Reply reply =
+                client.send("DELETE", "/api/v1/sessions/" + AdminClient.segment(id) + scope('?'), null);
         if (!printedJson(reply)) {
-            out.println("closed session " + id);
+            JsonNode r = reply.json();
+            out.println("closed session " + id
+                    + (r.hasNonNull("on") ? " (on " + r.get("on").asText() + ")" : ""));
         }
     }
 
     void killUser(String user) throws AdminClient.Failure {
-        AdminClient.Reply reply = client.send("DELETE", "/api/v1/sessions?user=" + AdminClient.query(user), null);
+        AdminClient.Reply reply =
+                client.send("DELETE", "/api/v1/sessions?user=" + AdminClient.query(user) + scope('&'), null);
         if (!printedJson(reply)) {
-            out.println("closed " + reply.json().get("killed").asInt() + " session(s) of " + user);
+            JsonNode r = reply.json();
+            out.println("closed " + r.get("killed").asInt() + " session(s) of " + user
+                    + ClusterOutput.perNode(r, "killed"));
         }
+        shortfall(reply);
     }
 
     void flushAuth(List<String> user) throws AdminClient.Failure {
         String path = user.isEmpty() ? "/api/v1/auth-cache" : "/api/v1/auth-cache/" + AdminClient.segment(user.get(0));
-        AdminClient.Reply reply = client.send("DELETE", path, null);
+        AdminClient.Reply reply = client.send("DELETE", path + scope('?'), null);
         if (!printedJson(reply)) {
-            out.println(user.isEmpty() ? "forgot every cached login" : "forgot the cached logins of " + user.get(0));
+            out.println((user.isEmpty() ? "forgot every cached login" : "forgot the cached logins of " + user.get(0))
+                    + ClusterOutput.perNode(reply.json(), n -> n.path("entries").asText() + " cached"));
         }
+        shortfall(reply);
     }
 
     void certificates(AdminClient.Reply reply) throws AdminClient.Failure {
@@ -272,11 +320,53 @@ final class Commands {
     }
 
     void reloadTls(List<String> none) throws AdminClient.Failure {
-        AdminClient.Reply reply = client.send("POST", "/api/v1/tls/reload", null);
-        if (!json) {
-            out.println("reloaded; new handshakes get:");
+        AdminClient.Reply reply = client.send("POST", "/api/v1/tls/reload" + scope('?'), null);
+        JsonNode r = reply.json();
+        if (json || !ClusterOutput.clusterWide(r)) {
+            if (!json) {
+                out.println("reloaded; new handshakes get:");
+            }
+            certificates(reply);
+            shortfall(reply);
+            return;
         }
-        certificates(reply);
+        out.println("reloaded" + ClusterOutput.perNode(r, n -> null) + "; new handshakes get:");
+        Table t = new Table("NODE", "NAME", "SUBJECT", "EXPIRES", "DAYS", "DEFAULT");
+        for (JsonNode n : r.path("nodes")) {
+            for (JsonNode c : n.path("certificates")) {
+                t.row(
+                        n.path("node").asText(),
+                        c.get("name").asText(),
+                        c.get("subject").asText(),
+                        c.get("not-after").asText(),
+                        c.get("expires-in-days").asText(),
+                        c.get("default").asBoolean() ? "yes" : "");
+            }
+        }
+        t.print(out);
+        shortfall(reply);
+    }
+
+    void nodes(List<String> none) throws AdminClient.Failure {
+        AdminClient.Reply reply = client.get("/api/v1/cluster/nodes");
+        if (printedJson(reply)) {
+            return;
+        }
+        JsonNode r = reply.json();
+        if (r.path("cluster").asText().equals("off")) {
+            out.println("this node is not in a cluster (it has no cluster section)");
+            return;
+        }
+        Table t = new Table("NODE", "SELF", "STARTED", "HEARTBEAT", "SESSIONS");
+        for (JsonNode n : r.path("nodes")) {
+            t.row(
+                    n.path("node").asText(),
+                    n.path("self").asBoolean() ? "yes" : "",
+                    n.path("started").asText(),
+                    n.path("heartbeat-age-ms").asLong() + " ms ago",
+                    n.path("sessions").asText());
+        }
+        t.print(out);
     }
 
     void revision(List<String> none) throws AdminClient.Failure {

@@ -3,6 +3,7 @@ package dev.postern.proxy.control;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.postern.admin.BackendStatus;
 import dev.postern.admin.CertificateView;
+import dev.postern.admin.ClusterControl;
 import dev.postern.admin.Explanation;
 import dev.postern.admin.ProxyControl;
 import dev.postern.admin.Readiness;
@@ -45,6 +46,7 @@ public final class PosternControl implements ProxyControl {
     private final TlsManager tls;
     private final AuthControl auth;
     private final BooleanSupplier listenersBound;
+    private final Optional<ClusterControl> cluster;
 
     public PosternControl(
             PosternConfig config,
@@ -53,12 +55,37 @@ public final class PosternControl implements ProxyControl {
             TlsManager tls,
             AuthControl auth,
             BooleanSupplier listenersBound) {
+        this(config, sessions, routing, tls, auth, listenersBound, Optional.empty());
+    }
+
+    private PosternControl(
+            PosternConfig config,
+            SessionRegistry sessions,
+            Routing routing,
+            TlsManager tls,
+            AuthControl auth,
+            BooleanSupplier listenersBound,
+            Optional<ClusterControl> cluster) {
         this.config = config;
         this.sessions = sessions;
         this.routing = routing;
         this.tls = tls;
         this.auth = auth;
         this.listenersBound = listenersBound;
+        this.cluster = cluster;
+    }
+
+    /**
+     * This node's control with the cluster's commands beside it: the admin API then reaches every node. The commands
+     * are built over the control without them (this one), which only ever acts on this node.
+     */
+    public PosternControl withCluster(ClusterControl commands) {
+        return new PosternControl(config, sessions, routing, tls, auth, listenersBound, Optional.of(commands));
+    }
+
+    @Override
+    public Optional<ClusterControl> cluster() {
+        return cluster;
     }
 
     @Override
@@ -74,7 +101,7 @@ public final class PosternControl implements ProxyControl {
         return views;
     }
 
-    private static SessionView view(Session s) {
+    private SessionView view(Session s) {
         InetSocketAddress a = s.clientAddress();
         String client = a == null ? "-" : a.getAddress().getHostAddress() + ":" + a.getPort();
         return new SessionView(
@@ -88,7 +115,8 @@ public final class PosternControl implements ProxyControl {
                 Optional.ofNullable(s.tlsProtocol()),
                 Instant.ofEpochMilli(s.startMillis()),
                 s.bytesFromClient(),
-                s.bytesToClient());
+                s.bytesToClient(),
+                sessions.nodeId());
     }
 
     @Override

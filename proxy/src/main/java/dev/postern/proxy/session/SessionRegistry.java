@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,18 +23,47 @@ import org.slf4j.LoggerFactory;
 public final class SessionRegistry {
     private static final Logger log = LoggerFactory.getLogger("postern.session");
 
+    private static final char NODE_SEPARATOR = '-';
+
     private final ConcurrentHashMap<String, Session> live = new ConcurrentHashMap<>();
     private final AtomicLong counter = new AtomicLong();
     private final String prefix;
+    private final Optional<String> nodeId;
     private final Metrics metrics;
     private volatile CompletableFuture<Void> drained;
 
     public SessionRegistry(Metrics metrics) {
+        this(metrics, null);
+    }
+
+    /**
+     * The live sessions of a cluster node: their ids start with {@code nodeId} and a dash ({@code mx1-3fa9c01}), so
+     * that they are unique across the cluster, and tell an admin API on any node where a session is.
+     *
+     * @param nodeId the node's id in the cluster; null for a node on its own (ids as {@code 3fa9c01})
+     */
+    public SessionRegistry(Metrics metrics, String nodeId) {
         this.metrics = metrics;
-        // a per-process prefix keeps ids unique across restarts and nodes without coordination
+        // a per-process part keeps ids unique across restarts (and, without a node id, across nodes too)
         byte[] random = new byte[3];
         new SecureRandom().nextBytes(random);
-        this.prefix = String.format(Locale.ROOT, "%02x%02x%02x", random[0], random[1], random[2]);
+        String process = String.format(Locale.ROOT, "%02x%02x%02x", random[0], random[1], random[2]);
+        this.prefix = nodeId == null ? process : nodeId + NODE_SEPARATOR + process;
+        this.nodeId = Optional.ofNullable(nodeId);
+    }
+
+    /** The cluster node these sessions are open on; empty for a node on its own. */
+    public Optional<String> nodeId() {
+        return nodeId;
+    }
+
+    /**
+     * The node a cluster session id names ({@code mx1} for {@code mx1-3fa9c01}); empty for an id without one. The
+     * part after the last dash never holds one, so a node id may.
+     */
+    public static Optional<String> nodeOf(String sessionId) {
+        int dash = sessionId.lastIndexOf(NODE_SEPARATOR);
+        return dash > 0 ? Optional.of(sessionId.substring(0, dash)) : Optional.empty();
     }
 
     /** Starts tracking a new client connection. Call on the client channel's event loop, when it becomes active. */
