@@ -133,7 +133,12 @@ public final class Postern implements AutoCloseable {
         AuthSetup auth;
         try {
             auth = AuthSetup.create(
-                    config.auth(), config.listeners(), routing.pools().keySet(), transport, metrics);
+                    config.auth(),
+                    config.listeners(),
+                    routing.pools().keySet(),
+                    transport,
+                    metrics,
+                    ClusterShares.throttle(config, cluster));
         } catch (AuthSetup.SetupException e) {
             checker.close();
             closeCluster(cluster);
