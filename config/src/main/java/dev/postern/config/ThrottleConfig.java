@@ -19,6 +19,8 @@ import java.util.Objects;
  * @param delays the delay before the answer to the 1st, 2nd, ... failure; the last one repeats
  * @param trustedNetworks clients in these networks are never counted, delayed or blocked (a webmail host)
  * @param maxTracked addresses, users and pairs tracked at most each (the least used are forgotten first)
+ * @param shared in cluster mode (a {@code cluster} section), whether the nodes count failures together in Redis;
+ *     without a cluster it changes nothing
  */
 public record ThrottleConfig(
         Duration window,
@@ -29,7 +31,8 @@ public record ThrottleConfig(
         Duration block,
         List<Duration> delays,
         List<Cidr> trustedNetworks,
-        int maxTracked) {
+        int maxTracked,
+        boolean shared) {
 
     public static final ThrottleConfig DEFAULTS = new ThrottleConfig(
             Duration.ofMinutes(15),
@@ -45,13 +48,38 @@ public record ThrottleConfig(
                     Duration.ofSeconds(8),
                     Duration.ofSeconds(15)),
             List.of(),
-            100_000);
+            100_000,
+            true);
 
     public ThrottleConfig {
         Objects.requireNonNull(window, "window");
         Objects.requireNonNull(block, "block");
         delays = List.copyOf(delays);
         trustedNetworks = List.copyOf(trustedNetworks);
+    }
+
+    /** Settings shared in cluster mode (the default). */
+    public ThrottleConfig(
+            Duration window,
+            int ipv6Prefix,
+            int maxFailuresPerAddress,
+            int maxFailuresPerUser,
+            int maxFailuresPerUserAddress,
+            Duration block,
+            List<Duration> delays,
+            List<Cidr> trustedNetworks,
+            int maxTracked) {
+        this(
+                window,
+                ipv6Prefix,
+                maxFailuresPerAddress,
+                maxFailuresPerUser,
+                maxFailuresPerUserAddress,
+                block,
+                delays,
+                trustedNetworks,
+                maxTracked,
+                true);
     }
 
     /** The delay before answering the {@code n}th failure (1-based) in the window. */

@@ -17,7 +17,8 @@ final class ThrottleReader {
             "delay-base",
             "delay-cap",
             "trusted-networks",
-            "max-tracked");
+            "max-tracked",
+            "shared");
 
     private ThrottleReader() {}
 
@@ -38,6 +39,8 @@ final class ThrottleReader {
         List<Duration> delays = delays(section, d.delays());
         List<Cidr> trusted = Cidr.list(section.get("trusted-networks"));
         Integer maxTracked = integer(section.get("max-tracked"), 100, 100_000_000, d.maxTracked());
+        Node sharedNode = section.get("shared");
+        Boolean shared = sharedNode.isPresent() ? sharedNode.bool() : Boolean.valueOf(d.shared());
         if (window == null
                 || prefix == null
                 || perAddress == null
@@ -46,10 +49,12 @@ final class ThrottleReader {
                 || block == null
                 || delays == null
                 || trusted == null
-                || maxTracked == null) {
+                || maxTracked == null
+                || shared == null) {
             return null;
         }
-        return new ThrottleConfig(window, prefix, perAddress, perUser, perPair, block, delays, trusted, maxTracked);
+        return new ThrottleConfig(
+                window, prefix, perAddress, perUser, perPair, block, delays, trusted, maxTracked, shared);
     }
 
     /** {@code delays: [..]}, or {@code delay-base} doubled up to {@code delay-cap}; null when invalid (reported). */

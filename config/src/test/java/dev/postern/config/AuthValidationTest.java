@@ -77,6 +77,7 @@ class AuthValidationTest {
                     delay-cap: 3s
                     trusted-networks: [10.0.0.0/8, "2001:db8::/32", 192.0.2.7]
                     max-tracked: 1000
+                    shared: false
                 listeners:
                   - name: imap
                     protocol: imap
@@ -119,6 +120,9 @@ class AuthValidationTest {
                 .extracting(Cidr::toString)
                 .containsExactly("10.0.0.0/8", "2001:db8:0:0:0:0:0:0/32", "192.0.2.7/32");
         assertThat(t.maxTracked()).isEqualTo(1000);
+        assertThat(t.shared())
+                .as("counted by each node alone, even in a cluster")
+                .isFalse();
         assertThat(config.listener("imap").orElseThrow().auth()).containsExactly("local", "directory", "backend");
     }
 
@@ -127,6 +131,9 @@ class AuthValidationTest {
         PosternConfig config = load("auth:\n  throttle: {}\n" + LISTENER + POOLS);
 
         assertThat(config.auth().throttle()).contains(ThrottleConfig.DEFAULTS);
+        assertThat(ThrottleConfig.DEFAULTS.shared())
+                .as("shared in cluster mode")
+                .isTrue();
         assertThat(ThrottleConfig.DEFAULTS.delays())
                 .containsExactly(
                         Duration.ofSeconds(1),

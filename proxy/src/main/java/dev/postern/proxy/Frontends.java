@@ -3,6 +3,7 @@ package dev.postern.proxy;
 import dev.postern.config.Protocol;
 import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.frontend.FrontendFactory;
+import dev.postern.proxy.smtp.edge.SharedPassedClients;
 import java.util.Optional;
 
 /** The front end of each protocol. */
@@ -19,6 +20,11 @@ public final class Frontends {
      * through {@code dns} (null when none of them needs DNS).
      */
     public static Optional<FrontendFactory> forProtocol(Protocol protocol, DnsClient dns) {
+        return forProtocol(protocol, dns, SharedPassedClients.NONE);
+    }
+
+    /** The same, for a node of a cluster whose relay listeners remember passed clients in {@code passed}. */
+    public static Optional<FrontendFactory> forProtocol(Protocol protocol, DnsClient dns, SharedPassedClients passed) {
         switch (protocol) {
             case IMAP:
                 return Optional.of(new dev.postern.proxy.imap.ImapFrontend());
@@ -27,7 +33,7 @@ public final class Frontends {
                 return Optional.of(new dev.postern.proxy.pop3.Pop3Frontend());
 
             case SMTP:
-                return Optional.of(new SmtpFrontend(dns));
+                return Optional.of(new SmtpFrontend(dns, passed));
 
             default:
                 return Optional.empty();

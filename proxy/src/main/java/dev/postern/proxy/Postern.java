@@ -23,6 +23,7 @@ import dev.postern.proxy.routing.Routing;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.SessionRegistry;
+import dev.postern.proxy.smtp.edge.SharedPassedClients;
 import dev.postern.proxy.tls.CertificateInfo;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.tls.TlsSetupException;
@@ -139,7 +140,12 @@ public final class Postern implements AutoCloseable {
         AuthSetup auth;
         try {
             auth = AuthSetup.create(
-                    config.auth(), config.listeners(), routing.pools().keySet(), transport, metrics);
+                    config.auth(),
+                    config.listeners(),
+                    routing.pools().keySet(),
+                    transport,
+                    metrics,
+                    ClusterShares.throttle(config, cluster));
         } catch (AuthSetup.SetupException e) {
             checker.close();
             closeCluster(null, cluster);
@@ -158,10 +164,11 @@ public final class Postern implements AutoCloseable {
         try {
             // one resolver for the SMTP relay's DNS lists and SPF (it lives on an event loop of the transport)
             DnsClient dns = Startup.dnsClient(config, transport);
+            SharedPassedClients passed = ClusterShares.passedClients(config, cluster, metrics);
             for (ListenerConfig l : config.listeners()) {
                 // each listener asks its own chain of providers; the cache and the throttle are shared
                 LoginFlow loginFlow = new LoginFlow(services, auth.authenticator(l), auth.throttle());
-                bound.put(l.name(), Startup.bind(services, l, loginFlow, dns));
+                bound.put(l.name(), Startup.bind(services, l, loginFlow, dns, passed));
             }
             admin = Startup.startAdmin(
                     config, store, services, commands == null ? control : control.withCluster(commands), metrics);

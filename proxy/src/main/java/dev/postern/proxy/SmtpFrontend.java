@@ -15,6 +15,7 @@ import dev.postern.proxy.smtp.edge.DnsListReputation;
 import dev.postern.proxy.smtp.edge.EdgeFrontend;
 import dev.postern.proxy.smtp.edge.RecipientRouter;
 import dev.postern.proxy.smtp.edge.SenderPolicy;
+import dev.postern.proxy.smtp.edge.SharedPassedClients;
 import dev.postern.proxy.smtp.edge.SpfSenderPolicy;
 import dev.postern.proxy.smtp.submission.SubmissionFrontend;
 import io.netty.channel.Channel;
@@ -41,13 +42,29 @@ public final class SmtpFrontend implements FrontendFactory {
      * @param reputation the DNS lists of a listener ({@link ClientReputation#NONE} when it has none)
      * @param senders the SPF checks of a listener ({@link SenderPolicy#NONE} when it has none)
      * @param ticker the clock of the limits and caches
+     * @param passedClients the cluster's memory of clients that passed ({@link SharedPassedClients#NONE}: none)
      */
     public record RelayChecks(
             Function<ProxyServices, RecipientRouter> router,
             BiFunction<ListenerConfig, ProxyServices, ClientReputation> reputation,
             BiFunction<ListenerConfig, ProxyServices, SenderPolicy> senders,
-            Ticker ticker)
+            Ticker ticker,
+            SharedPassedClients passedClients)
             implements EdgeFrontend.Checks {
+
+        /** Checks of a node alone: it remembers passed clients by itself. */
+        public RelayChecks(
+                Function<ProxyServices, RecipientRouter> router,
+                BiFunction<ListenerConfig, ProxyServices, ClientReputation> reputation,
+                BiFunction<ListenerConfig, ProxyServices, SenderPolicy> senders,
+                Ticker ticker) {
+            this(router, reputation, senders, ticker, SharedPassedClients.NONE);
+        }
+
+        /** The same checks, with the cluster's memory of passed clients. */
+        public RelayChecks withPassedClients(SharedPassedClients shared) {
+            return new RelayChecks(router, reputation, senders, ticker, shared);
+        }
 
         /** Routing from a static table; no DNS checks. */
         public static RelayChecks of(Routes routes) {
@@ -80,7 +97,12 @@ public final class SmtpFrontend implements FrontendFactory {
 
     /** The front end of a running Postern: live routing, DNS checks through {@code dns} (null: none). */
     public SmtpFrontend(DnsClient dns) {
-        this(LocalHost.NAME, RelayChecks.live(dns));
+        this(dns, SharedPassedClients.NONE);
+    }
+
+    /** The front end of a running node of a cluster, whose nodes remember passed clients in {@code passed}. */
+    public SmtpFrontend(DnsClient dns, SharedPassedClients passed) {
+        this(LocalHost.NAME, RelayChecks.live(dns).withPassedClients(passed));
     }
 
     /** A front end that calls itself {@code hostname} (unless a listener names itself) in greetings and EHLOs. */

@@ -25,6 +25,7 @@ import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.metrics.PrometheusMetrics;
 import dev.postern.proxy.services.ProxyServices;
+import dev.postern.proxy.smtp.edge.SharedPassedClients;
 import dev.postern.proxy.tcp.TcpFrontend;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.transport.HandlerNames;
@@ -162,8 +163,12 @@ final class Startup {
         return needed ? NettyDnsClient.create(config.dns(), transport) : null;
     }
 
-    /** Binds one listener with its front end ({@code dns}: the relay's resolver, or null). */
-    static Channel bind(ProxyServices services, ListenerConfig l, LoginFlow loginFlow, DnsClient dns)
+    /**
+     * Binds one listener with its front end ({@code dns}: the relay's resolver, or null; {@code passed}: the cluster's
+     * memory of the relay's passed clients).
+     */
+    static Channel bind(
+            ProxyServices services, ListenerConfig l, LoginFlow loginFlow, DnsClient dns, SharedPassedClients passed)
             throws StartupException {
         WriteBufferWaterMark wm =
                 new WriteBufferWaterMark(l.limits().writeBufferLow(), l.limits().writeBufferHigh());
@@ -172,7 +177,8 @@ final class Startup {
             init = services.listenerInitializer(
                     l, ch -> ch.pipeline().addLast(HandlerNames.TCP_FRONTEND, new TcpFrontend(services, l)));
         } else {
-            FrontendFactory frontend = Frontends.forProtocol(l.protocol(), dns).orElseThrow();
+            FrontendFactory frontend =
+                    Frontends.forProtocol(l.protocol(), dns, passed).orElseThrow();
             init = services.listenerInitializer(l, ch -> frontend.install(ch, services, l, loginFlow));
             l.pool().map(services.pools()::get).ifPresent(pool -> frontend.probe(services, pool));
         }

@@ -77,6 +77,21 @@ public final class AuthSetup implements AuthControl, AutoCloseable {
     public static AuthSetup create(
             AuthConfig config, List<ListenerConfig> listeners, Set<String> pools, Transport transport, Metrics metrics)
             throws SetupException {
+        return create(config, listeners, pools, transport, metrics, null);
+    }
+
+    /**
+     * The same, for a node of a cluster whose throttle counts in {@code shared} (null: alone); its metrics are
+     * reported here.
+     */
+    public static AuthSetup create(
+            AuthConfig config,
+            List<ListenerConfig> listeners,
+            Set<String> pools,
+            Transport transport,
+            Metrics metrics,
+            SharedFailures shared)
+            throws SetupException {
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
         ThreadPoolExecutor hashExecutor = new ThreadPoolExecutor(
                 threads,
@@ -128,8 +143,11 @@ public final class AuthSetup implements AuthControl, AutoCloseable {
                 ? new AuthCache(config.cache(), Ticker.systemTicker(), Runnable::run, metrics)
                 : null;
         LoginThrottle throttle = config.throttle()
-                .map(t -> new LoginThrottle(t, Ticker.systemTicker(), Runnable::run))
+                .map(t -> new LoginThrottle(t, Ticker.systemTicker(), Runnable::run, shared))
                 .orElse(null);
+        if (throttle != null && shared != null) {
+            metrics.clusterShared("throttle", shared::available, throttle::fallbacks);
+        }
         return new AuthSetup(built, cache, throttle, metrics, hashExecutor, fileChecks, resolver);
     }
 

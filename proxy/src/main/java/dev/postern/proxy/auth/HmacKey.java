@@ -35,6 +35,14 @@ final class HmacKey {
         return new HmacKey(new SecretKeySpec(key, ALGORITHM));
     }
 
+    /**
+     * A key of the given bytes: the one the nodes of a cluster share for the throttle's fingerprints (which then
+     * does leave the process: it is kept in Redis).
+     */
+    static HmacKey of(byte[] key) {
+        return new HmacKey(new SecretKeySpec(key, ALGORITHM));
+    }
+
     /** This thread's {@link Mac} under the key, ready for input ({@link Mac#doFinal()} leaves it ready again). */
     Mac mac() {
         return mac.get();

@@ -103,11 +103,15 @@ public final class LoginFlow {
             }
             Duration delay = authDelay[0];
             if (throttle != null && answer instanceof LoginOutcome.Failure) {
-                Duration throttled = throttle.failed(request);
-                if (throttled.compareTo(delay) > 0) {
-                    services.metrics().loginDelayed(request.protocol(), throttled.toMillis());
-                    delay = throttled;
-                }
+                // in a cluster the failure is counted in Redis first (one round trip), then the delay runs
+                throttle.fail(request).whenComplete((throttled, e) -> {
+                    if (loop.inEventLoop()) {
+                        answerFailure(loop, outcome, answer, request, delay, throttled);
+                    } else {
+                        loop.execute(() -> answerFailure(loop, outcome, answer, request, delay, throttled));
+                    }
+                });
+                return;
             } else if (throttle != null && answer instanceof LoginOutcome.Success) {
                 throttle.succeeded(request);
             }
@@ -119,6 +123,26 @@ public final class LoginFlow {
             }
         });
         return outcome;
+    }
+
+    /** Answers a counted failure after the longer of the authenticator's delay and the throttle's. */
+    private void answerFailure(
+            EventLoop loop,
+            Promise<LoginOutcome> outcome,
+            LoginOutcome answer,
+            AuthRequest request,
+            Duration authDelay,
+            Duration throttled) {
+        Duration delay = authDelay;
+        if (throttled != null && throttled.compareTo(delay) > 0) {
+            services.metrics().loginDelayed(request.protocol(), throttled.toMillis());
+            delay = throttled;
+        }
+        if (delay.isZero()) {
+            outcome.trySuccess(answer);
+        } else {
+            loop.schedule(() -> outcome.trySuccess(answer), delay.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     private static String rootMessage(Throwable t) {

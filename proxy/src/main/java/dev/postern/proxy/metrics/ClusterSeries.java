@@ -1,13 +1,20 @@
 package dev.postern.proxy.metrics;
 
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
-/** Cluster mode's series of {@link PrometheusMetrics}: Redis commands, reconnects, resyncs, and whether it is up. */
+/**
+ * Cluster mode's series of {@link PrometheusMetrics}: Redis commands, reconnects, resyncs, whether it is up and how
+ * the shared features fare; and the route store's revision, which a single node has too.
+ */
 final class ClusterSeries {
     private static final double[] COMMAND_BUCKETS = {.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5};
 
@@ -17,6 +24,11 @@ final class ClusterSeries {
     private final Counter resyncs;
     private final LabelValues labels;
     private volatile BooleanSupplier up;
+    private volatile LongSupplier revision = () -> 0;
+    /** Per shared feature, in registration order of no importance: its state and fallback count. */
+    private final Map<String, Shared> shared = new ConcurrentHashMap<>();
+
+    private record Shared(BooleanSupplier state, LongSupplier fallbacks) {}
 
     ClusterSeries(PrometheusRegistry registry, LabelValues labels) {
         this.labels = labels;
@@ -54,6 +66,25 @@ final class ClusterSeries {
                     }
                 })
                 .register(registry);
+        GaugeWithCallback.builder()
+                .name("postern_route_store_revision")
+                .help("The revision of the routing table in force")
+                .callback(cb -> cb.call(revision.getAsLong()))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("postern_cluster_shared")
+                .help("1 while a shared feature (throttle, passed-clients) works through the cluster's Redis, 0 while"
+                        + " this node runs it alone")
+                .labelNames("feature")
+                .callback(cb -> shared.forEach((f, s) -> cb.call(s.state().getAsBoolean() ? 1 : 0, f)))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("postern_cluster_fallbacks_total")
+                .help("Operations of a shared feature that this node did alone because Redis could not take them"
+                        + " (throttle: failed logins counted here only)")
+                .labelNames("feature")
+                .callback(cb -> shared.forEach((f, s) -> cb.call(s.fallbacks().getAsLong(), f)))
+                .register(registry);
     }
 
     void command(String command, String outcome, long nanos) {
@@ -75,5 +106,13 @@ final class ClusterSeries {
 
     void up(BooleanSupplier source) {
         up = source;
+    }
+
+    void revision(LongSupplier source) {
+        revision = source;
+    }
+
+    void shared(String feature, BooleanSupplier state, LongSupplier fallbacks) {
+        shared.put(labels.bounded("cluster-feature", feature), new Shared(state, fallbacks));
     }
 }

@@ -116,4 +116,13 @@ public interface Metrics {
 
     /** Where to read whether this node reaches the cluster's Redis (called at every scrape). */
     default void clusterUp(BooleanSupplier up) {}
+
+    /**
+     * Where to read how a feature the nodes share through Redis fares (called at every scrape).
+     *
+     * @param feature {@code throttle} or {@code passed-clients}
+     * @param shared whether it works through Redis now (false: on this node's own state)
+     * @param fallbacks the operations this node did alone since start because Redis could not take them
+     */
+    default void clusterShared(String feature, BooleanSupplier shared, LongSupplier fallbacks) {}
 }

@@ -60,7 +60,6 @@ public final class PrometheusMetrics implements Metrics {
     private final ConcurrentHashMap<String, ConcurrentHashMap<String, DistributionDataPoint[]>> connectSeries =
             new ConcurrentHashMap<>();
     private volatile Supplier<? extends Collection<? extends CertificateExpiry>> certificates = List::of;
-    private volatile LongSupplier revision = () -> 0;
     private volatile Supplier<? extends Collection<? extends BackendGauge>> backends = List::of;
 
     /** Registers Postern's series, and the JVM's, in a new registry. */
@@ -171,11 +170,6 @@ public final class PrometheusMetrics implements Metrics {
                         cb.call(c.notAfter().getEpochSecond(), c.name());
                     }
                 })
-                .register(registry);
-        GaugeWithCallback.builder()
-                .name("postern_route_store_revision")
-                .help("The revision of the routing table in force")
-                .callback(cb -> cb.call(revision.getAsLong()))
                 .register(registry);
     }
 
@@ -307,7 +301,7 @@ public final class PrometheusMetrics implements Metrics {
 
     @Override
     public void routeRevision(LongSupplier source) {
-        this.revision = source;
+        cluster.revision(source);
     }
 
     @Override
@@ -333,6 +327,11 @@ public final class PrometheusMetrics implements Metrics {
     @Override
     public void clusterUp(BooleanSupplier up) {
         cluster.up(up);
+    }
+
+    @Override
+    public void clusterShared(String feature, BooleanSupplier shared, LongSupplier fallbacks) {
+        cluster.shared(feature, shared, fallbacks);
     }
 
     private static String protocol(ListenerConfig listener) {

@@ -28,7 +28,8 @@ final class Edge {
             RecipientRouter router,
             ClientReputation reputation,
             SenderPolicy senders,
-            Ticker ticker) {
+            Ticker ticker,
+            SharedPassedClients shared) {
         this.listener = listener;
         this.smtp = listener.smtp();
         this.hostname = hostname;
@@ -36,7 +37,7 @@ final class Edge {
         this.reputation = reputation;
         this.senders = senders;
         this.limits = new ClientLimits(smtp.limits(), ticker);
-        this.passed = new PassedClients(smtp.passedCache(), ticker);
+        this.passed = new PassedClients(listener.name(), smtp.passedCache(), ticker, shared);
     }
 
     /** Clients in trusted-networks: they may relay anywhere and skip the tests. */

@@ -39,6 +39,11 @@ public final class EdgeFrontend implements FrontendFactory {
 
         /** The clock of the limits and caches. */
         Ticker ticker();
+
+        /** The cluster's memory of clients that passed ({@link SharedPassedClients#NONE}: this node's only). */
+        default SharedPassedClients passedClients() {
+            return SharedPassedClients.NONE;
+        }
     }
 
     private final String hostname;
@@ -81,7 +86,14 @@ public final class EdgeFrontend implements FrontendFactory {
                         "listener '{}': spf is configured but no SPF checker is available; senders are not checked",
                         listener.name());
             }
-            return new Edge(listener, name, checks.router().apply(services), reputation, senders, checks.ticker());
+            return new Edge(
+                    listener,
+                    name,
+                    checks.router().apply(services),
+                    reputation,
+                    senders,
+                    checks.ticker(),
+                    checks.passedClients());
         });
     }
 

@@ -16,13 +16,19 @@ import org.slf4j.LoggerFactory;
  * complete, run in parallel like postscreen's: the pregreet test (the first line of a multi-line {@code 220-}
  * greeting, a wait, and any byte from the client before the rest counts as talking out of turn) and the DNS lists
  * (queried at once, with a deadline). An allowlisting verdict ends the wait early; a blocking one with action drop
- * ends the connection at once. Runs on the session's event loop.
+ * ends the connection at once. In a cluster, a client this node does not remember is looked up in the cluster's
+ * memory beside the tests: a pass on another node ends them early; a client that passes here is never kept waiting
+ * for that answer, and one the lists block waits for it {@link #SHARED_LOOKUP_WAIT} at most. Runs on the session's
+ * event loop.
  */
 final class EdgeGreeting {
     private static final Logger log = LoggerFactory.getLogger(EdgeGreeting.class);
 
     /** Margin over the lists' own deadline, after which the greeting goes on without them. */
     static final Duration VERDICT_MARGIN = Duration.ofMillis(500);
+
+    /** How long a refusal waits for the cluster's memory, which may know the client as one that passed. */
+    static final Duration SHARED_LOOKUP_WAIT = Duration.ofMillis(250);
 
     /** What the tests decided. */
     sealed interface Outcome permits Greet, Drop {}
@@ -58,6 +64,12 @@ final class EdgeGreeting {
     private boolean decided;
     private ScheduledFuture<?> waitTimer;
     private ScheduledFuture<?> verdictTimer;
+    /** The cluster's memory was asked and has not answered yet. */
+    private boolean lookupPending;
+
+    private ScheduledFuture<?> lookupTimer;
+    /** A refusal by the lists, held until the cluster's memory answers. */
+    private Drop heldDrop;
     /** The lists' verdict for metrics: pass, blocked, allowlisted or timeout; null when no lists were asked. */
     private String verdictLabel;
 
@@ -89,6 +101,7 @@ final class EdgeGreeting {
         }
         loop = s.context().channel().eventLoop();
         started = true;
+        lookUp();
         String first = startTests();
         if (first != null) {
             s.replyNow(first);
@@ -104,6 +117,37 @@ final class EdgeGreeting {
             return false;
         }
         return edge.smtp.pregreet().isPresent() || edge.smtp.dnsbl().isPresent();
+    }
+
+    /** Asks the cluster's memory, beside the tests, whether another node passed the client. */
+    private void lookUp() {
+        if (!edge.passed.isShared()) {
+            return;
+        }
+        lookupPending = true;
+        lookupTimer = loop.schedule(() -> remembered(false), SHARED_LOOKUP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        edge.passed
+                .containsShared(client)
+                .whenComplete((found, e) -> loop.execute(() -> remembered(e == null && Boolean.TRUE.equals(found))));
+    }
+
+    /** The cluster's memory answered (or took too long: not found). */
+    private void remembered(boolean found) {
+        if (!lookupPending || decided) {
+            return;
+        }
+        lookupPending = false;
+        if (lookupTimer != null) {
+            lookupTimer.cancel(false);
+        }
+        if (found) {
+            log.debug("{}: client {} passed on another node", s.session(), client.getHostAddress());
+            decide(new Greet(null));
+        } else if (heldDrop != null) {
+            decide(heldDrop);
+        } else {
+            settle();
+        }
     }
 
     /**
@@ -181,7 +225,12 @@ final class EdgeGreeting {
         } else if (dnsbl.blocks(v.score())) {
             verdictLabel = "blocked";
             if (edge.smtp.dnsblAction() == SmtpConfig.DnsblAction.DROP) {
-                decide(new Drop(blockedReply(v), "dnsbl"));
+                Drop drop = new Drop(blockedReply(v), "dnsbl");
+                if (lookupPending) {
+                    heldDrop = drop;
+                } else {
+                    decide(drop);
+                }
                 return;
             }
         } else if (dnsbl.allowlists(v.score())) {
@@ -201,11 +250,15 @@ final class EdgeGreeting {
     }
 
     private void settle() {
-        if (decided || !waited || !verdictIn) {
+        if (decided || !waited || !verdictIn || heldDrop != null) {
             return;
         }
         DnsblConfig dnsbl = edge.smtp.dnsbl().orElse(null);
         boolean blocked = verdict != null && dnsbl != null && dnsbl.blocks(verdict.score());
+        if (blocked && lookupPending) {
+            // a client the lists block may have passed elsewhere before: the cluster's memory decides, briefly
+            return;
+        }
         if (!blocked && (dnsbl == null || verdict != null && verdict.complete())) {
             // passed every test that ran, with every list answering: remembered
             edge.passed.add(client);
@@ -241,6 +294,9 @@ final class EdgeGreeting {
         }
         if (verdictTimer != null) {
             verdictTimer.cancel(false);
+        }
+        if (lookupTimer != null) {
+            lookupTimer.cancel(false);
         }
     }
 }

@@ -52,6 +52,13 @@ final class RelayTestServer implements AutoCloseable {
      */
     static RelayTestServer start(String yaml, Path dir, ClientReputation reputation, SenderPolicy senders)
             throws Exception {
+        return start(yaml, dir, reputation, senders, SharedPassedClients.NONE);
+    }
+
+    /** The same, as a node of a cluster whose nodes remember passed clients in {@code passed}. */
+    static RelayTestServer start(
+            String yaml, Path dir, ClientReputation reputation, SenderPolicy senders, SharedPassedClients passed)
+            throws Exception {
         StringBuilder withPorts = new StringBuilder();
         java.util.regex.Matcher m =
                 java.util.regex.Pattern.compile("\"127\\.0\\.0\\.1:0\"").matcher(yaml);
@@ -81,7 +88,8 @@ final class RelayTestServer implements AutoCloseable {
                 Metrics.NOOP);
         RelayTestServer server = new RelayTestServer(transport, services, config);
         SmtpFrontend.RelayChecks checks = SmtpFrontend.RelayChecks.fixed(
-                RecipientRouter.of(config.routes()), reputation, senders, server.ticker::read);
+                        RecipientRouter.of(config.routes()), reputation, senders, server.ticker::read)
+                .withPassedClients(passed);
         LoginFlow loginFlow = new LoginFlow(services, Authenticator.BACKEND);
         for (ListenerConfig l : config.listeners()) {
             SmtpFrontend frontend = new SmtpFrontend("relay.test", checks);
