@@ -131,7 +131,7 @@ write_ports_env() {
             echo "${up}_IMAPS_PORT=${IMAPS[$node]}"
             echo "${up}_POP3S_PORT=${POP3S[$node]}"
             echo "${up}_ADMIN_PORT=${ADMIN[$node]}"
-            echo "${up}_PID_FILE=$RUN/$node/postern.pid"
+            echo "${up}_PID_FILE=$RUN/$node/pid"
         done
     } >"$RUN/ports.env.tmp"
     mv "$RUN/ports.env.tmp" "$RUN/ports.env"
