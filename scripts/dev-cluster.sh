@@ -323,8 +323,9 @@ ensure_backends() {
     log "starting the dev backends (scripts/dev-backends.sh start)"
     # 8>&-: the servers must not inherit our lock
     "$BACKENDS" start >"$RUN/backends.log" 2>&1 8>&- || { cat "$RUN/backends.log" >&2; die "the dev backends did not start"; }
-    # stop them again at "stop": they were not running before
-    : >"$RUN/backends.started"
+    # stop them again at "stop": they were not running before. Which ones is kept with it: "stop" must stop these
+    # even when it runs with other POSTERN_BACKENDS_* settings (or none).
+    printf '%s\n' "${POSTERN_BACKENDS_DIR:-}" "${POSTERN_BACKENDS_PORT_OFFSET:-}" >"$RUN/backends.started"
 }
 
 start_redis() {
@@ -514,7 +515,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-    local stopped= part group parts
+    local stopped= part group parts dir offset
     if [[ ! -d $RUN ]]; then
         log "not running (no $RUN)"
         return
@@ -530,7 +531,15 @@ cmd_stop() {
     done
     if [[ $SELECTED == "${PARTS[*]}" && -e $RUN/backends.started ]]; then
         log "stopping the dev backends (this script started them)"
-        "$BACKENDS" stop >>"$RUN/backends.log" 2>&1 8>&- || log "dev-backends.sh stop failed (log: $RUN/backends.log)"
+        {
+            read -r dir || true
+            read -r offset || true
+        } <"$RUN/backends.started"
+        (
+            [[ -n ${dir:-} ]] && export POSTERN_BACKENDS_DIR=$dir || unset POSTERN_BACKENDS_DIR
+            [[ -n ${offset:-} ]] && export POSTERN_BACKENDS_PORT_OFFSET=$offset || unset POSTERN_BACKENDS_PORT_OFFSET
+            "$BACKENDS" stop >>"$RUN/backends.log" 2>&1 8>&-
+        ) || log "dev-backends.sh stop failed (log: $RUN/backends.log)"
         rm -f "$RUN/backends.started"
         stopped=yes
     fi
