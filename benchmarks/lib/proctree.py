@@ -3,8 +3,9 @@
 "procs": N}, ...}.
 
 CPU time is the sum over every thread of the process and all its descendants of /proc/<pid>/task/<tid>/schedstat's
-first field (nanoseconds on the CPU; finer than utime+stime's 10 ms ticks), falling back to utime+stime; RSS is the
-sum of VmRSS. Usage: proctree.py PID [PID...]
+first field (nanoseconds on the CPU; finer than utime+stime's 10 ms ticks), falling back to utime+stime, plus the
+utime+stime of threads that ended already (the process's stat keeps it); RSS is the sum of VmRSS.
+Usage: proctree.py PID [PID...]
 """
 import json
 import os
@@ -37,24 +38,38 @@ def tree(pid, kids):
     return out
 
 
+def ticks(path):
+    """utime + stime of a /proc stat file, in clock ticks."""
+    with open(path) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def cpu_ns(pid):
-    total = 0
+    """The process's CPU time: every live thread's schedstat, plus what threads that ended already used.
+
+    The second part matters: the JVM stops idle JIT compiler threads (UseDynamicNumberOfCompilerThreads), and a
+    thread that ends takes its schedstat with it, so a sum over live threads alone can go down between two samples
+    by all the CPU that thread ever used. The process's own utime + stime keeps the ended threads' time (in ticks).
+    """
+    total = live_ticks = 0
     try:
         tids = os.listdir(f"/proc/{pid}/task")
+        process_ticks = ticks(f"/proc/{pid}/stat")
     except OSError:
         return 0
     for tid in tids:
         try:
+            thread_ticks = ticks(f"/proc/{pid}/task/{tid}/stat")
+        except OSError:
+            continue  # ended meanwhile: its time is in process_ticks
+        live_ticks += thread_ticks
+        try:
             with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
                 total += int(f.read().split()[0])
         except OSError:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) * TICK_NS
-            except OSError:
-                pass
-    return total
+            total += thread_ticks * TICK_NS
+    return total + max(0, process_ticks - live_ticks) * TICK_NS
 
 
 def rss_kib(pid):

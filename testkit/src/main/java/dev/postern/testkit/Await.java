@@ -16,6 +16,24 @@ public final class Await {
         value(what, timeout, () -> condition.getAsBoolean() ? Boolean.TRUE : null);
     }
 
+    /**
+     * Polls {@code condition} every {@code interval} (not backing off), for a test that measures how long something
+     * takes and needs that resolution.
+     */
+    public static void until(String what, Duration timeout, Duration interval, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for: " + what);
+            }
+            LockSupport.parkNanos(interval.toNanos());
+            if (Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted");
+            }
+        }
+    }
+
     /** Polls {@code supplier} until it returns non-null; returns that value. */
     public static <T> T value(String what, Duration timeout, Supplier<T> supplier) {
         long deadline = System.nanoTime() + timeout.toNanos();

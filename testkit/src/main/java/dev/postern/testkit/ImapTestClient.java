@@ -1,6 +1,7 @@
 package dev.postern.testkit;
 
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +27,15 @@ public final class ImapTestClient extends LineClient {
 
     /** Connects with TLS from the first byte (IMAPS). */
     public static ImapTestClient connectTls(int port, SSLContext context) {
-        ImapTestClient client = connect(port);
+        return connectTls(null, port, context);
+    }
+
+    /**
+     * Connects with TLS from the first byte, from the local address {@code source} (127.0.0.2: a client other than
+     * the test itself, as a PROXY header or a backend's log names it); null for the default.
+     */
+    public static ImapTestClient connectTls(InetAddress source, int port, SSLContext context) {
+        ImapTestClient client = new ImapTestClient(open(source, port));
         client.startTls(context);
         return client;
     }
