@@ -23,6 +23,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
@@ -145,13 +146,16 @@ class ClusterHaProxyIT {
      * so that round robin spreads them over the nodes. The place for the cluster-wide throttle's test: a user's
      * failures through three nodes trip its limit at the same count as through one (issue 12).
      */
-    static List<FailedLogin> failedLoginsRoundRobin(String user, int count) {
+    static List<FailedLogin> failedLoginsRoundRobin(String user, int count) throws Exception {
         List<FailedLogin> attempts = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            try (ImapTestClient client = ImapTestClient.connectTls(cluster.imaps(), tls)) {
+            // each from an address of its own, so that only the per-user count can add up
+            InetAddress source = InetAddress.getByName("127.0.0." + (20 + i));
+            try (ImapTestClient client = ImapTestClient.connectTls(source, cluster.imaps(), tls)) {
                 assertThat(client.greeting()).startsWith("* OK");
-                int node = nodeOf(client, InetAddress.getLoopbackAddress());
-                attempts.add(new FailedLogin(node, client.login(user, "not-" + user + "-s-password")));
+                int node = nodeOf(client, source);
+                // a different guess each time: the throttle counts a repeated wrong secret once (a stale device)
+                attempts.add(new FailedLogin(node, client.login(user, "guess-" + i)));
             }
         }
         return attempts;
@@ -302,13 +306,18 @@ class ClusterHaProxyIT {
 
     @Test
     @Order(5)
-    void wrongPasswordsSpreadOverTheNodesAreRefusedByEach() {
-        List<FailedLogin> attempts = failedLoginsRoundRobin(DevBackends.BOB, NODES);
+    void aUsersFailuresThroughThreeNodesTripItsLimitAtTheSameCountAsThroughOne() throws Exception {
+        // node.yaml.in: max-failures-per-user 6, counted in Redis across the nodes
+        String user = "throttled-" + UUID.randomUUID() + "@example.test";
+        List<FailedLogin> attempts = failedLoginsRoundRobin(user, 8);
 
-        assertThat(attempts).allSatisfy(a -> assertThat(a.answer()).startsWith("NO"));
         assertThat(attempts.stream().map(FailedLogin::node).distinct())
                 .as("round robin: %s", attempts)
                 .hasSize(NODES);
+        assertThat(attempts.subList(0, 6)).as("%s", attempts).allSatisfy(a -> assertThat(a.answer())
+                .startsWith("NO [AUTHENTICATIONFAILED]"));
+        assertThat(attempts.subList(6, 8)).as("%s", attempts).allSatisfy(a -> assertThat(a.answer())
+                .startsWith("NO [UNAVAILABLE]"));
     }
 
     @Test
