@@ -3,6 +3,7 @@ package dev.postern.proxy.auth;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.postern.config.AuthConfig;
 import dev.postern.config.AuthProviderConfig;
+import dev.postern.config.LdapConfig;
 import dev.postern.config.ListenerConfig;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.transport.Transport;
@@ -130,9 +131,11 @@ public final class AuthSetup implements AuthControl, AutoCloseable {
                                     channelType,
                                     resolver,
                                     h.https() ? HttpAuthProvider.clientContext(h.tlsVerify()) : null));
+                } else if (p instanceof LdapConfig l) {
+                    built.put(l.name(), new LdapProvider(l));
                 }
             }
-        } catch (StaticFileProvider.LoadException | RuntimeException e) {
+        } catch (StaticFileProvider.LoadException | LdapProvider.SetupException | RuntimeException e) {
             built.values().forEach(AuthProvider::close);
             hashExecutor.shutdownNow();
             fileChecks.shutdownNow();
