@@ -151,7 +151,7 @@ final class AuthReader {
         for (String key : PROVIDER_KEYS) {
             if (!allowed.contains(key) && element.get(key).isPresent()) {
                 element.get(key)
-                        .problem("is not a setting of a " + type + " provider (its keys: " + String.join(", ", allowed)
+                        .problem("is not a setting of " + type + " providers (its keys: " + String.join(", ", allowed)
                                 + ")");
                 valid = false;
             }

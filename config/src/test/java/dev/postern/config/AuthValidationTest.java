@@ -195,7 +195,7 @@ class AuthValidationTest {
                 .containsExactlyInAnyOrder(
                         "auth.providers[0].name: 'backend' is the built-in provider that lets the backend decide;"
                                 + " choose another name",
-                        "auth.providers[1].url: is not a setting of a static provider (its keys: name, type, file,"
+                        "auth.providers[1].url: is not a setting of static providers (its keys: name, type, file,"
                                 + " reload-check)",
                         "auth.providers[1].file: " + dir.resolve("missing.txt") + " does not exist",
                         "auth.providers[2].name: 'local' is already used by auth.providers[1]",

@@ -147,7 +147,7 @@ class LdapConfigTest {
 
         assertThat(problems)
                 .containsExactlyInAnyOrder(
-                        "auth.providers[0].url: is not a setting of a ldap provider (its keys: "
+                        "auth.providers[0].url: is not a setting of ldap providers (its keys: "
                                 + String.join(", ", LdapReader.KEYS) + ")",
                         "auth.providers[0].servers[0]: 'http://ldap.internal' is not an ldap:// or ldaps:// URL",
                         "auth.providers[0].servers[2]: has user info (user@); the service account belongs in"
