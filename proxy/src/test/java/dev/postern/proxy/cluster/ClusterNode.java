@@ -60,7 +60,7 @@ final class ClusterNode implements AutoCloseable {
     /** Starts a node and waits for its first read of the shared table. */
     static ClusterNode started(ClusterConfig config, LocalRouteStore local, Transport transport) {
         ClusterNode node = start(config, local, transport);
-        if (!node.store.awaitFirstSync(Duration.ofSeconds(5))) {
+        if (!node.store.awaitFirstSync(Duration.ofSeconds(20))) {
             node.close();
             throw new AssertionError("node " + config.nodeId() + " did not reach redis " + config.addresses());
         }
