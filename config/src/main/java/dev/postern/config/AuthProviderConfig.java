@@ -7,7 +7,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /** One authentication provider a listener can name in its {@code auth} chain. */
-public sealed interface AuthProviderConfig permits AuthProviderConfig.StaticFile, AuthProviderConfig.Http, LdapConfig {
+public sealed interface AuthProviderConfig
+        permits AuthProviderConfig.StaticFile, AuthProviderConfig.Http, LdapConfig, JwtProviderConfig {
 
     /** The name listeners refer to. */
     String name();

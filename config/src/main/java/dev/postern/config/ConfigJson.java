@@ -49,6 +49,8 @@ public final class ConfigJson {
         n.set("timeouts", timeouts(l.timeouts()));
         n.set("limits", limits(l.limits()));
         n.set("proxy-protocol", proxyProtocol(l.proxyProtocol()));
+        ArrayNode alpn = n.putArray("tls-alpn");
+        l.alpn().forEach(alpn::add);
         return n;
     }
 

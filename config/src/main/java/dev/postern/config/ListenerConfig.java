@@ -24,6 +24,10 @@ import java.util.Optional;
  * @param smtp the SMTP block: role and relay policy ({@link SmtpConfig#DEFAULTS} for other protocols)
  * @param proxyProtocol whether connections start with a PROXY protocol header, and from where ({@link
  *     ProxyProtocolConfig#OFF} by default)
+ * @param alpn the ALPN protocol ids a TLS client may offer (RFC 9325, the ALPACA attack): a client that offers ALPN
+ *     without any of these fails the handshake with {@code no_application_protocol}, one that offers none is
+ *     accepted; empty means not enforced. Default: the listener's protocol ({@code imap}, {@code pop3}, {@code
+ *     smtp}); nothing for {@code tcp} listeners ({@link #defaultAlpn})
  */
 public record ListenerConfig(
         String name,
@@ -37,7 +41,8 @@ public record ListenerConfig(
         LimitsConfig limits,
         List<String> auth,
         SmtpConfig smtp,
-        ProxyProtocolConfig proxyProtocol) {
+        ProxyProtocolConfig proxyProtocol,
+        List<String> alpn) {
 
     public ListenerConfig {
         Objects.requireNonNull(name, "name");
@@ -54,6 +59,63 @@ public record ListenerConfig(
         }
         Objects.requireNonNull(smtp, "smtp");
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+        alpn = List.copyOf(alpn);
+    }
+
+    /** A listener with the default ALPN policy of its protocol ({@link #defaultAlpn}). */
+    public ListenerConfig(
+            String name,
+            Protocol protocol,
+            HostPort bind,
+            TlsMode tls,
+            Optional<String> pool,
+            boolean allowPlaintextAuth,
+            StartTlsPipelining startTlsPipelining,
+            TimeoutsConfig timeouts,
+            LimitsConfig limits,
+            List<String> auth,
+            SmtpConfig smtp,
+            ProxyProtocolConfig proxyProtocol) {
+        this(
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                startTlsPipelining,
+                timeouts,
+                limits,
+                auth,
+                smtp,
+                proxyProtocol,
+                defaultAlpn(protocol));
+    }
+
+    /**
+     * The ALPN ids a listener of {@code protocol} accepts unless configured: its own (the IANA ids {@code imap},
+     * {@code pop3}, {@code smtp}); none, that is no check, for {@code tcp}, which does not know what it carries.
+     */
+    public static List<String> defaultAlpn(Protocol protocol) {
+        return protocol == Protocol.TCP ? List.of() : List.of(protocol.configName());
+    }
+
+    /** This listener with {@code alpn} (empty: not enforced) instead of its own. */
+    public ListenerConfig withAlpn(List<String> alpn) {
+        return new ListenerConfig(
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                startTlsPipelining,
+                timeouts,
+                limits,
+                auth,
+                smtp,
+                proxyProtocol,
+                alpn);
     }
 
     /** A listener that reads no PROXY protocol header. */
@@ -98,7 +160,8 @@ public record ListenerConfig(
                 limits,
                 auth,
                 smtp,
-                proxyProtocol);
+                proxyProtocol,
+                alpn);
     }
 
     /** A listener without an SMTP block (its defaults). */

@@ -26,7 +26,8 @@ final class ListenersReader {
             "limits",
             "auth",
             "smtp",
-            "proxy-protocol");
+            "proxy-protocol",
+            "tls-alpn");
 
     private final Problems problems;
     private final List<PoolsReader.PoolDraft> pools;
@@ -143,10 +144,12 @@ final class ListenersReader {
         List<String> chain = auth.chain(element.get("auth"), protocol == Protocol.TCP);
         SmtpConfig smtp = SmtpReader.read(element.get("smtp"), protocol, pool);
         ProxyProtocolConfig proxyProtocol = ProxyProtocolReader.read(element.get("proxy-protocol"));
+        List<String> alpn = AlpnReader.read(element.get("tls-alpn"), protocol);
         if (!valid
                 || chain == null
                 || smtp == null
                 || proxyProtocol == null
+                || alpn == null
                 || name == null
                 || protocol == null
                 || tls == null
@@ -168,7 +171,8 @@ final class ListenersReader {
                         listenerLimits,
                         chain,
                         smtp)
-                .withProxyProtocol(proxyProtocol);
+                .withProxyProtocol(proxyProtocol)
+                .withAlpn(alpn);
     }
 
     /** The pool a listener names; null when invalid (reported). */

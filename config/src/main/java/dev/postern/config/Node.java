@@ -114,6 +114,11 @@ final class Node {
         return list();
     }
 
+    /** Whether this is present and a list. */
+    boolean isList() {
+        return json != null && json.isArray();
+    }
+
     /** The elements of a list; empty (after a problem) when this is not a list, empty when absent. */
     List<Node> list() {
         if (json == null) {

@@ -97,7 +97,9 @@ public final class AuthCache {
                 .expireAfter(new Expiry<Key, Entry>() {
                     @Override
                     public long expireAfterCreate(Key key, Entry value, long currentTime) {
-                        return value.decision().positive() ? positiveLife : negativeLife;
+                        return value.decision().positive()
+                                ? Math.min(positiveLife, validForNanos(value))
+                                : negativeLife;
                     }
 
                     @Override
@@ -220,12 +222,21 @@ public final class AuthCache {
     private boolean fresh(Entry entry, long now) {
         long age = now - entry.loadedAt();
         return entry.decision().positive()
-                ? age < config.ttl().toNanos()
+                ? age < Math.min(config.ttl().toNanos(), validForNanos(entry))
                 : age < config.negativeTtl().toNanos();
     }
 
     private boolean withinGrace(Entry entry, long now) {
-        return now - entry.loadedAt() < config.staleIfError().toNanos();
+        // an expired token stays expired when the provider is down: its validity bounds the grace too
+        return now - entry.loadedAt() < Math.min(config.staleIfError().toNanos(), validForNanos(entry));
+    }
+
+    /** How long an accepted answer holds by its own account (a token's expiry); unbounded when it does not say. */
+    private static long validForNanos(Entry entry) {
+        return entry.decision().result() instanceof AuthResult.Accepted a
+                        && a.validFor().isPresent()
+                ? Math.max(0, a.validFor().get().toNanos())
+                : Long.MAX_VALUE;
     }
 
     Key key(String scope, Credentials c) {

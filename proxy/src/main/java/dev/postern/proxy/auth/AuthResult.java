@@ -14,9 +14,21 @@ public sealed interface AuthResult permits AuthResult.Accepted, AuthResult.Rejec
      * @param route where the answer says the user lives, if it says
      * @param backendCredentials credentials to log in with on the backend instead of the client's (nginx's
      *     Auth-User/Auth-Pass), if any
+     * @param validFor how long from now the answer holds at most (a bearer token's expiry): the auth cache keeps it
+     *     no longer, stale-if-error included; empty: the cache's own ttl
      */
-    record Accepted(String user, Optional<RouteHint> route, Optional<Credentials> backendCredentials)
-            implements AuthResult {}
+    record Accepted(
+            String user,
+            Optional<RouteHint> route,
+            Optional<Credentials> backendCredentials,
+            Optional<Duration> validFor)
+            implements AuthResult {
+
+        /** An answer that holds as long as the cache's ttl. */
+        public Accepted(String user, Optional<RouteHint> route, Optional<Credentials> backendCredentials) {
+            this(user, route, backendCredentials, Optional.empty());
+        }
+    }
 
     /**
      * The login fails.

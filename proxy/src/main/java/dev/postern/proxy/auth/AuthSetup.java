@@ -3,6 +3,7 @@ package dev.postern.proxy.auth;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.postern.config.AuthConfig;
 import dev.postern.config.AuthProviderConfig;
+import dev.postern.config.JwtProviderConfig;
 import dev.postern.config.LdapConfig;
 import dev.postern.config.ListenerConfig;
 import dev.postern.proxy.metrics.Metrics;
@@ -133,6 +134,9 @@ public final class AuthSetup implements AuthControl, AutoCloseable {
                                     h.https() ? HttpAuthProvider.clientContext(h.tlsVerify()) : null));
                 } else if (p instanceof LdapConfig l) {
                     built.put(l.name(), new LdapProvider(l));
+                } else if (p instanceof JwtProviderConfig j) {
+                    // the JWKS fetches share the hash executor: short, bounded, off the event loops
+                    built.put(j.name(), JwtProvider.create(j, hashExecutor));
                 }
             }
         } catch (StaticFileProvider.LoadException | LdapProvider.SetupException | RuntimeException e) {

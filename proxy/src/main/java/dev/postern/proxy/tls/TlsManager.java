@@ -111,12 +111,34 @@ public final class TlsManager {
      *     leaves in clear text
      */
     public ChannelHandler newServerHandler(ByteBufAllocator alloc, boolean startTls) {
+        return tlsHandler(alloc, startTls, handshakeTimeoutMillis);
+    }
+
+    /**
+     * Like {@link #newServerHandler(ByteBufAllocator, boolean)}, for a listener that accepts only the ALPN ids
+     * {@code alpn}: a client that offers ALPN without any of them gets the {@code no_application_protocol} alert
+     * and a failed {@link io.netty.handler.ssl.SslHandshakeCompletionEvent}; one that offers no ALPN is served. The
+     * selected protocol is not echoed in the ServerHello. Empty {@code alpn}: no check.
+     */
+    public ChannelHandler newServerHandler(ByteBufAllocator alloc, boolean startTls, List<String> alpn) {
+        if (alpn.isEmpty()) {
+            return newServerHandler(alloc, startTls);
+        }
+        return new AlpnGuard(
+                alpn,
+                MAX_CLIENT_HELLO_LENGTH,
+                startTls,
+                handshakeTimeoutMillis,
+                (ctx, clearFirstWrite, timeoutMillis) -> tlsHandler(ctx.alloc(), clearFirstWrite, timeoutMillis));
+    }
+
+    private ChannelHandler tlsHandler(ByteBufAllocator alloc, boolean startTls, long timeoutMillis) {
         SslContext only = current.get().single();
         if (only == null) {
-            return newServerHandler();
+            return new TimedSniHandler(liveMapping, MAX_CLIENT_HELLO_LENGTH, timeoutMillis);
         }
         SslHandler handler = new SslHandler(only.newEngine(alloc), startTls);
-        handler.setHandshakeTimeoutMillis(handshakeTimeoutMillis);
+        handler.setHandshakeTimeoutMillis(timeoutMillis);
         return handler;
     }
 

@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -212,6 +213,38 @@ class AuthCacheTest {
                 .as("past stale-if-error the error stands")
                 .isInstanceOf(ExecutionException.class)
                 .hasRootCauseInstanceOf(IOException.class);
+    }
+
+    @Test
+    void anAnswerThatHoldsLessThanTheTtlIsNeitherServedNorGracedPastIt() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        AtomicBoolean down = new AtomicBoolean();
+        Function<AuthRequest, CompletionStage<Decision>> tokens = request -> {
+            calls.incrementAndGet();
+            return down.get()
+                    ? CompletableFuture.failedFuture(new IOException("JWKS down"))
+                    : CompletableFuture.completedFuture(new Decision(
+                            new AuthResult.Accepted(
+                                    "alice", Optional.empty(), Optional.empty(), Optional.of(Duration.ofSeconds(90))),
+                            "jwt"));
+        };
+        cache.get("chain/imap", login("alice", "token"), tokens)
+                .toCompletableFuture()
+                .get();
+        ticker.advance(Duration.ofSeconds(60));
+        cache.get("chain/imap", login("alice", "token"), tokens)
+                .toCompletableFuture()
+                .get();
+        assertThat(calls).as("fresh within its 90 s").hasValue(1);
+
+        ticker.advance(Duration.ofSeconds(31));
+        down.set(true);
+        assertThatThrownBy(() -> cache.get("chain/imap", login("alice", "token"), tokens)
+                        .toCompletableFuture()
+                        .get())
+                .as("an expired token is not honoured stale while its provider is down")
+                .isInstanceOf(ExecutionException.class);
+        assertThat(calls).hasValue(2);
     }
 
     @Test

@@ -2,6 +2,7 @@ package dev.postern.proxy.tls;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * An echo server on 127.0.0.1, port 0, with {@link TlsManager#newServerHandler()} first in each child pipeline. It
@@ -46,7 +48,7 @@ final class TlsTestServer implements AutoCloseable {
             boolean pipelineHasSslHandler,
             Throwable failure) {}
 
-    private TlsTestServer(EventLoopGroup group, TlsManager tls) throws InterruptedException {
+    private TlsTestServer(EventLoopGroup group, Function<Channel, ChannelHandler> tls) throws InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -54,7 +56,7 @@ final class TlsTestServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel channel) {
                         children.add(channel);
-                        channel.pipeline().addLast("tls", tls.newServerHandler());
+                        channel.pipeline().addLast("tls", tls.apply(channel));
                         channel.pipeline().addLast("observer", new Observer());
                         channel.pipeline().addLast("echo", new Echo());
                     }
@@ -66,6 +68,12 @@ final class TlsTestServer implements AutoCloseable {
     }
 
     static TlsTestServer start(EventLoopGroup group, TlsManager tls) throws InterruptedException {
+        return new TlsTestServer(group, channel -> tls.newServerHandler());
+    }
+
+    /** Like {@link #start(EventLoopGroup, TlsManager)}, with the TLS handler {@code tls} makes for each channel. */
+    static TlsTestServer start(EventLoopGroup group, Function<Channel, ChannelHandler> tls)
+            throws InterruptedException {
         return new TlsTestServer(group, tls);
     }
 
