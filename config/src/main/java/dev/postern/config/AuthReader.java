@@ -1,14 +1,12 @@
 package dev.postern.config;
 
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -200,25 +198,14 @@ final class AuthReader {
         if (text == null) {
             return null;
         }
-        URI uri;
-        try {
-            uri = new URI(text);
-        } catch (URISyntaxException e) {
-            node.problem("'" + text + "' is not a URL (" + e.getReason() + ")");
-            return null;
-        }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            node.problem("'" + text + "' is not an http or https URL");
-            return null;
-        }
-        if (uri.getHost() == null) {
-            node.problem("'" + text + "' has no host");
-            return null;
-        }
-        if (uri.getRawUserInfo() != null) {
-            // a password in the URL would end up in logs; the shared secret belongs in a header
-            node.problem("has user info (user:password@); put credentials in headers instead");
+        // a password in the URL would end up in logs; the shared secret belongs in a header
+        URI uri = Urls.parse(
+                node,
+                text,
+                List.of("http", "https"),
+                "an http or https URL",
+                "has user info (user:password@); put credentials in headers instead");
+        if (uri == null) {
             return null;
         }
         if (uri.getRawFragment() != null) {

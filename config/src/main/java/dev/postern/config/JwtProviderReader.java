@@ -1,12 +1,10 @@
 package dev.postern.config;
 
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 /** Reads a {@code type: jwt} provider of the {@code auth.providers} list. */
@@ -138,26 +136,11 @@ final class JwtProviderReader {
     }
 
     private static URI url(Node node, String text) {
-        URI uri;
-        try {
-            uri = new URI(text);
-        } catch (URISyntaxException e) {
-            node.problem("'" + text + "' is not a URL (" + e.getReason() + ")");
-            return null;
-        }
-        if (uri.getHost() == null) {
-            node.problem("'" + text + "' has no host");
-            return null;
-        }
-        if (uri.getRawUserInfo() != null) {
-            node.problem("has user info (user:password@), which would end up in logs");
-            return null;
-        }
-        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("https") && !scheme.equals("http")) {
-            node.problem("'" + text + "' is not an http or https URL");
-            return null;
-        }
-        return uri;
+        return Urls.parse(
+                node,
+                text,
+                List.of("http", "https"),
+                "an http or https URL",
+                "has user info (user:password@), which would end up in logs");
     }
 }

@@ -167,26 +167,16 @@ final class LdapReader {
         if (text == null) {
             return null;
         }
-        URI uri;
-        try {
-            uri = new URI(text);
-        } catch (URISyntaxException e) {
-            node.problem("'" + text + "' is not a URL (" + e.getReason() + ")");
+        URI uri = Urls.parse(
+                node,
+                text,
+                List.of("ldap", "ldaps"),
+                "an ldap:// or ldaps:// URL",
+                "has user info (user@); the service account belongs in search.bind-dn");
+        if (uri == null) {
             return null;
         }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("ldap") && !scheme.equals("ldaps")) {
-            node.problem("'" + text + "' is not an ldap:// or ldaps:// URL");
-            return null;
-        }
-        if (uri.getHost() == null) {
-            node.problem("'" + text + "' has no host");
-            return null;
-        }
-        if (uri.getRawUserInfo() != null) {
-            node.problem("has user info (user@); the service account belongs in search.bind-dn");
-            return null;
-        }
+        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
         String path = uri.getRawPath();
         if ((path != null && !path.isEmpty() && !path.equals("/")) || uri.getRawQuery() != null) {
             node.problem("'" + text + "' has a DN or query; only scheme, host and port are used (the base DN goes in"
