@@ -37,12 +37,11 @@ final class AuthReader {
         }
         List<AuthProviderConfig> providers = providers(section.get("providers"));
         CacheConfig cache = cache(section.get("cache"));
-        Node throttleNode = section.get("throttle");
-        ThrottleConfig throttle = throttleNode.isPresent() ? ThrottleReader.throttle(throttleNode) : null;
-        if (providers == null || cache == null || (throttleNode.isPresent() && throttle == null)) {
+        Optional<ThrottleConfig> throttle = ThrottleReader.read(section.get("throttle"));
+        if (providers == null || cache == null || throttle == null) {
             return null;
         }
-        return new AuthConfig(providers, cache, Optional.ofNullable(throttle));
+        return new AuthConfig(providers, cache, throttle);
     }
 
     /**

@@ -51,6 +51,9 @@ public final class ConfigJson {
         n.set("proxy-protocol", proxyProtocol(l.proxyProtocol()));
         ArrayNode alpn = n.putArray("tls-alpn");
         l.alpn().forEach(alpn::add);
+        if (!l.throttled()) {
+            n.put("throttle", "off");
+        }
         return n;
     }
 

@@ -28,6 +28,9 @@ import java.util.Optional;
  *     without any of these fails the handshake with {@code no_application_protocol}, one that offers none is
  *     accepted; empty means not enforced. Default: the listener's protocol ({@code imap}, {@code pop3}, {@code
  *     smtp}); nothing for {@code tcp} listeners ({@link #defaultAlpn})
+ * @param throttled whether the brute-force throttle ({@code auth.throttle}) counts, delays and refuses this listener's
+ *     logins; true unless the listener says {@code throttle: off} (a webmail-only listener that sees one address for
+ *     all its users). Without a throttle ({@code auth: {throttle: off}}) nothing is throttled either way
  */
 public record ListenerConfig(
         String name,
@@ -42,7 +45,8 @@ public record ListenerConfig(
         List<String> auth,
         SmtpConfig smtp,
         ProxyProtocolConfig proxyProtocol,
-        List<String> alpn) {
+        List<String> alpn,
+        boolean throttled) {
 
     public ListenerConfig {
         Objects.requireNonNull(name, "name");
@@ -60,6 +64,38 @@ public record ListenerConfig(
         Objects.requireNonNull(smtp, "smtp");
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         alpn = List.copyOf(alpn);
+    }
+
+    /** A throttled listener (the default). */
+    public ListenerConfig(
+            String name,
+            Protocol protocol,
+            HostPort bind,
+            TlsMode tls,
+            Optional<String> pool,
+            boolean allowPlaintextAuth,
+            StartTlsPipelining startTlsPipelining,
+            TimeoutsConfig timeouts,
+            LimitsConfig limits,
+            List<String> auth,
+            SmtpConfig smtp,
+            ProxyProtocolConfig proxyProtocol,
+            List<String> alpn) {
+        this(
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                startTlsPipelining,
+                timeouts,
+                limits,
+                auth,
+                smtp,
+                proxyProtocol,
+                alpn,
+                true);
     }
 
     /** A listener with the default ALPN policy of its protocol ({@link #defaultAlpn}). */
@@ -115,7 +151,27 @@ public record ListenerConfig(
                 auth,
                 smtp,
                 proxyProtocol,
-                alpn);
+                alpn,
+                throttled);
+    }
+
+    /** This listener throttled ({@code true}, the default) or not ({@code throttle: off}). */
+    public ListenerConfig withThrottled(boolean throttled) {
+        return new ListenerConfig(
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                startTlsPipelining,
+                timeouts,
+                limits,
+                auth,
+                smtp,
+                proxyProtocol,
+                alpn,
+                throttled);
     }
 
     /** A listener that reads no PROXY protocol header. */
@@ -161,7 +217,8 @@ public record ListenerConfig(
                 auth,
                 smtp,
                 proxyProtocol,
-                alpn);
+                alpn,
+                throttled);
     }
 
     /** A listener without an SMTP block (its defaults). */

@@ -27,7 +27,8 @@ final class ListenersReader {
             "auth",
             "smtp",
             "proxy-protocol",
-            "tls-alpn");
+            "tls-alpn",
+            "throttle");
 
     private final Problems problems;
     private final List<PoolsReader.PoolDraft> pools;
@@ -145,7 +146,9 @@ final class ListenersReader {
         SmtpConfig smtp = SmtpReader.read(element.get("smtp"), protocol, pool);
         ProxyProtocolConfig proxyProtocol = ProxyProtocolReader.read(element.get("proxy-protocol"));
         List<String> alpn = AlpnReader.read(element.get("tls-alpn"), protocol);
+        Boolean throttled = throttled(element.get("throttle"), protocol);
         if (!valid
+                || throttled == null
                 || chain == null
                 || smtp == null
                 || proxyProtocol == null
@@ -172,7 +175,28 @@ final class ListenersReader {
                         chain,
                         smtp)
                 .withProxyProtocol(proxyProtocol)
-                .withAlpn(alpn);
+                .withAlpn(alpn)
+                .withThrottled(throttled);
+    }
+
+    /**
+     * A listener's {@code throttle}: only {@code off} (a listener is throttled by default, with {@code auth.throttle}'s
+     * settings); null when invalid (reported).
+     */
+    private static Boolean throttled(Node node, Protocol protocol) {
+        if (!node.isPresent()) {
+            return Boolean.TRUE;
+        }
+        if (protocol == Protocol.TCP) {
+            node.problem("a tcp listener does not authenticate, so nothing is throttled; remove throttle");
+            return null;
+        }
+        if (node.isScalar() && ThrottleReader.isOff(node)) {
+            return Boolean.FALSE;
+        }
+        node.problem(node.describe() + " is not off (listeners are throttled by default with the settings of"
+                + " auth.throttle; off exempts this one)");
+        return null;
     }
 
     /** The pool a listener names; null when invalid (reported). */

@@ -114,6 +114,26 @@ final class Node {
         return list();
     }
 
+    /** Whether this is present and a scalar (text, number or boolean). */
+    boolean isScalar() {
+        return json != null && json.isValueNode();
+    }
+
+    /** Whether this is the boolean false (YAML 1.1 also reads a bare {@code off} and {@code no} so). */
+    boolean isFalse() {
+        return json != null && json.isBoolean() && !json.booleanValue();
+    }
+
+    /** The raw text of a scalar, references not replaced; null when absent or not text. */
+    String text() {
+        return json != null && json.isTextual() ? json.textValue() : null;
+    }
+
+    /** The value as a problem message shows it: {@code 'imapx'}, {@code 12}, {@code a mapping}. */
+    String describe() {
+        return json == null ? "nothing" : describe(json);
+    }
+
     /** Whether this is present and a list. */
     boolean isList() {
         return json != null && json.isArray();

@@ -3,6 +3,7 @@ package dev.postern.config;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** Reads {@code auth.throttle}: the brute-force throttle's windows, limits, delays and trusted networks. */
 final class ThrottleReader {
@@ -21,6 +22,34 @@ final class ThrottleReader {
             "shared");
 
     private ThrottleReader() {}
+
+    /**
+     * {@code auth.throttle}: the defaults when absent (secure by default, as Dovecot's auth penalty), empty for {@code
+     * off}, else the mapping's settings; null when invalid (reported).
+     */
+    static Optional<ThrottleConfig> read(Node node) {
+        if (!node.isPresent()) {
+            return Optional.of(ThrottleConfig.DEFAULTS);
+        }
+        if (node.isScalar()) {
+            if (isOff(node)) {
+                return Optional.empty();
+            }
+            node.problem(node.describe() + " is neither off nor a mapping of throttle settings (the defaults apply"
+                    + " without a throttle section)");
+            return null;
+        }
+        ThrottleConfig throttle = throttle(node);
+        return throttle == null ? null : Optional.of(throttle);
+    }
+
+    /**
+     * Whether a scalar says {@code off}: YAML 1.1 reads a bare {@code off} (or {@code false}, {@code no}) as a boolean,
+     * a quoted one stays text.
+     */
+    static boolean isOff(Node node) {
+        return node.isFalse() || "off".equals(node.text());
+    }
 
     /** The throttle settings; the defaults when the section is not a mapping (reported); null when invalid. */
     static ThrottleConfig throttle(Node section) {

@@ -44,8 +44,86 @@ class AuthValidationTest {
         assertThat(config.auth()).isEqualTo(AuthConfig.DEFAULTS);
         assertThat(config.listener("imap").orElseThrow().auth()).containsExactly("backend");
         assertThat(config.auth().throttle())
-                .as("no throttling unless configured")
+                .as("throttled with the documented defaults unless configured otherwise")
+                .contains(ThrottleConfig.DEFAULTS);
+        assertThat(config.listener("imap").orElseThrow().throttled()).isTrue();
+    }
+
+    @Test
+    void withoutAThrottleSectionTheDefaultsApply() throws Exception {
+        PosternConfig config = load("auth:\n  cache: {size: 10}\n" + LISTENER + POOLS);
+
+        assertThat(config.auth().throttle()).contains(ThrottleConfig.DEFAULTS);
+    }
+
+    @Test
+    void throttleOffTurnsThrottlingOffForAllListeners() throws Exception {
+        assertThat(load("auth:\n  throttle: off\n" + LISTENER + POOLS).auth().throttle())
                 .isEmpty();
+        assertThat(load("auth:\n  throttle: 'off'\n" + LISTENER + POOLS).auth().throttle())
+                .as("quoted, off is still off")
+                .isEmpty();
+        assertThat(load("auth: {throttle: off}\n" + LISTENER + POOLS).auth().throttle())
+                .isEmpty();
+    }
+
+    @Test
+    void aListenerWithThrottleOffIsLeftOutOfTheThrottle() throws Exception {
+        PosternConfig config = load(
+                """
+                listeners:
+                  - name: imap
+                    protocol: imap
+                    bind: 127.0.0.1:1143
+                    pool: dovecot
+                  - name: webmail
+                    protocol: imap
+                    bind: 127.0.0.1:1144
+                    pool: dovecot
+                    throttle: off
+                """
+                        + POOLS);
+
+        assertThat(config.auth().throttle()).contains(ThrottleConfig.DEFAULTS);
+        assertThat(config.listener("imap").orElseThrow().throttled()).isTrue();
+        assertThat(config.listener("webmail").orElseThrow().throttled()).isFalse();
+    }
+
+    @Test
+    void aThrottleThatIsNeitherOffNorSettingsIsRefusedWithItsPathAndValue() throws Exception {
+        List<String> problems = problemsIn(
+                """
+                auth:
+                  throttle: sometimes
+                listeners:
+                  - name: imap
+                    protocol: imap
+                    bind: 127.0.0.1:1143
+                    pool: dovecot
+                    throttle: on
+                  - name: imap2
+                    protocol: imap
+                    bind: 127.0.0.1:1144
+                    pool: dovecot
+                    throttle: [off]
+                  - name: raw
+                    protocol: tcp
+                    bind: 127.0.0.1:1145
+                    pool: dovecot
+                    throttle: off
+                """
+                        + POOLS);
+
+        assertThat(problems)
+                .contains(
+                        "auth.throttle: 'sometimes' is neither off nor a mapping of throttle settings (the defaults"
+                                + " apply without a throttle section)",
+                        "listeners[0].throttle: true is not off (listeners are throttled by default with the settings"
+                                + " of auth.throttle; off exempts this one)",
+                        "listeners[1].throttle: a list is not off (listeners are throttled by default with the"
+                                + " settings of auth.throttle; off exempts this one)",
+                        "listeners[2].throttle: a tcp listener does not authenticate, so nothing is throttled; remove"
+                                + " throttle");
     }
 
     @Test

@@ -166,8 +166,10 @@ public final class Postern implements AutoCloseable {
             DnsClient dns = Startup.dnsClient(config, transport);
             SharedPassedClients passed = ClusterShares.passedClients(config, cluster, metrics);
             for (ListenerConfig l : config.listeners()) {
-                // each listener asks its own chain of providers; the cache and the throttle are shared
-                LoginFlow loginFlow = new LoginFlow(services, auth.authenticator(l), auth.throttle());
+                // each listener asks its own chain of providers; the cache and the throttle are shared, and a
+                // listener with throttle: off is left out of the throttle
+                LoginFlow loginFlow =
+                        new LoginFlow(services, auth.authenticator(l), l.throttled() ? auth.throttle() : null);
                 bound.put(l.name(), Startup.bind(services, l, loginFlow, dns, passed));
             }
             admin = Startup.startAdmin(
