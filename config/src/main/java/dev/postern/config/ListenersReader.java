@@ -191,11 +191,15 @@ final class ListenersReader {
             node.problem("a tcp listener does not authenticate, so nothing is throttled; remove throttle");
             return null;
         }
-        if (node.isScalar() && ThrottleReader.isOff(node)) {
+        if (node.isOff()) {
             return Boolean.FALSE;
         }
-        node.problem(node.describe() + " is not off (listeners are throttled by default with the settings of"
-                + " auth.throttle; off exempts this one)");
+        String what =
+                "off (listeners are throttled by default with the settings of auth.throttle; off exempts this one)";
+        String text = node.string(what); // a list or mapping is reported here
+        if (text != null) {
+            node.problem("'" + text + "' is not " + what);
+        }
         return null;
     }
 

@@ -34,7 +34,6 @@ final class Node {
 
     /**
      * A scalar value ready for parsing.
-     *
      * @param text the value, references already replaced
      * @param quoted the value as a message shows something that is not what it should be: {@code 'imapx'}, {@code 1.5}
      * @param plain the value as a message shows a well-formed value that is out of range: {@code 70000}, {@code 0s}
@@ -114,24 +113,8 @@ final class Node {
         return list();
     }
 
-    /** Whether this is present and a scalar (text, number or boolean). */
-    boolean isScalar() {
-        return json != null && json.isValueNode();
-    }
-
-    /** Whether this is the boolean false (YAML 1.1 also reads a bare {@code off} and {@code no} so). */
-    boolean isFalse() {
-        return json != null && json.isBoolean() && !json.booleanValue();
-    }
-
-    /** The raw text of a scalar, references not replaced; null when absent or not text. */
-    String text() {
-        return json != null && json.isTextual() ? json.textValue() : null;
-    }
-
-    /** The value as a problem message shows it: {@code 'imapx'}, {@code 12}, {@code a mapping}. */
-    String describe() {
-        return json == null ? "nothing" : describe(json);
+    boolean isOff() { // YAML 1.1 reads a bare off (false, no) as false; quoted it stays text
+        return json != null && (json.isBoolean() ? !json.booleanValue() : "off".equals(json.textValue()));
     }
 
     /** Whether this is present and a list. */

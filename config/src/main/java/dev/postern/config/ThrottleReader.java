@@ -31,31 +31,19 @@ final class ThrottleReader {
         if (!node.isPresent()) {
             return Optional.of(ThrottleConfig.DEFAULTS);
         }
-        if (node.isScalar()) {
-            if (isOff(node)) {
-                return Optional.empty();
-            }
-            node.problem(node.describe() + " is neither off nor a mapping of throttle settings (the defaults apply"
-                    + " without a throttle section)");
-            return null;
+        if (node.isOff()) {
+            return Optional.empty();
         }
+        // anything else but a mapping is reported by throttle() ("'sometimes' is not a mapping")
         ThrottleConfig throttle = throttle(node);
         return throttle == null ? null : Optional.of(throttle);
     }
 
-    /**
-     * Whether a scalar says {@code off}: YAML 1.1 reads a bare {@code off} (or {@code false}, {@code no}) as a boolean,
-     * a quoted one stays text.
-     */
-    static boolean isOff(Node node) {
-        return node.isFalse() || "off".equals(node.text());
-    }
-
-    /** The throttle settings; the defaults when the section is not a mapping (reported); null when invalid. */
+    /** The throttle settings; null when invalid or not a mapping (reported). */
     static ThrottleConfig throttle(Node section) {
         ThrottleConfig d = ThrottleConfig.DEFAULTS;
         if (!section.isMapping(THROTTLE_KEYS)) {
-            return d;
+            return null;
         }
         Duration window = duration(section.get("window"), d.window(), true);
         Integer prefix = integer(section.get("ipv6-prefix"), 1, 128, d.ipv6Prefix());

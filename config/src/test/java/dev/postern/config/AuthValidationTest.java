@@ -116,10 +116,9 @@ class AuthValidationTest {
 
         assertThat(problems)
                 .contains(
-                        "auth.throttle: 'sometimes' is neither off nor a mapping of throttle settings (the defaults"
-                                + " apply without a throttle section)",
-                        "listeners[0].throttle: true is not off (listeners are throttled by default with the settings"
-                                + " of auth.throttle; off exempts this one)",
+                        "auth.throttle: 'sometimes' is not a mapping",
+                        "listeners[0].throttle: 'true' is not off (listeners are throttled by default with the"
+                                + " settings of auth.throttle; off exempts this one)",
                         "listeners[1].throttle: a list is not off (listeners are throttled by default with the"
                                 + " settings of auth.throttle; off exempts this one)",
                         "listeners[2].throttle: a tcp listener does not authenticate, so nothing is throttled; remove"

@@ -201,7 +201,9 @@ class StaticFileProviderTest {
                     .get();
             assertThat(setup.stats().cache().hits()).isEqualTo(1);
             assertThat(setup.invalidate("SVC@example.test")).isEqualTo(1);
-            assertThat(setup.throttle()).as("no throttle section").isNull();
+            assertThat(setup.throttle())
+                    .as("no throttle section: throttled with the defaults")
+                    .isNotNull();
         } finally {
             transport.close();
         }
