@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -34,6 +33,7 @@ final class Node {
 
     /**
      * A scalar value ready for parsing.
+     *
      * @param text the value, references already replaced
      * @param quoted the value as a message shows something that is not what it should be: {@code 'imapx'}, {@code 1.5}
      * @param plain the value as a message shows a well-formed value that is out of range: {@code 70000}, {@code 0s}
@@ -113,7 +113,8 @@ final class Node {
         return list();
     }
 
-    boolean isOff() { // YAML 1.1 reads a bare off (false, no) as false; quoted it stays text
+    /** Whether this says {@code off}: YAML 1.1 reads a bare {@code off} as false; quoted it stays text. */
+    boolean isOff() {
         return json != null && (json.isBoolean() ? !json.booleanValue() : "off".equals(json.textValue()));
     }
 
@@ -227,7 +228,8 @@ final class Node {
         // YAML 1.1 reads a bare off/no (on/yes) as a boolean: for an enum with an OFF (ON) constant that is the one.
         String text = json.isBoolean() ? (json.booleanValue() ? "on" : "off") : s.text();
         for (E constant : type.getEnumConstants()) {
-            if (configName(constant).equals(text) || configName(constant).equals(s.text())) {
+            if (ConfigNames.of(constant).equals(text)
+                    || ConfigNames.of(constant).equals(s.text())) {
                 return constant;
             }
         }
@@ -342,10 +344,6 @@ final class Node {
     Secret secret() {
         Scalar s = scalar("a secret");
         return s == null ? null : Secret.of(s.text());
-    }
-
-    static String configName(Enum<?> constant) {
-        return constant.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     static String range(long min, long max) {

@@ -170,7 +170,7 @@ public final class RoutingJson {
     public static ObjectNode toTree(Pool pool, boolean redact) {
         ObjectNode p = MAPPER.createObjectNode();
         p.put("name", pool.name());
-        p.put("balancer", Node.configName(pool.balancer()));
+        p.put("balancer", ConfigNames.of(pool.balancer()));
         ArrayNode backends = p.putArray("backends");
         pool.backends().forEach(b -> backends.add(toTree(b, redact)));
         HealthCheckConfig h = pool.healthCheck();
@@ -198,11 +198,11 @@ public final class RoutingJson {
             new TreeMap<>(b.ports()).forEach((proto, port) -> ports.put(proto.configName(), port));
         }
         n.put("weight", b.weight());
-        n.put("state", Node.configName(b.state()));
+        n.put("state", ConfigNames.of(b.state()));
         n.put("max-sessions", b.maxSessions());
-        n.put("tls", Node.configName(b.tls()));
+        n.put("tls", ConfigNames.of(b.tls()));
         n.put("tls-verify", b.tlsVerify());
-        n.put("identity", Node.configName(b.identity()));
+        n.put("identity", ConfigNames.of(b.identity()));
         b.master().ifPresent(m -> {
             n.put("master-user", m.user());
             n.put("master-password", redact ? "***" : m.password().reveal());
