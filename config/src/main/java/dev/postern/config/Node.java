@@ -220,7 +220,7 @@ final class Node {
     /** One of the constants of {@code type}, written in lowercase with hyphens ({@code PROXY_V2} is {@code proxy-v2}). */
     <E extends Enum<E>> E oneOf(Class<E> type) {
         String expected =
-                List.of(type.getEnumConstants()).stream().map(Node::configName).collect(Collectors.joining(", "));
+                List.of(type.getEnumConstants()).stream().map(ConfigNames::of).collect(Collectors.joining(", "));
         Scalar s = scalar("one of " + expected);
         if (s == null) {
             return null;
