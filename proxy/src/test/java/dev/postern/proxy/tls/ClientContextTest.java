@@ -20,6 +20,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.AfterAll;
@@ -101,13 +102,18 @@ class ClientContextTest {
 
     /** Connects a Netty client to 127.0.0.1:port with a handler for {@code host}; the finished handshake. */
     private static Future<Channel> handshake(SslContext client, String host, int port) throws Exception {
+        // the handler as made, not looked up afterwards: a handshake that fails at once closes the channel, and a
+        // closed pipeline has no handlers left
+        CompletableFuture<SslHandler> handler = new CompletableFuture<>();
         Channel channel = new Bootstrap()
                 .group(group)
                 .channel(NioSocketChannel.class)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
-                        channel.pipeline().addLast(client.newHandler(channel.alloc(), host, port));
+                        SslHandler ssl = client.newHandler(channel.alloc(), host, port);
+                        handler.complete(ssl);
+                        channel.pipeline().addLast(ssl);
                         channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                             @Override
                             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
@@ -120,7 +126,7 @@ class ClientContextTest {
                 .sync()
                 .channel();
         try {
-            Future<Channel> handshake = channel.pipeline().get(SslHandler.class).handshakeFuture();
+            Future<Channel> handshake = handler.getNow(null).handshakeFuture();
             assertThat(handshake.await(TlsTesting.WAIT.toMillis(), TimeUnit.MILLISECONDS))
                     .as("handshake done in time")
                     .isTrue();
