@@ -66,140 +66,12 @@ public record ListenerConfig(
         alpn = List.copyOf(alpn);
     }
 
-    /** A throttled listener (the default). */
-    public ListenerConfig(
-            String name,
-            Protocol protocol,
-            HostPort bind,
-            TlsMode tls,
-            Optional<String> pool,
-            boolean allowPlaintextAuth,
-            StartTlsPipelining startTlsPipelining,
-            TimeoutsConfig timeouts,
-            LimitsConfig limits,
-            List<String> auth,
-            SmtpConfig smtp,
-            ProxyProtocolConfig proxyProtocol,
-            List<String> alpn) {
-        this(
-                name,
-                protocol,
-                bind,
-                tls,
-                pool,
-                allowPlaintextAuth,
-                startTlsPipelining,
-                timeouts,
-                limits,
-                auth,
-                smtp,
-                proxyProtocol,
-                alpn,
-                true);
-    }
-
-    /** A listener with the default ALPN policy of its protocol ({@link #defaultAlpn}). */
-    public ListenerConfig(
-            String name,
-            Protocol protocol,
-            HostPort bind,
-            TlsMode tls,
-            Optional<String> pool,
-            boolean allowPlaintextAuth,
-            StartTlsPipelining startTlsPipelining,
-            TimeoutsConfig timeouts,
-            LimitsConfig limits,
-            List<String> auth,
-            SmtpConfig smtp,
-            ProxyProtocolConfig proxyProtocol) {
-        this(
-                name,
-                protocol,
-                bind,
-                tls,
-                pool,
-                allowPlaintextAuth,
-                startTlsPipelining,
-                timeouts,
-                limits,
-                auth,
-                smtp,
-                proxyProtocol,
-                defaultAlpn(protocol));
-    }
-
     /**
      * The ALPN ids a listener of {@code protocol} accepts unless configured: its own (the IANA ids {@code imap},
      * {@code pop3}, {@code smtp}); none, that is no check, for {@code tcp}, which does not know what it carries.
      */
     public static List<String> defaultAlpn(Protocol protocol) {
         return protocol == Protocol.TCP ? List.of() : List.of(protocol.configName());
-    }
-
-    /** This listener with {@code alpn} (empty: not enforced) instead of its own. */
-    public ListenerConfig withAlpn(List<String> alpn) {
-        return new ListenerConfig(
-                name,
-                protocol,
-                bind,
-                tls,
-                pool,
-                allowPlaintextAuth,
-                startTlsPipelining,
-                timeouts,
-                limits,
-                auth,
-                smtp,
-                proxyProtocol,
-                alpn,
-                throttled);
-    }
-
-    /** This listener throttled ({@code true}, the default) or not ({@code throttle: off}). */
-    public ListenerConfig withThrottled(boolean throttled) {
-        return new ListenerConfig(
-                name,
-                protocol,
-                bind,
-                tls,
-                pool,
-                allowPlaintextAuth,
-                startTlsPipelining,
-                timeouts,
-                limits,
-                auth,
-                smtp,
-                proxyProtocol,
-                alpn,
-                throttled);
-    }
-
-    /** A listener that reads no PROXY protocol header. */
-    public ListenerConfig(
-            String name,
-            Protocol protocol,
-            HostPort bind,
-            TlsMode tls,
-            Optional<String> pool,
-            boolean allowPlaintextAuth,
-            StartTlsPipelining startTlsPipelining,
-            TimeoutsConfig timeouts,
-            LimitsConfig limits,
-            List<String> auth,
-            SmtpConfig smtp) {
-        this(
-                name,
-                protocol,
-                bind,
-                tls,
-                pool,
-                allowPlaintextAuth,
-                startTlsPipelining,
-                timeouts,
-                limits,
-                auth,
-                smtp,
-                ProxyProtocolConfig.OFF);
     }
 
     /** This listener with {@code proxyProtocol} instead of its own. */
@@ -221,33 +93,10 @@ public record ListenerConfig(
                 throttled);
     }
 
-    /** A listener without an SMTP block (its defaults). */
-    public ListenerConfig(
-            String name,
-            Protocol protocol,
-            HostPort bind,
-            TlsMode tls,
-            Optional<String> pool,
-            boolean allowPlaintextAuth,
-            StartTlsPipelining startTlsPipelining,
-            TimeoutsConfig timeouts,
-            LimitsConfig limits,
-            List<String> auth) {
-        this(
-                name,
-                protocol,
-                bind,
-                tls,
-                pool,
-                allowPlaintextAuth,
-                startTlsPipelining,
-                timeouts,
-                limits,
-                auth,
-                SmtpConfig.DEFAULTS);
-    }
-
-    /** A listener whose logins the backend decides ({@code auth: [backend]}). */
+    /**
+     * A listener with every optional part at its default: logins decided by the backend ({@code auth: [backend]}), the
+     * SMTP defaults, no PROXY header, its protocol's ALPN, throttled. Tests and tools; the reader uses the full form.
+     */
     public ListenerConfig(
             String name,
             Protocol protocol,
@@ -268,7 +117,11 @@ public record ListenerConfig(
                 startTlsPipelining,
                 timeouts,
                 limits,
-                List.of(AuthConfig.BACKEND));
+                List.of(AuthConfig.BACKEND),
+                SmtpConfig.DEFAULTS,
+                ProxyProtocolConfig.OFF,
+                defaultAlpn(protocol),
+                true);
     }
 
     /** Policy for bytes a client pipelines after STARTTLS (the CVE-2011-0411 class). */

@@ -163,20 +163,20 @@ final class ListenersReader {
             return null;
         }
         return new ListenerConfig(
-                        name,
-                        protocol,
-                        bind,
-                        tls,
-                        pool,
-                        allowPlaintextAuth,
-                        pipelining,
-                        listenerTimeouts,
-                        listenerLimits,
-                        chain,
-                        smtp)
-                .withProxyProtocol(proxyProtocol)
-                .withAlpn(alpn)
-                .withThrottled(throttled);
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                pipelining,
+                listenerTimeouts,
+                listenerLimits,
+                chain,
+                smtp,
+                proxyProtocol,
+                alpn,
+                throttled);
     }
 
     /**
