@@ -17,26 +17,32 @@ import java.util.regex.Pattern;
  * #ensureStarted()} first.
  */
 public final class DevBackends {
+    /**
+     * Added to every port, from {@code POSTERN_BACKENDS_PORT_OFFSET} as {@code scripts/dev-backends.sh} reads it, so
+     * two checkouts can run their integration tests at once without sharing backends.
+     */
+    public static final int OFFSET = offsetFromEnvironment();
+
     /** Dovecot IMAP (STARTTLS available). */
-    public static final int IMAP = 2143;
+    public static final int IMAP = 2143 + OFFSET;
     /** Dovecot IMAPS. */
-    public static final int IMAPS = 2993;
+    public static final int IMAPS = 2993 + OFFSET;
     /** Dovecot IMAP requiring a PROXY header. */
-    public static final int IMAP_PROXY = 2243;
+    public static final int IMAP_PROXY = 2243 + OFFSET;
     /** Dovecot POP3 (STLS available). */
-    public static final int POP3 = 2110;
+    public static final int POP3 = 2110 + OFFSET;
     /** Dovecot POP3S. */
-    public static final int POP3S = 2995;
+    public static final int POP3S = 2995 + OFFSET;
     /** Dovecot POP3 requiring a PROXY header. */
-    public static final int POP3_PROXY = 2210;
+    public static final int POP3_PROXY = 2210 + OFFSET;
     /** Dovecot submission (STARTTLS available), relaying to Postfix. */
-    public static final int SUBMISSION = 2587;
+    public static final int SUBMISSION = 2587 + OFFSET;
     /** Dovecot submission requiring a PROXY header. */
-    public static final int SUBMISSION_PROXY = 2687;
+    public static final int SUBMISSION_PROXY = 2687 + OFFSET;
     /** Postfix SMTP (MX-style relay for example.test). */
-    public static final int SMTP = 2025;
+    public static final int SMTP = 2025 + OFFSET;
     /** Postfix SMTP requiring a PROXY header. */
-    public static final int SMTP_PROXY = 2125;
+    public static final int SMTP_PROXY = 2125 + OFFSET;
 
     public static final String ALICE = "alice@example.test";
     public static final String ALICE_PASSWORD = "alice-pw";
@@ -46,6 +52,11 @@ public final class DevBackends {
     public static final String MASTER_PASSWORD = "master-pw";
 
     private static boolean started;
+
+    private static int offsetFromEnvironment() {
+        String value = System.getenv("POSTERN_BACKENDS_PORT_OFFSET");
+        return value == null || value.isBlank() ? 0 : Integer.parseInt(value.trim());
+    }
 
     private DevBackends() {}
 
@@ -170,7 +181,8 @@ public final class DevBackends {
     public static synchronized Instance second() {
         if (second == null) {
             String dir = System.getenv("POSTERN_BACKENDS2_DIR");
-            second = new Instance(10000, dir != null ? Path.of(dir) : repoRoot().resolve("run/backends-2"));
+            second = new Instance(
+                    10000 + OFFSET, dir != null ? Path.of(dir) : repoRoot().resolve("run/backends-2"));
         }
         return second;
     }

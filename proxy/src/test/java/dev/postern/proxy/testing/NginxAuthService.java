@@ -63,7 +63,7 @@ public final class NginxAuthService implements AutoCloseable {
     public volatile Function<Map<String, String>, Answer> behaviour = this::byUsers;
 
     private volatile String routeHost = "127.0.0.1";
-    private volatile int routePort = 2143;
+    private volatile int routePort = DevBackends.IMAP;
 
     private NginxAuthService(HttpServer server) {
         this.server = server;
