@@ -54,6 +54,19 @@ public final class ConfigJson {
         if (!l.throttled()) {
             n.put("throttle", "off");
         }
+        if (l.clientCertificates().enabled()) {
+            n.set("client-certificates", clientCertificates(l.clientCertificates()));
+        }
+        return n;
+    }
+
+    private static ObjectNode clientCertificates(ClientCertificatesConfig c) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("mode", c.mode().configName());
+        c.ca().ifPresent(p -> n.put("ca", p.toString()));
+        c.crl().ifPresent(p -> n.put("crl", p.toString()));
+        ArrayNode userFrom = n.putArray("user-from");
+        c.userFrom().forEach(f -> userFrom.add(f.configName()));
         return n;
     }
 

@@ -31,6 +31,8 @@ import java.util.Optional;
  * @param throttled whether the brute-force throttle ({@code auth.throttle}) counts, delays and refuses this listener's
  *     logins; true unless the listener says {@code throttle: off} (a webmail-only listener that sees one address for
  *     all its users). Without a throttle ({@code auth: {throttle: off}}) nothing is throttled either way
+ * @param clientCertificates whether TLS clients are asked for a certificate, against which CAs, and where SASL
+ *     EXTERNAL finds the user ({@link ClientCertificatesConfig#OFF} by default)
  */
 public record ListenerConfig(
         String name,
@@ -46,7 +48,8 @@ public record ListenerConfig(
         SmtpConfig smtp,
         ProxyProtocolConfig proxyProtocol,
         List<String> alpn,
-        boolean throttled) {
+        boolean throttled,
+        ClientCertificatesConfig clientCertificates) {
 
     public ListenerConfig {
         Objects.requireNonNull(name, "name");
@@ -64,6 +67,7 @@ public record ListenerConfig(
         Objects.requireNonNull(smtp, "smtp");
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         alpn = List.copyOf(alpn);
+        Objects.requireNonNull(clientCertificates, "clientCertificates");
     }
 
     /**
@@ -90,7 +94,28 @@ public record ListenerConfig(
                 smtp,
                 proxyProtocol,
                 alpn,
-                throttled);
+                throttled,
+                clientCertificates);
+    }
+
+    /** This listener with {@code clientCertificates} instead of its own. */
+    public ListenerConfig withClientCertificates(ClientCertificatesConfig clientCertificates) {
+        return new ListenerConfig(
+                name,
+                protocol,
+                bind,
+                tls,
+                pool,
+                allowPlaintextAuth,
+                startTlsPipelining,
+                timeouts,
+                limits,
+                auth,
+                smtp,
+                proxyProtocol,
+                alpn,
+                throttled,
+                clientCertificates);
     }
 
     /**
@@ -121,7 +146,8 @@ public record ListenerConfig(
                 SmtpConfig.DEFAULTS,
                 ProxyProtocolConfig.OFF,
                 defaultAlpn(protocol),
-                true);
+                true,
+                ClientCertificatesConfig.OFF);
     }
 
     /** Policy for bytes a client pipelines after STARTTLS (the CVE-2011-0411 class). */

@@ -28,7 +28,8 @@ final class ListenersReader {
             "smtp",
             "proxy-protocol",
             "tls-alpn",
-            "throttle");
+            "throttle",
+            "client-certificates");
 
     private final Problems problems;
     private final List<PoolsReader.PoolDraft> pools;
@@ -147,7 +148,10 @@ final class ListenersReader {
         ProxyProtocolConfig proxyProtocol = ProxyProtocolReader.read(element.get("proxy-protocol"));
         List<String> alpn = AlpnReader.read(element.get("tls-alpn"), protocol);
         Boolean throttled = throttled(element.get("throttle"), protocol);
+        ClientCertificatesConfig clientCertificates =
+                tls == null ? null : ClientCertificatesReader.read(element.get("client-certificates"), tls);
         if (!valid
+                || clientCertificates == null
                 || throttled == null
                 || chain == null
                 || smtp == null
@@ -176,7 +180,8 @@ final class ListenersReader {
                 smtp,
                 proxyProtocol,
                 alpn,
-                throttled);
+                throttled,
+                clientCertificates);
     }
 
     /**
