@@ -104,6 +104,14 @@ public final class Postern implements AutoCloseable {
         if (needsTls) {
             try {
                 tls = TlsManager.create(config.tls(), config.timeouts().tlsHandshake());
+                for (ListenerConfig l : config.listeners()) {
+                    try {
+                        tls.prepare(l.clientCertificates());
+                    } catch (TlsSetupException e) {
+                        throw new TlsSetupException(
+                                "listener '" + l.name() + "': client-certificates: " + e.getMessage(), e);
+                    }
+                }
             } catch (TlsSetupException e) {
                 throw new StartupException(e.getMessage(), e);
             }

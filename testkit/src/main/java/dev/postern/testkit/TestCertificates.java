@@ -14,6 +14,7 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.SecureRandom;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPrivateKey;
 import java.security.spec.ECGenParameterSpec;
@@ -38,6 +39,7 @@ import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
@@ -46,9 +48,12 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.PKCS8Generator;
@@ -181,6 +186,36 @@ public final class TestCertificates {
         }
     }
 
+    /**
+     * Writes a certificate revocation list of this CA, valid from an hour ago for a day, that revokes {@code revoked},
+     * as PEM to {@code file}.
+     */
+    public Path writeCrl(Path file, X509Certificate... revoked) {
+        try {
+            Instant now = Instant.now();
+            X509v2CRLBuilder builder = new JcaX509v2CRLBuilder(caCertificate, Date.from(now.minus(Duration.ofHours(1))))
+                    .setNextUpdate(Date.from(now.plus(Duration.ofDays(1))));
+            for (X509Certificate certificate : revoked) {
+                builder.addCRLEntry(
+                        certificate.getSerialNumber(),
+                        Date.from(now.minus(Duration.ofMinutes(1))),
+                        CRLReason.keyCompromise);
+            }
+            String algorithm = caKeys.getPrivate().getAlgorithm().equals("RSA") ? "SHA256withRSA" : "SHA256withECDSA";
+            X509CRL crl = new JcaX509CRLConverter()
+                    .getCRL(builder.build(new JcaContentSignerBuilder(algorithm).build(caKeys.getPrivate())));
+            try (Writer out = Files.newBufferedWriter(file, StandardCharsets.US_ASCII);
+                    JcaPEMWriter pem = new JcaPEMWriter(out)) {
+                pem.writeObject(crl);
+            }
+            return file;
+        } catch (GeneralSecurityException | OperatorCreationException e) {
+            throw new IllegalStateException("cannot mint a test CRL", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Trust managers that trust this CA only. */
     public TrustManagerFactory trustManagerFactory() {
         try {
@@ -207,8 +242,9 @@ public final class TestCertificates {
      * A leaf certificate for a server, valid from an hour ago for 30 days.
      *
      * @param commonName the subject's CN
-     * @param dnsNames the subject alternative names (DNS names, or IP literals such as {@code 127.0.0.1}); none
-     *     means a certificate with a CN only
+     * @param dnsNames the subject alternative names (DNS names, IP literals such as {@code 127.0.0.1}, or e-mail
+     *     addresses such as {@code alice@example.test}, for client certificates); none means a certificate with a CN
+     *     only
      */
     public Leaf issue(KeyType type, String commonName, String... dnsNames) {
         Instant now = Instant.now();
@@ -243,7 +279,10 @@ public final class TestCertificates {
             if (!dnsNames.isEmpty()) {
                 GeneralName[] names = dnsNames.stream()
                         .map(san -> new GeneralName(
-                                IP_LITERAL.matcher(san).matches() ? GeneralName.iPAddress : GeneralName.dNSName, san))
+                                IP_LITERAL.matcher(san).matches()
+                                        ? GeneralName.iPAddress
+                                        : san.indexOf('@') > 0 ? GeneralName.rfc822Name : GeneralName.dNSName,
+                                san))
                         .toArray(GeneralName[]::new);
                 builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
             }

@@ -59,7 +59,11 @@ final class StartTls {
         // the handler lets its first write (the go-ahead) out in clear text (an SNI handler only inspects inbound
         // bytes, a plain one is made in STARTTLS mode); the next inbound bytes must be a ClientHello, anything else
         // fails the handshake and closes the connection
-        ctx.pipeline().addFirst(HandlerNames.TLS, services.tls().newServerHandler(ctx.alloc(), true, listener.alpn()));
+        ctx.pipeline()
+                .addFirst(
+                        HandlerNames.TLS,
+                        services.tls()
+                                .newServerHandler(ctx.alloc(), true, listener.alpn(), listener.clientCertificates()));
         return true;
     }
 

@@ -32,6 +32,7 @@ public final class Session {
 
     private volatile String tlsProtocol;
     private volatile String tlsCipher;
+    private volatile ClientCertificate clientCertificate;
     private volatile CloseReason closeReason;
     private String closeDetail;
     private volatile long bytesFromClient;
@@ -157,6 +158,16 @@ public final class Session {
     public void tls(String protocol, String cipher) {
         this.tlsProtocol = protocol;
         this.tlsCipher = cipher;
+    }
+
+    /** Records the client certificate the handshake verified. */
+    public void clientCertificate(ClientCertificate certificate) {
+        this.clientCertificate = certificate;
+    }
+
+    /** The client certificate the TLS handshake verified, or null (no TLS, none sent, none asked for). */
+    public ClientCertificate clientCertificate() {
+        return clientCertificate;
     }
 
     public String tlsProtocol() {

@@ -1,6 +1,8 @@
 package dev.postern.proxy.tls;
 
+import dev.postern.config.ClientCertificatesConfig;
 import dev.postern.config.TlsConfig;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
@@ -106,9 +108,30 @@ final class ContextFactory {
 
     /** A server context presenting {@code chain} (leaf first) with {@code key}. */
     SslContext serverContext(String name, PrivateKey key, List<X509Certificate> chain) throws TlsSetupException {
+        return serverContext(name, key, chain, null, null);
+    }
+
+    /**
+     * Like {@link #serverContext(String, PrivateKey, List)}, asking clients for a certificate that leads to {@code
+     * trust}; {@code mode} null: no certificate asked for.
+     */
+    SslContext serverContext(
+            String name,
+            PrivateKey key,
+            List<X509Certificate> chain,
+            ClientCertificatesConfig.Mode mode,
+            TrustManagerFactory trust)
+            throws TlsSetupException {
         try {
-            return SslContextBuilder.forServer(key, chain.toArray(X509Certificate[]::new))
-                    .sslProvider(sslProvider)
+            SslContextBuilder builder = SslContextBuilder.forServer(key, chain.toArray(X509Certificate[]::new));
+            if (mode != null && mode != ClientCertificatesConfig.Mode.OFF) {
+                builder.trustManager(trust)
+                        .clientAuth(
+                                mode == ClientCertificatesConfig.Mode.REQUIRED
+                                        ? ClientAuth.REQUIRE
+                                        : ClientAuth.OPTIONAL);
+            }
+            return builder.sslProvider(sslProvider)
                     .protocols(protocols)
                     .ciphers(ciphers, IdentityCipherSuiteFilter.INSTANCE)
                     .sessionCacheSize(sessionCacheSize)

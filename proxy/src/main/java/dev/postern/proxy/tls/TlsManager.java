@@ -1,10 +1,10 @@
 package dev.postern.proxy.tls;
 
 import dev.postern.config.CertificateConfig;
+import dev.postern.config.ClientCertificatesConfig;
 import dev.postern.config.TlsConfig;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandler;
-import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.Mapping;
@@ -12,8 +12,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.TrustManagerFactory;
 import org.slf4j.Logger;
@@ -132,6 +133,60 @@ public final class TlsManager {
                 (ctx, clearFirstWrite, timeoutMillis) -> tlsHandler(ctx.alloc(), clearFirstWrite, timeoutMillis));
     }
 
+    /**
+     * Like {@link #newServerHandler(ByteBufAllocator, boolean, List)}, asking the client for a certificate as {@code
+     * clientCertificates} says (prepared with {@link #prepare} first). Such a handler always reads the ClientHello
+     * itself: BoringSSL allows handshake messages larger than {@link #MAX_CLIENT_HELLO_LENGTH} once it asks for
+     * certificates, so only the SNI handler keeps the bound.
+     */
+    public ChannelHandler newServerHandler(
+            ByteBufAllocator alloc, boolean startTls, List<String> alpn, ClientCertificatesConfig clientCertificates) {
+        if (!clientCertificates.enabled()) {
+            return newServerHandler(alloc, startTls, alpn);
+        }
+        if (current.get().verifying().get(clientCertificates) == null) {
+            // a listener that start-up did not prepare (a reload's new one): once, on this connection
+            try {
+                prepare(clientCertificates);
+            } catch (TlsSetupException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }
+        Mapping<String, SslContext> mapping =
+                hostname -> current.get().verifying().get(clientCertificates).map(hostname);
+        if (alpn.isEmpty()) {
+            return new TimedSniHandler(mapping, MAX_CLIENT_HELLO_LENGTH, handshakeTimeoutMillis);
+        }
+        return new AlpnGuard(
+                alpn,
+                MAX_CLIENT_HELLO_LENGTH,
+                startTls,
+                handshakeTimeoutMillis,
+                (ctx, clearFirstWrite, timeoutMillis) ->
+                        new TimedSniHandler(mapping, MAX_CLIENT_HELLO_LENGTH, timeoutMillis));
+    }
+
+    /**
+     * Reads the CA bundle and CRLs of {@code clientCertificates} and builds contexts that ask for client certificates
+     * against them, for every certificate served; reloads rebuild them too. Call once per listener at start.
+     *
+     * @throws TlsSetupException when a file cannot be read or used
+     */
+    public void prepare(ClientCertificatesConfig clientCertificates) throws TlsSetupException {
+        if (!clientCertificates.enabled()) {
+            return;
+        }
+        synchronized (reloadLock) {
+            Snapshot snapshot = current.get();
+            if (!snapshot.verifying().containsKey(clientCertificates)) {
+                snapshot.verifying()
+                        .put(
+                                clientCertificates,
+                                ClientTrust.contexts(snapshot.factory(), snapshot.loaded(), clientCertificates));
+            }
+        }
+    }
+
     private ChannelHandler tlsHandler(ByteBufAllocator alloc, boolean startTls, long timeoutMillis) {
         SslContext only = current.get().single();
         if (only == null) {
@@ -164,6 +219,13 @@ public final class TlsManager {
         synchronized (reloadLock) {
             Snapshot previous = current.get();
             Snapshot next = build(config);
+            for (ClientCertificatesConfig clientCertificates :
+                    previous.verifying().keySet()) {
+                next.verifying()
+                        .put(
+                                clientCertificates,
+                                ClientTrust.contexts(next.factory(), next.loaded(), clientCertificates));
+            }
             current.set(next);
             if (!next.factory().description().equals(previous.factory().description())) {
                 log.info("TLS provider: {}", next.factory().description());
@@ -254,10 +316,17 @@ public final class TlsManager {
         SslContext single = loaded.size() == 1 && factory.provider() == TlsConfig.Provider.OPENSSL
                 ? mapping.build().defaultValue()
                 : null;
-        return new Snapshot(config, factory, mapping.build(), List.copyOf(infos), single);
+        return new Snapshot(
+                config,
+                factory,
+                mapping.build(),
+                List.copyOf(infos),
+                single,
+                List.copyOf(loaded),
+                new ConcurrentHashMap<>());
     }
 
-    private static LoadedCertificate defaultCertificate(List<LoadedCertificate> loaded) throws TlsSetupException {
+    static LoadedCertificate defaultCertificate(List<LoadedCertificate> loaded) throws TlsSetupException {
         List<LoadedCertificate> marked =
                 loaded.stream().filter(LoadedCertificate::isDefault).toList();
         if (marked.size() > 1) {
@@ -296,33 +365,16 @@ public final class TlsManager {
      * One consistent state: what {@link #reload} swaps.
      *
      * @param single the context of the only certificate when no choice is to be made, else null
+     * @param loaded the certificates, for the contexts of listeners that ask for client certificates
+     * @param verifying per client-certificate policy, the contexts that ask for certificates (filled by {@link
+     *     #prepare} and carried over by reloads)
      */
     private record Snapshot(
             TlsConfig config,
             ContextFactory factory,
             SniMapping<SslContext> mapping,
             List<CertificateInfo> certificates,
-            SslContext single) {}
-
-    /**
-     * {@link SniHandler} that gives the {@link SslHandler} it installs only what is left of the handshake timeout,
-     * so the timeout bounds the whole handshake rather than restarting after the ClientHello.
-     */
-    private static final class TimedSniHandler extends SniHandler {
-        private final long createdNanos = System.nanoTime();
-
-        TimedSniHandler(Mapping<String, SslContext> mapping, int maxClientHelloLength, long handshakeTimeoutMillis) {
-            super(mapping, maxClientHelloLength, handshakeTimeoutMillis);
-        }
-
-        @Override
-        protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
-            SslHandler handler = super.newSslHandler(context, allocator);
-            if (handshakeTimeoutMillis > 0) {
-                long elapsed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - createdNanos);
-                handler.setHandshakeTimeoutMillis(Math.max(1, handshakeTimeoutMillis - elapsed));
-            }
-            return handler;
-        }
-    }
+            SslContext single,
+            List<LoadedCertificate> loaded,
+            Map<ClientCertificatesConfig, SniMapping<SslContext>> verifying) {}
 }

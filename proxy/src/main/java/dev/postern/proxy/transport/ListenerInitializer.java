@@ -69,7 +69,10 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
 
     private void addRest(Channel ch) {
         if (listener.tls() == TlsMode.IMPLICIT) {
-            ch.pipeline().addLast(HandlerNames.TLS, tls.newServerHandler(ch.alloc(), false, listener.alpn()));
+            ch.pipeline()
+                    .addLast(
+                            HandlerNames.TLS,
+                            tls.newServerHandler(ch.alloc(), false, listener.alpn(), listener.clientCertificates()));
         }
         ch.pipeline().addLast(HandlerNames.IDLE, new IdleTimer(idleMillis));
         frontend.accept(ch);

@@ -1,6 +1,8 @@
 package dev.postern.proxy.transport;
 
+import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.session.Session;
+import dev.postern.proxy.tls.PeerCertificates;
 import io.netty.channel.Channel;
 import io.netty.handler.ssl.SslHandler;
 import javax.net.ssl.SSLSession;
@@ -15,12 +17,7 @@ public final class TlsSessions {
      *
      * @param elapsedNanos how long the handshake took
      */
-    public static void handshake(
-            Session session,
-            Channel channel,
-            dev.postern.proxy.metrics.Metrics metrics,
-            boolean ok,
-            long elapsedNanos) {
+    public static void handshake(Session session, Channel channel, Metrics metrics, boolean ok, long elapsedNanos) {
         if (ok) {
             record(session, channel);
         }
@@ -32,7 +29,10 @@ public final class TlsSessions {
                 elapsedNanos);
     }
 
-    /** Copies protocol and cipher of the channel's TLS session into {@code session}; no-op without TLS. */
+    /**
+     * Copies protocol, cipher and the verified client certificate of the channel's TLS session into {@code session};
+     * no-op without TLS.
+     */
     public static void record(Session session, Channel channel) {
         SslHandler ssl = channel.pipeline().get(SslHandler.class);
         if (ssl == null) {
@@ -40,5 +40,6 @@ public final class TlsSessions {
         }
         SSLSession s = ssl.engine().getSession();
         session.tls(s.getProtocol(), s.getCipherSuite());
+        session.clientCertificate(PeerCertificates.of(s, session.listener().clientCertificates()));
     }
 }

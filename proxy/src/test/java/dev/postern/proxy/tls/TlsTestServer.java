@@ -22,6 +22,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import javax.net.ssl.SSLSession;
 
 /**
  * An echo server on 127.0.0.1, port 0, with {@link TlsManager#newServerHandler()} first in each child pipeline. It
@@ -40,13 +41,15 @@ final class TlsTestServer implements AutoCloseable {
      * @param cipherSuite the negotiated suite, null when the handshake failed
      * @param pipelineHasSslHandler whether {@code pipeline.get(SslHandler.class)} found the handler
      * @param failure why it failed, null when it succeeded
+     * @param session the server's TLS session, null when the handshake failed
      */
     record ServerHandshake(
             String sniHostname,
             String protocol,
             String cipherSuite,
             boolean pipelineHasSslHandler,
-            Throwable failure) {}
+            Throwable failure,
+            SSLSession session) {}
 
     private TlsTestServer(EventLoopGroup group, Function<Channel, ChannelHandler> tls) throws InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -111,9 +114,10 @@ final class TlsTestServer implements AutoCloseable {
                             ssl.engine().getSession().getProtocol(),
                             ssl.engine().getSession().getCipherSuite(),
                             true,
-                            null));
+                            null,
+                            ssl.engine().getSession()));
                 } else {
-                    handshakes.add(new ServerHandshake(sniHostname, null, null, ssl != null, done.cause()));
+                    handshakes.add(new ServerHandshake(sniHostname, null, null, ssl != null, done.cause(), null));
                 }
             }
             super.userEventTriggered(ctx, event);
