@@ -1,6 +1,7 @@
 package dev.postern.proxy.auth;
 
 import dev.postern.proxy.metrics.Metrics;
+import dev.postern.proxy.sasl.Credentials;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -41,6 +42,15 @@ public final class AuthChain implements Authenticator {
 
     @Override
     public CompletionStage<AuthResult> authenticate(AuthRequest request) {
+        Credentials credentials = request.credentials();
+        if (credentials.isExternal()
+                && !credentials.authzid().isEmpty()
+                && !credentials.authzid().equals(credentials.user())) {
+            // RFC 4422 appendix A: an authzid other than the certificate's user would be acting as someone else
+            metrics.authDecision(request.protocol(), credentials.mechanism().wireName(), NONE, "rejected", false);
+            return CompletableFuture.completedFuture(
+                    new AuthResult.Rejected("authzid is not the certificate's user", false, Duration.ZERO));
+        }
         CompletionStage<Decision> decision = cache == null
                 ? decide(request)
                 : cache.get(name + "/" + request.protocol().configName(), request, this::decide);
@@ -67,6 +77,12 @@ public final class AuthChain implements Authenticator {
 
     private CompletionStage<Decision> ask(AuthRequest request, int index) {
         if (index == providers.size()) {
+            if (request.credentials().isExternal()) {
+                // a backend cannot check a certificate it never saw: a certificate login no provider knows fails
+                return CompletableFuture.completedFuture(new Decision(
+                        new AuthResult.Rejected("no provider knows the certificate's user", false, Duration.ZERO),
+                        NONE));
+            }
             return CompletableFuture.completedFuture(
                     backendDecidesTheRest
                             ? new Decision(new AuthResult.PassThrough(), BACKEND)

@@ -2,6 +2,7 @@ package dev.postern.proxy.auth;
 
 import dev.postern.config.Protocol;
 import dev.postern.proxy.sasl.Credentials;
+import dev.postern.proxy.session.ClientCertificate;
 import java.net.InetSocketAddress;
 
 /**
@@ -20,6 +21,8 @@ import java.net.InetSocketAddress;
  * @param smtpFrom the SMTP envelope sender (MAIL FROM), or null; empty for submission, where AUTH comes before MAIL
  *     (as with nginx)
  * @param smtpTo the SMTP envelope recipients (RCPT TO) so far, or null
+ * @param clientCertificate the client certificate the TLS handshake verified, or null; with SASL EXTERNAL it is
+ *     what the login rests on, and auth_http gets it as nginx's {@code Auth-SSL-*} headers either way
  */
 public record AuthRequest(
         Credentials credentials,
@@ -33,7 +36,38 @@ public record AuthRequest(
         String sessionId,
         String smtpHelo,
         String smtpFrom,
-        String smtpTo) {
+        String smtpTo,
+        ClientCertificate clientCertificate) {
+
+    /** A login attempt without a client certificate. */
+    public AuthRequest(
+            Credentials credentials,
+            Protocol protocol,
+            String listener,
+            InetSocketAddress client,
+            InetSocketAddress local,
+            String tlsProtocol,
+            String tlsCipher,
+            int attempt,
+            String sessionId,
+            String smtpHelo,
+            String smtpFrom,
+            String smtpTo) {
+        this(
+                credentials,
+                protocol,
+                listener,
+                client,
+                local,
+                tlsProtocol,
+                tlsCipher,
+                attempt,
+                sessionId,
+                smtpHelo,
+                smtpFrom,
+                smtpTo,
+                null);
+    }
 
     /** A login attempt without SMTP envelope fields. */
     public AuthRequest(
@@ -58,6 +92,7 @@ public record AuthRequest(
                 attempt,
                 sessionId,
                 smtpHelo,
+                null,
                 null,
                 null);
     }

@@ -93,7 +93,9 @@ public final class LdapProvider implements AuthProvider {
     @Override
     public CompletionStage<Optional<AuthResult>> authenticate(AuthRequest request) {
         Credentials credentials = request.credentials();
-        if (credentials.isToken()) {
+        // a certificate login has no password to bind with: another provider of the chain (a users file, auth_http)
+        // decides it, or none does and it fails
+        if (credentials.isToken() || credentials.isExternal()) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
         if (credentials.secret().isEmpty() || credentials.user().isEmpty()) {

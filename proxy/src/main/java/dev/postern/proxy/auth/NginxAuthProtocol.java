@@ -3,6 +3,7 @@ package dev.postern.proxy.auth;
 import dev.postern.config.Protocol;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.sasl.SaslMechanism;
+import dev.postern.proxy.session.ClientCertificate;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -44,12 +45,17 @@ final class NginxAuthProtocol {
         if (request.client() != null && request.client().getAddress() != null) {
             h.set("Client-IP", request.client().getAddress().getHostAddress());
         }
+        if (c.isExternal()) {
+            // nginx sends no password for EXTERNAL; the certificate headers below are what the service decides on
+            h.set("Auth-Pass", "");
+        }
         if (request.secure()) {
             h.set("Auth-SSL", "on");
             h.set("Auth-SSL-Protocol", request.tlsProtocol());
             if (request.tlsCipher() != null) {
                 h.set("Auth-SSL-Cipher", request.tlsCipher());
             }
+            certificateHeaders(h, request.clientCertificate());
         }
         if (request.protocol() == Protocol.SMTP) {
             // as nginx without a resolver: Postern does not look client names up (it would wait on DNS per login)
@@ -60,9 +66,30 @@ final class NginxAuthProtocol {
         }
     }
 
+    /**
+     * nginx's client certificate headers ({@code ssl_verify_client}): {@code Auth-SSL-Verify} is {@code SUCCESS} for
+     * a verified certificate and {@code NONE} without one (one that fails verification fails the handshake here, so
+     * nginx's {@code FAILED:reason} never occurs); DNs in RFC 2253 form, escaped like the other values; the serial in
+     * hex; the fingerprint SHA-1, lower-case hex; the PEM in {@code Auth-SSL-Cert}, URL-escaped.
+     */
+    private static void certificateHeaders(HttpHeaders h, ClientCertificate certificate) {
+        if (certificate == null) {
+            h.set("Auth-SSL-Verify", "NONE");
+            return;
+        }
+        h.set("Auth-SSL-Verify", ClientCertificate.VERIFIED);
+        h.set("Auth-SSL-Subject", escape(certificate.subject()));
+        h.set("Auth-SSL-Issuer", escape(certificate.issuer()));
+        h.set("Auth-SSL-Serial", certificate.serial());
+        h.set("Auth-SSL-Fingerprint", certificate.sha1());
+        h.set("Auth-SSL-Cert", escape(certificate.pem()));
+    }
+
     private static String method(SaslMechanism mechanism) {
         // nginx says "plain" for every password login (IMAP LOGIN, USER/PASS, AUTH PLAIN and LOGIN)
-        return mechanism.isToken() ? mechanism.wireName().toLowerCase(Locale.ROOT) : "plain";
+        return mechanism.isToken() || mechanism == SaslMechanism.EXTERNAL
+                ? mechanism.wireName().toLowerCase(Locale.ROOT)
+                : "plain";
     }
 
     private static String nullToEmpty(String s) {
@@ -140,7 +167,7 @@ final class NginxAuthProtocol {
         String user = authUser != null && !authUser.isEmpty() ? authUser : c.user();
         Optional<Credentials> backend = Optional.empty();
         if (authPass != null) {
-            SaslMechanism m = c.mechanism().isToken() ? SaslMechanism.PLAIN : c.mechanism();
+            SaslMechanism m = c.mechanism().isToken() || c.isExternal() ? SaslMechanism.PLAIN : c.mechanism();
             backend = Optional.of(Credentials.password(m, user, authPass));
         } else if (!user.equals(c.user())) {
             backend = Optional.of(new Credentials(c.mechanism(), c.authzid(), user, c.secret(), c.raw()));

@@ -106,6 +106,11 @@ public final class StaticFileProvider implements AuthProvider {
         }
         Optional<UsersFile.User> user =
                 loaded.users().user(request.credentials().user());
+        if (request.credentials().isExternal()) {
+            // the certificate proved who the client is: the file says whether that user exists here, and where
+            return CompletableFuture.completedFuture(
+                    user.map(u -> new AuthResult.Accepted(u.name(), u.route(), Optional.empty())));
+        }
         String password = request.credentials().secret();
         if (user.isEmpty()) {
             if (!last || loaded.dummy() == null) {

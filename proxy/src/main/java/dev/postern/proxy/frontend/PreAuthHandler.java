@@ -10,6 +10,7 @@ import dev.postern.proxy.login.LoginOutcome;
 import dev.postern.proxy.relay.Relay;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.services.ProxyServices;
+import dev.postern.proxy.session.ClientCertificate;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.transport.HandlerNames;
@@ -297,10 +298,31 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
         return true;
     }
 
-    /** The request for a login attempt with {@code credentials}. */
+    /**
+     * True when SASL EXTERNAL may be offered: the TLS handshake verified a client certificate that names a user (the
+     * listener's {@code user-from} fields).
+     */
+    protected final boolean externalOffered() {
+        ClientCertificate certificate = session.clientCertificate();
+        return certificate != null && certificate.user().isPresent();
+    }
+
+    /**
+     * The request for a login attempt with {@code credentials}. An EXTERNAL exchange's credentials get the user
+     * and the fingerprint of the session's certificate here, the one place that knows both.
+     */
     protected final AuthRequest authRequest(Credentials credentials, String smtpHelo) {
+        ClientCertificate certificate = session.clientCertificate();
+        Credentials presented = credentials;
+        if (credentials.isExternal()) {
+            if (!externalOffered()) {
+                throw new IllegalStateException("EXTERNAL without a certificate that names a user");
+            }
+            presented = Credentials.external(
+                    credentials.authzid(), certificate.user().get(), certificate.sha256());
+        }
         return new AuthRequest(
-                credentials,
+                presented,
                 listener.protocol(),
                 listener.name(),
                 session.clientAddress(),
@@ -309,7 +331,10 @@ public abstract class PreAuthHandler<C> extends ChannelInboundHandlerAdapter {
                 session.tlsCipher(),
                 ++loginAttempts,
                 session.id(),
-                smtpHelo);
+                smtpHelo,
+                null,
+                null,
+                certificate);
     }
 
     /**

@@ -20,12 +20,23 @@ public final class ImapCapabilities {
      * @param credentialsAllowed credentials may be sent now (TLS is on, or the listener allows plaintext)
      */
     public static String preAuth(boolean startTls, boolean credentialsAllowed) {
+        return preAuth(startTls, credentialsAllowed, false);
+    }
+
+    /**
+     * The capability list before login.
+     *
+     * @param startTls STARTTLS may be used now
+     * @param credentialsAllowed credentials may be sent now (TLS is on, or the listener allows plaintext)
+     * @param external the TLS session has a verified client certificate that names a user: {@code AUTH=EXTERNAL}
+     */
+    public static String preAuth(boolean startTls, boolean credentialsAllowed, boolean external) {
         StringBuilder sb = new StringBuilder("IMAP4rev1 SASL-IR LITERAL+ ID");
         if (startTls) {
             sb.append(" STARTTLS");
         }
         if (credentialsAllowed) {
-            for (SaslMechanism m : SaslMechanism.values()) {
+            for (SaslMechanism m : SaslMechanism.withExternal(SaslMechanism.PASSWORD_AND_TOKEN, external)) {
                 sb.append(" AUTH=").append(m.wireName());
             }
         } else {

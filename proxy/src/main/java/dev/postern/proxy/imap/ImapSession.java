@@ -68,9 +68,6 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
             "ESEARCH",
             "REPLACE");
 
-    /** IMAP offers every mechanism Postern speaks ({@link ImapCapabilities#preAuth}). */
-    private static final List<SaslMechanism> MECHANISMS = List.of(SaslMechanism.values());
-
     /** What the session is doing. */
     private enum State {
         /** Reading commands. */
@@ -148,7 +145,7 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
     }
 
     private String capabilities() {
-        return ImapCapabilities.preAuth(canStartTls(), credentialsAllowed());
+        return ImapCapabilities.preAuth(canStartTls(), credentialsAllowed(), externalOffered());
     }
 
     private ImapDecoder imapDecoder() {
@@ -255,7 +252,12 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
         }
         saslTag = c.tag();
         String initialResponse = args.size() == 2 ? args.get(1).value() : null;
-        sasl.start(SaslProfile.imap(c.tag()), args.get(0).value(), initialResponse, MECHANISMS);
+        sasl.start(
+                SaslProfile.imap(c.tag()),
+                args.get(0).value(),
+                initialResponse,
+                // IMAP offers every mechanism Postern speaks ({@link ImapCapabilities#preAuth})
+                SaslMechanism.withExternal(SaslMechanism.PASSWORD_AND_TOKEN, externalOffered()));
     }
 
     /** The AUTHENTICATE exchange's view of this session. */

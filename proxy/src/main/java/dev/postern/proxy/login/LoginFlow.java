@@ -263,6 +263,17 @@ public final class LoginFlow {
             outcome.trySuccess(new LoginOutcome.Unavailable("no pool for user"));
             return;
         }
+        if (credentials.isExternal()
+                && pool.backends().stream().anyMatch(b -> b.config().master().isEmpty())) {
+            // a certificate is no password: only a master user (or an auth answer's Auth-Pass) logs in on the backend
+            log.warn(
+                    "{}: certificate login for {}: pool '{}' has backends without a master user",
+                    session,
+                    user,
+                    pool.name());
+            outcome.trySuccess(new LoginOutcome.Unavailable("certificate login needs a master user on the backend"));
+            return;
+        }
         attempt(login, pool, Set.of());
     }
 

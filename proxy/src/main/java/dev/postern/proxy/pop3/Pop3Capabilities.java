@@ -57,10 +57,10 @@ public final class Pop3Capabilities {
         return kept;
     }
 
-    /** The SASL line's mechanism names. */
-    public static String mechanismNames() {
+    /** The SASL line's mechanism names; EXTERNAL last when {@code external}. */
+    public static String mechanismNames(boolean external) {
         StringBuilder sb = new StringBuilder();
-        for (SaslMechanism m : MECHANISMS) {
+        for (SaslMechanism m : SaslMechanism.withExternal(MECHANISMS, external)) {
             if (sb.length() > 0) {
                 sb.append(' ');
             }
@@ -79,13 +79,22 @@ public final class Pop3Capabilities {
      * @param canStartTls whether STLS may be used now
      */
     public static List<String> advertised(List<String> backend, boolean credentialsAllowed, boolean canStartTls) {
+        return advertised(backend, credentialsAllowed, canStartTls, false);
+    }
+
+    /**
+     * Like {@link #advertised(List, boolean, boolean)}; {@code external}: the TLS session has a verified client
+     * certificate that names a user, and the SASL line ends with EXTERNAL.
+     */
+    public static List<String> advertised(
+            List<String> backend, boolean credentialsAllowed, boolean canStartTls, boolean external) {
         Map<String, String> byKeyword = new LinkedHashMap<>();
         for (String line : backend) {
             byKeyword.putIfAbsent(keyword(line), line);
         }
         if (credentialsAllowed) {
             byKeyword.put("USER", "USER");
-            byKeyword.put("SASL", "SASL " + mechanismNames());
+            byKeyword.put("SASL", "SASL " + mechanismNames(external));
         }
         if (canStartTls) {
             byKeyword.put("STLS", "STLS");

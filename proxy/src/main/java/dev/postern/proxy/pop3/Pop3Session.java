@@ -131,7 +131,8 @@ public final class Pop3Session extends PreAuthHandler<String> {
                 .map(Pop3Capabilities::afterLogin)
                 .orElse(List.of());
         write("+OK Capability list follows");
-        for (String line : Pop3Capabilities.advertised(backend, credentialsAllowed(), canStartTls())) {
+        for (String line :
+                Pop3Capabilities.advertised(backend, credentialsAllowed(), canStartTls(), externalOffered())) {
             write(line);
         }
         write(".");
@@ -190,7 +191,7 @@ public final class Pop3Session extends PreAuthHandler<String> {
             // RFC 1734 style: a bare AUTH lists the mechanisms, as CAPA's SASL line does
             write("+OK");
             if (credentialsAllowed()) {
-                for (SaslMechanism m : Pop3Capabilities.MECHANISMS) {
+                for (SaslMechanism m : SaslMechanism.withExternal(Pop3Capabilities.MECHANISMS, externalOffered())) {
                     write(m.wireName());
                 }
             }
@@ -208,7 +209,11 @@ public final class Pop3Session extends PreAuthHandler<String> {
         }
         // no second word means no initial response at all
         String initialResponse = parts.length < 2 ? null : parts[1];
-        sasl.start(SaslProfile.POP3, parts[0], initialResponse, Pop3Capabilities.MECHANISMS);
+        sasl.start(
+                SaslProfile.POP3,
+                parts[0],
+                initialResponse,
+                SaslMechanism.withExternal(Pop3Capabilities.MECHANISMS, externalOffered()));
     }
 
     /** The AUTH exchange's view of this session. */

@@ -26,6 +26,20 @@ public record Credentials(SaslMechanism mechanism, String authzid, String user, 
         return new Credentials(mechanism, "", user, password, null);
     }
 
+    /**
+     * A login by TLS client certificate (SASL EXTERNAL): {@code user} is the certificate's, {@code authzid} what the
+     * client asked to act as (empty: the user itself), and the secret the certificate's SHA-256 fingerprint, so that
+     * a cached answer holds for that certificate only. Nothing here can be relayed to a backend as a password.
+     */
+    public static Credentials external(String authzid, String user, String certificateSha256) {
+        return new Credentials(SaslMechanism.EXTERNAL, authzid, user, certificateSha256, null);
+    }
+
+    /** True for a login by TLS client certificate. */
+    public boolean isExternal() {
+        return mechanism == SaslMechanism.EXTERNAL;
+    }
+
     public boolean isToken() {
         return mechanism.isToken();
     }

@@ -1,5 +1,7 @@
 package dev.postern.proxy.sasl;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -12,7 +14,12 @@ public enum SaslMechanism {
     /** Google's and Microsoft's OAuth 2.0 bearer framing. */
     XOAUTH2("XOAUTH2", true),
     /** RFC 7628 OAuth 2.0 bearer tokens. */
-    OAUTHBEARER("OAUTHBEARER", true);
+    OAUTHBEARER("OAUTHBEARER", true),
+    /**
+     * RFC 4422 appendix A: the TLS client certificate says who the user is; the message is the authzid (empty: the
+     * certificate's user). Offered only on a connection with a verified certificate that names a user.
+     */
+    EXTERNAL("EXTERNAL", false);
 
     private final String wireName;
     private final boolean token;
@@ -30,6 +37,19 @@ public enum SaslMechanism {
     /** True for the OAuth mechanisms: the secret is a bearer token, relayed as is. */
     public boolean isToken() {
         return token;
+    }
+
+    /** The mechanisms offered to every client that may send credentials (all but {@link #EXTERNAL}). */
+    public static final List<SaslMechanism> PASSWORD_AND_TOKEN = List.of(PLAIN, LOGIN, XOAUTH2, OAUTHBEARER);
+
+    /** {@code mechanisms}, with {@link #EXTERNAL} at the end when {@code external}. */
+    public static List<SaslMechanism> withExternal(List<SaslMechanism> mechanisms, boolean external) {
+        if (!external) {
+            return mechanisms;
+        }
+        List<SaslMechanism> out = new ArrayList<>(mechanisms);
+        out.add(EXTERNAL);
+        return List.copyOf(out);
     }
 
     /** Case-insensitive lookup; empty for mechanisms Postern does not offer. */

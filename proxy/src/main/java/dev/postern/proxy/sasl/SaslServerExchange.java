@@ -72,6 +72,7 @@ public final class SaslServerExchange {
             case LOGIN -> login(message);
             case XOAUTH2 -> xoauth2(message);
             case OAUTHBEARER -> oauthBearer(message);
+            case EXTERNAL -> external(message);
         };
     }
 
@@ -89,6 +90,18 @@ public final class SaslServerExchange {
             return new Failed("empty user name");
         }
         return new Done(new Credentials(SaslMechanism.PLAIN, authzid, user, password, null));
+    }
+
+    /**
+     * The message is the authzid, empty for "the certificate's user"; the user and the certificate are the front
+     * end's to add ({@link Credentials#external}), which knows the TLS session.
+     */
+    private Step external(byte[] message) {
+        String authzid = new String(message, StandardCharsets.UTF_8);
+        if (authzid.indexOf('\0') >= 0) {
+            return new Failed("malformed EXTERNAL message");
+        }
+        return new Done(new Credentials(SaslMechanism.EXTERNAL, authzid, "", "", null));
     }
 
     private Step login(byte[] message) {

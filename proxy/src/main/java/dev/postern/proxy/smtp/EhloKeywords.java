@@ -93,13 +93,21 @@ public final class EhloKeywords {
      * @param auth offer AUTH
      */
     public static List<String> offer(List<String> backend, boolean startTls, boolean auth) {
+        return offer(backend, startTls, auth, false);
+    }
+
+    /**
+     * Like {@link #offer(List, boolean, boolean)}; {@code external}: the TLS session has a verified client
+     * certificate that names a user, and the AUTH line ends with EXTERNAL.
+     */
+    public static List<String> offer(List<String> backend, boolean startTls, boolean auth, boolean external) {
         List<String> out = passThrough(backend);
         if (startTls) {
             out.add("STARTTLS");
         }
         if (auth) {
             StringBuilder line = new StringBuilder("AUTH");
-            for (SaslMechanism m : mechanisms(backend)) {
+            for (SaslMechanism m : SaslMechanism.withExternal(mechanisms(backend), external)) {
                 line.append(' ').append(m.wireName());
             }
             out.add(line.toString());

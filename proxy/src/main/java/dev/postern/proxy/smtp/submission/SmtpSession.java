@@ -8,6 +8,7 @@ import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.login.LoginOutcome;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.sasl.SaslDriver;
+import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.sasl.SaslProfile;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.smtp.EhloKeywords;
@@ -158,7 +159,7 @@ final class SmtpSession extends PreAuthHandler<String> {
         }
         state = State.EHLO;
         heloName = c.argument().trim();
-        List<String> keywords = EhloKeywords.offer(backendKeywords(), canStartTls(), authOffered());
+        List<String> keywords = EhloKeywords.offer(backendKeywords(), canStartTls(), authOffered(), externalOffered());
         if (keywords.isEmpty()) {
             write("250 " + hostname);
             return;
@@ -261,7 +262,11 @@ final class SmtpSession extends PreAuthHandler<String> {
             return;
         }
         String initialResponse = parts.length == 2 ? parts[1] : null;
-        sasl.start(SaslProfile.SMTP, parts[0], initialResponse, EhloKeywords.mechanisms(backendKeywords()));
+        sasl.start(
+                SaslProfile.SMTP,
+                parts[0],
+                initialResponse,
+                SaslMechanism.withExternal(EhloKeywords.mechanisms(backendKeywords()), externalOffered()));
     }
 
     /** The AUTH exchange's view of this session. */
