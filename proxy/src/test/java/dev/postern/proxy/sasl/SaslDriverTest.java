@@ -211,4 +211,38 @@ class SaslDriverTest {
         assertThat(host.take()).isEmpty();
         assertThatThrownBy(() -> driver.respond(b64("alice"))).isInstanceOf(IllegalStateException.class);
     }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("continuations")
+    void externalWithAnEmptyInitialResponseMeansTheCertificatesUser(String protocol, SaslProfile profile, String p) {
+        assertThat(driver.start(profile, "external", "=", ALL)).isTrue();
+
+        Credentials c = host.logins.get(0);
+        assertThat(c.isExternal()).isTrue();
+        assertThat(c.authzid())
+                .as("empty: the certificate's user, filled in by the front end")
+                .isEmpty();
+        assertThat(c.secret()).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("continuations")
+    void externalWithoutInitialResponseAsksOnceAndTakesTheAuthzid(String protocol, SaslProfile profile, String p) {
+        driver.start(profile, "EXTERNAL", null, ALL);
+        assertThat(host.take()).contains("write " + p);
+
+        driver.respond(b64("alice@example.test"));
+
+        assertThat(host.logins.get(0).authzid()).isEqualTo("alice@example.test");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("continuations")
+    void externalIsRefusedWhereItIsNotOffered(String protocol, SaslProfile profile, String prefix) {
+        assertThat(driver.start(profile, "EXTERNAL", "=", SaslMechanism.PASSWORD_AND_TOKEN))
+                .isFalse();
+
+        assertThat(host.take()).containsExactly("error " + profile.unsupported());
+        assertThat(host.logins).isEmpty();
+    }
 }
