@@ -67,14 +67,14 @@ final class NginxAuthProtocol {
     }
 
     /**
-     * nginx's client certificate headers ({@code ssl_verify_client}): {@code Auth-SSL-Verify} is {@code SUCCESS} for
-     * a verified certificate and {@code NONE} without one (one that fails verification fails the handshake here, so
-     * nginx's {@code FAILED:reason} never occurs); DNs in RFC 2253 form, escaped like the other values; the serial in
-     * hex; the fingerprint SHA-1, lower-case hex; the PEM in {@code Auth-SSL-Cert}, URL-escaped.
+     * nginx's client certificate headers ({@code ssl_verify_client}), for a verified certificate: {@code
+     * Auth-SSL-Verify: SUCCESS} (one that fails verification fails the handshake here, so nginx's {@code
+     * FAILED:reason} never occurs); DNs in RFC 2253 form, escaped like the other values; the serial in hex; the
+     * fingerprint SHA-1, lower-case hex; the PEM in {@code Auth-SSL-Cert}, URL-escaped. Without a certificate none
+     * is sent, so a listener without client certificates sends what it always sent.
      */
     private static void certificateHeaders(HttpHeaders h, ClientCertificate certificate) {
         if (certificate == null) {
-            h.set("Auth-SSL-Verify", "NONE");
             return;
         }
         h.set("Auth-SSL-Verify", ClientCertificate.VERIFIED);

@@ -73,12 +73,14 @@ class ClientCertificateIT {
                   - {name: imaps, protocol: imap, bind: "127.0.0.1:%d", tls: implicit, pool: imap, auth: [local], %s}
                   - {name: imap, protocol: imap, bind: "127.0.0.1:%d", tls: starttls, pool: imap, auth: [local], %s}
                   - {name: imaps-http, protocol: imap, bind: "127.0.0.1:%d", tls: implicit, pool: imap, auth: [http], %s}
+                  - {name: no-master, protocol: imap, bind: "127.0.0.1:%d", tls: implicit, pool: plain, auth: [local], %s}
                   - {name: pop3s, protocol: pop3, bind: "127.0.0.1:%d", tls: implicit, pool: pop3, auth: [local], %s}
                   - {name: submissions, protocol: smtp, bind: "127.0.0.1:%d", tls: implicit, pool: smtp, auth: [local], %s}
                 tls:
                   certificates: [{cert: "%s", key: "%s"}]
                 pools:
                   - {name: imap, backends: [{address: "127.0.0.1:%d", master-user: %s, master-password: %s}]}
+                  - {name: plain, backends: [{address: "127.0.0.1:%d"}]}
                   - {name: pop3, backends: [{address: "127.0.0.1:%d", master-user: %s, master-password: %s}]}
                   - {name: smtp, backends: [{address: "127.0.0.1:%d", master-user: %s, master-password: %s}]}
                 auth:
@@ -97,11 +99,14 @@ class ClientCertificateIT {
                                 certs,
                                 FreePorts.next(),
                                 certs,
+                                FreePorts.next(),
+                                certs,
                                 server.cert(),
                                 server.key(),
                                 DevBackends.IMAP,
                                 DevBackends.MASTER_USER,
                                 DevBackends.MASTER_PASSWORD,
+                                DevBackends.IMAP,
                                 DevBackends.POP3,
                                 DevBackends.MASTER_USER,
                                 DevBackends.MASTER_PASSWORD,
@@ -208,6 +213,21 @@ class ClientCertificateIT {
         assertThat(without.stdout()).contains("AUTH=PLAIN").doesNotContain("AUTH=EXTERNAL");
         assertThat(with.stdout()).as("%s", with).contains("AUTH=EXTERNAL");
         assertThat(with.stdout()).containsPattern("(?m)^a2 OK");
+    }
+
+    @Test
+    void anOptionalListenerStillRefusesTheHandshakeForACertificateOfAnotherCa() {
+        Processes.Result r = sClient("imap", stranger, "a1 CAPABILITY\r\na2 LOGOUT\r\n", "-starttls", "imap");
+
+        assertThat(r.stdout()).as("%s", r).doesNotContainPattern("(?m)^a1 OK");
+        assertThat(r.all()).containsIgnoringCase("alert");
+    }
+
+    @Test
+    void aPoolWithoutAMasterUserGivesATemporaryErrorRatherThanAPasswordlessLogin() {
+        Processes.Result r = sClient("no-master", alice, "a1 AUTHENTICATE EXTERNAL =\r\na2 LOGOUT\r\n");
+
+        assertThat(r.stdout()).as("%s", r).containsPattern("(?m)^a1 NO \\[UNAVAILABLE\\]");
     }
 
     @Test

@@ -246,6 +246,38 @@ class ClientCertificateTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(names = {"OPENSSL", "JDK"})
+    void aReloadReadsANewCrlForNewConnections(Provider provider) throws Exception {
+        Path caFile = ca.writeCaCertificate(dir.resolve("clients-ca.pem"));
+        Path crlFile = ca.writeCrl(dir.resolve("clients.crl"));
+        ClientCertificatesConfig policy = new ClientCertificatesConfig(
+                Mode.REQUIRED, Optional.of(caFile), Optional.of(crlFile), ClientCertificatesConfig.DEFAULT_USER_FROM);
+        TlsManager tls = TlsManager.create(
+                TlsTesting.config(provider, TlsTesting.certificate(server.write(dir, "mail", KeyFormat.PKCS8, null))),
+                TlsTesting.HANDSHAKE_TIMEOUT);
+        tls.prepare(policy);
+        try (TlsTestServer s = TlsTestServer.start(
+                group, channel -> tls.newServerHandler(channel.alloc(), false, List.of(), policy))) {
+            try (SSLSocket socket = TlsClients.connect(client(alice), s.port(), HOST)) {
+                TlsClients.assertEchoes(socket, "a1 NOOP\r\n");
+                assertThat(s.nextHandshake(TlsTesting.WAIT).failure()).isNull();
+            }
+
+            ca.writeCrl(crlFile, alice.certificate());
+            tls.reload();
+
+            try (SSLSocket socket = TlsClients.connect(client(alice), s.port(), HOST)) {
+                assertThatThrownBy(() -> TlsClients.assertEchoes(socket, "a1 NOOP\r\n"));
+            } catch (SSLException refusedEarly) {
+                // TLS 1.2 style: the handshake itself failed
+            }
+            assertThat(s.nextHandshake(TlsTesting.WAIT).failure())
+                    .as("revoked by the reloaded list")
+                    .isNotNull();
+        }
+    }
+
     @Test
     void theUserComesFromTheFirstFieldTheCertificateHas() {
         Leaf cnOnly = ca.issue(KeyType.EC_P256, "bob");
