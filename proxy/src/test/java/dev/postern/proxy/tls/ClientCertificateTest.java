@@ -15,6 +15,7 @@ import dev.postern.testkit.TestCertificates.KeyType;
 import dev.postern.testkit.TestCertificates.Leaf;
 import io.netty.channel.EventLoopGroup;
 import java.net.Socket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.Principal;
@@ -276,6 +277,33 @@ class ClientCertificateTest {
                     .as("revoked by the reloaded list")
                     .isNotNull();
         }
+    }
+
+    @Test
+    void aCaFileWithoutCertificatesOrABrokenCrlStopsTheStartWithTheFileNamed() throws Exception {
+        TlsManager tls = TlsManager.create(
+                TlsTesting.config(
+                        Provider.JDK, TlsTesting.certificate(server.write(dir, "mail", KeyFormat.PKCS8, null))),
+                TlsTesting.HANDSHAKE_TIMEOUT);
+        Path notCa = Files.writeString(dir.resolve("not-a-ca.pem"), "hello\n");
+        Path notCrl =
+                Files.writeString(dir.resolve("not-a.crl"), "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n");
+        Path caFile = ca.writeCaCertificate(dir.resolve("clients-ca.pem"));
+
+        assertThatThrownBy(() -> tls.prepare(new ClientCertificatesConfig(
+                        Mode.REQUIRED,
+                        Optional.of(notCa),
+                        Optional.empty(),
+                        ClientCertificatesConfig.DEFAULT_USER_FROM)))
+                .isInstanceOf(TlsSetupException.class)
+                .hasMessage(notCa + ": no certificate");
+        assertThatThrownBy(() -> tls.prepare(new ClientCertificatesConfig(
+                        Mode.REQUIRED,
+                        Optional.of(caFile),
+                        Optional.of(notCrl),
+                        ClientCertificatesConfig.DEFAULT_USER_FROM)))
+                .isInstanceOf(TlsSetupException.class)
+                .hasMessageStartingWith(notCrl + ": cannot read the certificate revocation lists");
     }
 
     @Test
