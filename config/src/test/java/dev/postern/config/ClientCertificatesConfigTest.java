@@ -5,6 +5,7 @@ import static dev.postern.config.ConfigTexts.problems;
 import static dev.postern.config.ConfigTexts.withListener;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.postern.config.ClientCertificatesConfig.Mode;
 import dev.postern.config.ClientCertificatesConfig.UserField;
 import java.nio.file.Files;
@@ -90,5 +91,23 @@ class ClientCertificatesConfigTest {
                 .singleElement()
                 .asString()
                 .startsWith("listeners[0].client-certificates.pem: unknown key");
+    }
+
+    @Test
+    void theConfigViewShowsTheBlockOnlyWhereCertificatesAreAskedFor() throws Exception {
+        PosternConfig config = parse(
+                "listeners:\n  - {name: imaps, protocol: imap, bind: \"127.0.0.1:1993\", tls: implicit,"
+                        + " client-certificates: {mode: required, ca: ca.pem, user-from: subject-cn}}\n"
+                        + "  - {name: plain, protocol: imap, bind: \"127.0.0.1:1143\"}\n"
+                        + ConfigTexts.POOLS,
+                dir,
+                Map.of());
+
+        JsonNode listeners = ConfigJson.toTree(config).get("listeners");
+
+        assertThat(listeners.get(0).get("client-certificates").toString())
+                .isEqualTo("{\"mode\":\"required\",\"ca\":\"" + dir.resolve("ca.pem")
+                        + "\",\"user-from\":[\"subject-cn\"]}");
+        assertThat(listeners.get(1).has("client-certificates")).isFalse();
     }
 }
