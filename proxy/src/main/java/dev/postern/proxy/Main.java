@@ -20,8 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The command line: {@code postern --config FILE [--check] [--debug] [--log-format text|json]}. Errors are one line each on stderr and exit
- * code 1; stack traces only with {@code --debug}.
+ * The command line: {@code postern --config FILE [--check] [--debug] [--log-format text|json]}. Errors are one line
+ * each on stderr and exit code 1; stack traces only with {@code --debug}.
  */
 public final class Main {
     /** The environment variable that sets the log format when {@code --log-format} is not given. */

@@ -3,6 +3,7 @@ package dev.postern.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -15,6 +16,7 @@ import dev.postern.testkit.Await;
 import dev.postern.testkit.FakeLineBackend;
 import dev.postern.testkit.ImapTestClient;
 import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +27,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -42,8 +43,8 @@ class LogFormatTest {
     Path dir;
 
     private final LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
-    private final ch.qos.logback.classic.Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
-    private final ch.qos.logback.classic.Logger postern = context.getLogger("dev.postern");
+    private final Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+    private final Logger postern = context.getLogger("dev.postern");
     private final Level posternLevel = postern.getLevel();
     private final ByteArrayOutputStream textOut = new ByteArrayOutputStream();
     private final ByteArrayOutputStream jsonOut = new ByteArrayOutputStream();
@@ -147,15 +148,16 @@ class LogFormatTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = Main.run(
                 new String[] {"--log-format", "yaml", "--check", "--config", "x.yaml"},
-                new java.io.PrintStream(new ByteArrayOutputStream()),
-                new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+                new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
         assertThat(code).isEqualTo(1);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("log format 'yaml' is neither text nor json");
     }
 
     /**
      * One client session: a refused LOGIN, then AUTHENTICATE PLAIN with an initial response that the backend
-     * accepts (Postern logs in to it with LOGIN either way), a NOOP relayed, and a LOGOUT the backend answers by hanging up.
+     * accepts (Postern logs in to it with LOGIN either way), a NOOP relayed, and a LOGOUT the backend answers by
+     * hanging up.
      */
     private void runOneSession() throws Exception {
         try (FakeLineBackend backend = FakeLineBackend.builder()
