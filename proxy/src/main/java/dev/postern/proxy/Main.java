@@ -14,20 +14,26 @@ import dev.postern.proxy.tls.TlsSetupException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The command line: {@code postern --config FILE [--check] [--debug]}. Errors are one line each on stderr and exit
- * code 1; stack traces only with {@code --debug}.
+ * The command line: {@code postern --config FILE [--check] [--debug] [--log-format text|json]}. Errors are one line
+ * each on stderr and exit code 1; stack traces only with {@code --debug}.
  */
 public final class Main {
-    private static final String USAGE = "usage: postern --config FILE [--check] [--debug]\n"
+    /** The environment variable that sets the log format when {@code --log-format} is not given. */
+    static final String LOG_FORMAT_ENV = "POSTERN_LOG_FORMAT";
+
+    private static final String USAGE = "usage: postern --config FILE [--check] [--debug] [--log-format text|json]\n"
             + "       postern admin COMMAND ...   (the admin API's command line; postern admin help)\n"
             + "  --config FILE  the YAML configuration (see config/postern.yaml)\n"
             + "  --check        validate the configuration (and load its certificates and keys), then exit 0 or 1\n"
-            + "  --debug        debug logging, and stack traces with errors";
+            + "  --debug        debug logging, and stack traces with errors\n"
+            + "  --log-format F text (the default) or json: one JSON object a line, the session line's facts as"
+            + " fields;\n                 the default comes from the environment variable " + LOG_FORMAT_ENV;
 
     private Main() {}
 
@@ -44,6 +50,7 @@ public final class Main {
         Path configFile = null;
         boolean check = false;
         boolean debug = false;
+        String logFormat = System.getenv(LOG_FORMAT_ENV);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--config", "-c" -> {
@@ -55,6 +62,13 @@ public final class Main {
                 }
                 case "--check" -> check = true;
                 case "--debug" -> debug = true;
+                case "--log-format" -> {
+                    if (i + 1 >= args.length) {
+                        err.println("postern: --log-format needs text or json\n" + USAGE);
+                        return 1;
+                    }
+                    logFormat = args[++i];
+                }
                 case "--help", "-h" -> {
                     out.println(USAGE);
                     return 0;
@@ -65,6 +79,16 @@ public final class Main {
                 }
             }
         }
+        LogFormat format = LogFormat.TEXT;
+        if (logFormat != null && !logFormat.isEmpty()) {
+            Optional<LogFormat> named = LogFormat.named(logFormat);
+            if (named.isEmpty()) {
+                err.println("postern: log format '" + logFormat + "' is neither text nor json");
+                return 1;
+            }
+            format = named.get();
+        }
+        LogOutput.use(format);
         if (configFile == null) {
             err.println("postern: no configuration file given\n" + USAGE);
             return 1;

@@ -99,64 +99,10 @@ public final class SessionRegistry {
         }
     }
 
-    /**
-     * The session's one INFO line, built by hand into one string: it runs once per session on the event loop, so no
-     * MDC copy-on-write maps, no varargs array, no boxing, no second formatting pass. The line carries the session
-     * id and listener itself.
-     */
     private static void logClose(Session s) {
-        if (!log.isInfoEnabled()) {
-            return;
+        if (log.isInfoEnabled()) {
+            SessionCloseLine.log(log, s);
         }
-        log.info(closeLine(s));
-    }
-
-    static String closeLine(Session s) {
-        StringBuilder b = new StringBuilder(200);
-        b.append("session ")
-                .append(s.id())
-                .append(" closed: listener=")
-                .append(s.listener().name());
-        b.append(" client=");
-        appendAddress(b, s.clientAddress());
-        if (s.proxiedBy() != null) {
-            b.append(" via=");
-            appendAddress(b, s.proxiedBy());
-            if (s.proxiedTls() != null) {
-                b.append(" via-tls=").append(s.proxiedTls());
-            }
-        }
-        b.append(" backend=");
-        if (s.backendId() == null) {
-            b.append('-');
-        } else {
-            b.append(s.pool()).append('/').append(s.backendId());
-        }
-        String user = s.user();
-        b.append(" user=").append(user == null ? "-" : user);
-        b.append(" tls=").append(s.tlsProtocol() == null ? "-" : s.tlsProtocol());
-        b.append(" reason=").append(s.closeReason().label());
-        if (s.closeDetail() != null) {
-            b.append(" (").append(s.closeDetail()).append(')');
-        }
-        b.append(" duration=").append(s.ageNanos() / 1_000_000).append("ms in=").append(s.bytesFromClient());
-        b.append(" out=").append(s.bytesToClient());
-        return b.toString();
-    }
-
-    private static void appendAddress(StringBuilder b, java.net.InetSocketAddress a) {
-        if (a == null) {
-            b.append('-');
-            return;
-        }
-        String host =
-                a.getAddress() == null ? a.getHostString() : a.getAddress().getHostAddress();
-        if (host.indexOf(':') >= 0) {
-            b.append('[').append(host).append(']');
-        } else {
-            b.append(host);
-        }
-        b.append(':').append(a.getPort());
     }
 
     public int size() {
