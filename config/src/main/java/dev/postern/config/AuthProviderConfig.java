@@ -8,7 +8,11 @@ import java.util.Objects;
 
 /** One authentication provider a listener can name in its {@code auth} chain. */
 public sealed interface AuthProviderConfig
-        permits AuthProviderConfig.StaticFile, AuthProviderConfig.Http, LdapConfig, JwtProviderConfig {
+        permits AuthProviderConfig.StaticFile,
+                AuthProviderConfig.Http,
+                LdapConfig,
+                JwtProviderConfig,
+                IntrospectionConfig {
 
     /** The name listeners refer to. */
     String name();

@@ -19,9 +19,10 @@ final class AuthReader {
             List.of("name", "type", "url", "timeout", "headers", "tls-verify", "max-connections");
     static final List<String> CACHE_KEYS = List.of("size", "ttl", "negative-ttl", "refresh-after", "stale-if-error");
 
-    private static final List<String> TYPES = List.of("static", "http", "ldap", "jwt");
-    private static final List<String> PROVIDER_KEYS =
-            union(union(union(STATIC_KEYS, HTTP_KEYS), LdapReader.KEYS), JwtProviderReader.KEYS);
+    private static final List<String> TYPES = List.of("static", "http", "ldap", "jwt", "oauth2-introspection");
+    private static final List<String> PROVIDER_KEYS = union(
+            union(union(union(STATIC_KEYS, HTTP_KEYS), LdapReader.KEYS), JwtProviderReader.KEYS),
+            IntrospectionReader.KEYS);
     private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]+");
     private static final Duration DEFAULT_RELOAD_CHECK = Duration.ofSeconds(5);
     private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
@@ -136,6 +137,9 @@ final class AuthReader {
                 provider = LdapReader.read(element, name, onlyKeys(element, LdapReader.KEYS, "ldap"));
             } else if ("jwt".equals(type)) {
                 provider = JwtProviderReader.read(element, name, onlyKeys(element, JwtProviderReader.KEYS, "jwt"));
+            } else if ("oauth2-introspection".equals(type)) {
+                provider = IntrospectionReader.read(
+                        element, name, onlyKeys(element, IntrospectionReader.KEYS, "oauth2-introspection"));
             }
             if (provider == null) {
                 valid = false;

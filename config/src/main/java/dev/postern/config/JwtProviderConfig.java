@@ -25,6 +25,7 @@ import java.util.Optional;
  * @param timeout the longest a key set fetch may take
  * @param tlsVerify check the JWKS server's certificate and name (https only)
  * @param hmacSecret the shared secret for HS256/384/512, if those are allowed; never a key from the JWKS
+ * @param bearerError what a client whose token is refused is told (RFC 7628 error status)
  */
 public record JwtProviderConfig(
         String name,
@@ -37,7 +38,8 @@ public record JwtProviderConfig(
         Duration clockSkew,
         Duration timeout,
         boolean tlsVerify,
-        Optional<Secret> hmacSecret)
+        Optional<Secret> hmacSecret,
+        BearerErrorConfig bearerError)
         implements AuthProviderConfig {
 
     /** Asymmetric algorithms a JWKS serves keys for: RSA PKCS#1, RSA-PSS and ECDSA (P-256). */
@@ -64,6 +66,35 @@ public record JwtProviderConfig(
         Objects.requireNonNull(clockSkew, "clockSkew");
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(hmacSecret, "hmacSecret");
+        Objects.requireNonNull(bearerError, "bearerError");
+    }
+
+    /** A provider whose refusals carry the bare {@code invalid_token} status. */
+    public JwtProviderConfig(
+            String name,
+            Optional<URI> jwksUrl,
+            Optional<Path> jwksFile,
+            String issuer,
+            String audience,
+            List<String> algorithms,
+            String userClaim,
+            Duration clockSkew,
+            Duration timeout,
+            boolean tlsVerify,
+            Optional<Secret> hmacSecret) {
+        this(
+                name,
+                jwksUrl,
+                jwksFile,
+                issuer,
+                audience,
+                algorithms,
+                userClaim,
+                clockSkew,
+                timeout,
+                tlsVerify,
+                hmacSecret,
+                BearerErrorConfig.NONE);
     }
 
     /** Whether {@code algorithm} is an HMAC one (a shared secret, not a public key). */

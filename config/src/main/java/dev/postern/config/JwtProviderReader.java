@@ -1,6 +1,7 @@
 package dev.postern.config;
 
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +21,9 @@ final class JwtProviderReader {
             "clock-skew",
             "timeout",
             "tls-verify",
-            "hmac-secret");
+            "hmac-secret",
+            "scope",
+            "openid-configuration");
 
     private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(10);
@@ -66,7 +69,7 @@ final class JwtProviderReader {
         Boolean verify = verifyNode.isPresent() ? verifyNode.bool() : Boolean.TRUE;
         Node secretNode = element.get("hmac-secret");
         Secret secret = secretNode.isPresent() ? secretNode.secret() : null;
-        if (secret != null && secret.reveal().getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+        if (secret != null && secret.reveal().getBytes(StandardCharsets.UTF_8).length < 32) {
             secretNode.problem("is shorter than 32 bytes (HS256 needs a key of at least 256 bits)");
             valid = false;
         }
@@ -82,7 +85,9 @@ final class JwtProviderReader {
                 valid = false;
             }
         }
+        BearerErrorConfig bearerError = BearerErrorConfig.read(element);
         if (!valid
+                || bearerError == null
                 || name == null
                 || issuer == null
                 || audience == null
@@ -105,7 +110,8 @@ final class JwtProviderReader {
                 skew,
                 timeout,
                 verify,
-                Optional.ofNullable(secret));
+                Optional.ofNullable(secret),
+                bearerError);
     }
 
     private static List<String> algorithms(Node node) {

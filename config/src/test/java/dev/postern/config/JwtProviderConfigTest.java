@@ -51,6 +51,7 @@ class JwtProviderConfigTest {
         assertThat(p.timeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(p.tlsVerify()).isTrue();
         assertThat(p.hmacSecret()).isEmpty();
+        assertThat(p.bearerError()).isEqualTo(BearerErrorConfig.NONE);
     }
 
     @Test
@@ -70,6 +71,8 @@ class JwtProviderConfigTest {
                                 clock-skew: 10s
                                 timeout: 2s
                                 tls-verify: false
+                                scope: https://mail.example.test/ mail
+                                openid-configuration: https://id.example.test/.well-known/openid-configuration
                                 """),
                         dir,
                         Map.of("SECRET", "0123456789abcdef0123456789abcdef"))
@@ -83,6 +86,9 @@ class JwtProviderConfigTest {
         assertThat(p.clockSkew()).isEqualTo(Duration.ofSeconds(10));
         assertThat(p.tlsVerify()).isFalse();
         assertThat(Optional.of(p.timeout())).contains(Duration.ofSeconds(2));
+        assertThat(p.bearerError().scope()).contains("https://mail.example.test/ mail");
+        assertThat(p.bearerError().openidConfiguration().map(Object::toString))
+                .contains("https://id.example.test/.well-known/openid-configuration");
     }
 
     @Test
@@ -97,12 +103,17 @@ class JwtProviderConfigTest {
                 algorithms: [none, HS256, XS1]
                 clock-skew: 1h
                 url: http://x/
+                scope: 'mail "all"'
+                openid-configuration: file:/x
                 """));
         assertThat(found)
                 .contains(
                         "auth.providers[0].url: is not a setting of jwt providers (its keys: name, type, jwks,"
                                 + " issuer, audience, algorithms, user-claim, clock-skew, timeout, tls-verify,"
-                                + " hmac-secret)",
+                                + " hmac-secret, scope, openid-configuration)",
+                        "auth.providers[0].scope: 'mail \"all\"' is not a list of scope tokens (printable ASCII, no \""
+                                + " or \\)",
+                        "auth.providers[0].openid-configuration: 'file:/x' is not an https URL",
                         "auth.providers[0].issuer: is required",
                         "auth.providers[0].algorithms[0]: 'none' accepts unsigned tokens, which anyone can write;"
                                 + " never allowed",

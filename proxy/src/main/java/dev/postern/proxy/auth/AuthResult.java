@@ -1,6 +1,7 @@
 package dev.postern.proxy.auth;
 
 import dev.postern.proxy.sasl.Credentials;
+import dev.postern.proxy.sasl.OAuthError;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -37,8 +38,26 @@ public sealed interface AuthResult permits AuthResult.Accepted, AuthResult.Rejec
      *     the user exists
      * @param temporary the failure is not the user's fault (service down): the client gets a temporary error
      * @param delay how long to wait before answering the client
+     * @param tokenError for a refused bearer token, the error status the client gets before the failure reply (RFC
+     *     7628); empty for everything else, and for temporary failures
      */
-    record Rejected(String reason, boolean temporary, Duration delay) implements AuthResult {}
+    record Rejected(String reason, boolean temporary, Duration delay, Optional<OAuthError> tokenError)
+            implements AuthResult {
+
+        public Rejected {
+            tokenError = temporary ? Optional.empty() : tokenError;
+        }
+
+        /** A refusal without an OAuth error status. */
+        public Rejected(String reason, boolean temporary, Duration delay) {
+            this(reason, temporary, delay, Optional.empty());
+        }
+
+        /** A bearer token refused for good, with the error status its client gets. */
+        public static Rejected token(String reason, OAuthError error) {
+            return new Rejected(reason, false, Duration.ZERO, Optional.of(error));
+        }
+    }
 
     /** No local decision: the backend verifies the credentials (its answer is the result). */
     record PassThrough() implements AuthResult {}

@@ -3,6 +3,7 @@ package dev.postern.proxy.auth;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.postern.config.AuthConfig;
 import dev.postern.config.AuthProviderConfig;
+import dev.postern.config.IntrospectionConfig;
 import dev.postern.config.JwtProviderConfig;
 import dev.postern.config.LdapConfig;
 import dev.postern.config.ListenerConfig;
@@ -137,6 +138,8 @@ public final class AuthSetup implements AuthControl, AutoCloseable {
                 } else if (p instanceof JwtProviderConfig j) {
                     // the JWKS fetches share the hash executor: short, bounded, off the event loops
                     built.put(j.name(), JwtProvider.create(j, hashExecutor));
+                } else if (p instanceof IntrospectionConfig i) {
+                    built.put(i.name(), IntrospectionProvider.create(i, hashExecutor));
                 }
             }
         } catch (StaticFileProvider.LoadException | LdapProvider.SetupException | RuntimeException e) {

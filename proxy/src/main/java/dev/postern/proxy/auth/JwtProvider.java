@@ -16,8 +16,11 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.JWTParser;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
+import dev.postern.config.BearerErrorConfig;
 import dev.postern.config.JwtProviderConfig;
 import dev.postern.proxy.sasl.Credentials;
+import dev.postern.proxy.sasl.OAuthError;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.time.Clock;
@@ -54,6 +57,7 @@ public final class JwtProvider implements AuthProvider {
     private final Clock clock;
     private final List<JWSAlgorithm> allowed;
     private final MACVerifier hmac;
+    private final OAuthError tokenError;
 
     /**
      * @param source the key set's source ({@link JwksFetcher#of})
@@ -64,6 +68,7 @@ public final class JwtProvider implements AuthProvider {
         this.clock = clock;
         this.keys = new JwkCache(config.name(), source, clock, MIN_REFETCH);
         this.allowed = config.algorithms().stream().map(JWSAlgorithm::parse).toList();
+        this.tokenError = tokenError(config.bearerError());
         try {
             this.hmac = config.hmacSecret().isPresent()
                     ? new MACVerifier(config.hmacSecret().get().reveal().getBytes(StandardCharsets.UTF_8))
@@ -199,12 +204,18 @@ public final class JwtProvider implements AuthProvider {
                 Optional.of(validFor.compareTo(MAX_VALID_FOR) > 0 ? MAX_VALID_FOR : validFor));
     }
 
-    /** RFC 6750's word for every one of these: the client learns no more than that. */
-    private static AuthResult rejected(String why) {
-        return new AuthResult.Rejected("invalid_token: " + why, false, Duration.ZERO);
+    /** The RFC 7628 error status of a provider's refusals, with the scope and discovery URL it is configured with. */
+    static OAuthError tokenError(BearerErrorConfig config) {
+        return OAuthError.invalidToken(
+                config.scope(), config.openidConfiguration().map(URI::toString));
     }
 
-    private static CompletionStage<Optional<AuthResult>> refused(String why) {
+    /** RFC 6750's word for every one of these: the client learns no more than that. */
+    private AuthResult rejected(String why) {
+        return AuthResult.Rejected.token("invalid_token: " + why, tokenError);
+    }
+
+    private CompletionStage<Optional<AuthResult>> refused(String why) {
         return CompletableFuture.completedFuture(Optional.of(rejected(why)));
     }
 }

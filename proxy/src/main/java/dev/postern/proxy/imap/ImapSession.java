@@ -284,6 +284,11 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
         public void authenticated(Credentials credentials) {
             startLogin(saslTag, credentials);
         }
+
+        @Override
+        public void refused() {
+            authenticationFailed(saslTag, "bearer token refused");
+        }
     }
 
     /** Answers {@code NO [PRIVACYREQUIRED]} and returns true when credentials may not be sent on this connection. */
@@ -301,10 +306,10 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
 
     private void startLogin(String tag, Credentials credentials) {
         state = State.LOGGING_IN;
-        login(authRequest(credentials, null), dialogue, outcome -> loginDone(tag, outcome));
+        login(authRequest(credentials, null), dialogue, outcome -> loginDone(tag, credentials, outcome));
     }
 
-    private void loginDone(String tag, LoginOutcome outcome) {
+    private void loginDone(String tag, Credentials credentials, LoginOutcome outcome) {
         if (outcome instanceof LoginOutcome.Success ok) {
             state = State.DONE;
             String detail = ok.detail();
@@ -316,7 +321,10 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
             return;
         }
         state = State.COMMANDS;
-        if (outcome instanceof LoginOutcome.Failure f) {
+        if (outcome instanceof LoginOutcome.Failure f && f.tokenError().isPresent() && credentials.isToken()) {
+            log.debug("{}: login failed: {}", session, f.reason());
+            sasl.refuse(SaslProfile.imap(tag), f.tokenError().get().challenge(credentials.mechanism()));
+        } else if (outcome instanceof LoginOutcome.Failure f) {
             authenticationFailed(tag, f.reason());
         } else if (outcome instanceof LoginOutcome.Unavailable u) {
             log.debug("{}: login unavailable: {}", session, u.reason());

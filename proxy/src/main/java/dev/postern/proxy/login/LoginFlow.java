@@ -161,7 +161,9 @@ public final class LoginFlow {
             Promise<LoginOutcome> outcome) {
         if (result instanceof AuthResult.Rejected r) {
             outcome.trySuccess(
-                    r.temporary() ? new LoginOutcome.Unavailable(r.reason()) : new LoginOutcome.Failure(r.reason()));
+                    r.temporary()
+                            ? new LoginOutcome.Unavailable(r.reason())
+                            : new LoginOutcome.Failure(r.reason(), r.tokenError()));
         } else if (result instanceof AuthResult.Accepted a) {
             connect(
                     session,

@@ -245,21 +245,31 @@ public final class Pop3Session extends PreAuthHandler<String> {
         public void authenticated(Credentials credentials) {
             startLogin(credentials);
         }
+
+        @Override
+        public void refused() {
+            if (!loginFailed()) {
+                write(AUTH_FAILED);
+            }
+        }
     }
 
     // ---- login
 
     private void startLogin(Credentials credentials) {
         state = State.LOGIN;
-        login(authRequest(credentials, null), dialogue, this::loginDone);
+        login(authRequest(credentials, null), dialogue, outcome -> loginDone(credentials, outcome));
     }
 
-    private void loginDone(LoginOutcome outcome) {
+    private void loginDone(Credentials credentials, LoginOutcome outcome) {
         state = State.AUTHORIZATION;
         if (outcome instanceof LoginOutcome.Success s) {
             String detail = s.detail();
             writeAndFlush(detail != null && detail.startsWith("+OK") ? detail : LOGGED_IN);
             handOver(dialogue.handlerNames());
+        } else if (outcome instanceof LoginOutcome.Failure f && f.tokenError().isPresent() && credentials.isToken()) {
+            log.debug("{}: login failed: {}", session, f.reason());
+            sasl.refuse(SaslProfile.POP3, f.tokenError().get().challenge(credentials.mechanism()));
         } else if (outcome instanceof LoginOutcome.Failure) {
             if (!loginFailed()) {
                 write(AUTH_FAILED);

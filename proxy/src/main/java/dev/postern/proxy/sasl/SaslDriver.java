@@ -43,11 +43,18 @@ public final class SaslDriver {
 
         /** The exchange is complete; the front end logs in with {@code credentials}. */
         void authenticated(Credentials credentials);
+
+        /**
+         * The client answered the error status of {@link #refuse}: the front end writes its authentication failure
+         * reply and counts the failed login, as it does for a login refused without one.
+         */
+        void refused();
     }
 
     private final Host host;
     private SaslProfile profile;
     private SaslServerExchange exchange;
+    private boolean refusing;
 
     public SaslDriver(Host host) {
         this.host = Objects.requireNonNull(host, "host");
@@ -81,6 +88,12 @@ public final class SaslDriver {
 
     /** Handles the client's answer to the last challenge: a base64 line, or {@code *} to cancel the exchange. */
     public void respond(String line) {
+        if (refusing) {
+            // RFC 7628 section 3.2.3: the client's answer to the error status (%x01, or a cancel) ends the exchange
+            end();
+            host.refused();
+            return;
+        }
         if (exchange == null) {
             throw new IllegalStateException("no SASL exchange in progress");
         }
@@ -91,10 +104,27 @@ public final class SaslDriver {
         step(exchange.respond(line));
     }
 
+    /**
+     * Refuses a bearer token the way OAuth clients expect (RFC 7628 section 3.2.2): after the login failed, the error
+     * status goes to the client as one more challenge, and the client's answer ends the exchange with the host's
+     * {@link Host#refused} (never with credentials). For an exchange that {@link Host#authenticated} ended.
+     *
+     * @param profile the exchange's profile (for IMAP, its command's tag)
+     * @param errorStatus the base64 error status ({@link OAuthError#challenge})
+     */
+    public void refuse(SaslProfile profile, String errorStatus) {
+        this.profile = Objects.requireNonNull(profile, "profile");
+        exchange = null;
+        refusing = true;
+        host.exchanging(true);
+        host.write(profile.challenge(errorStatus));
+    }
+
     /** Forgets the exchange in progress, if any, without a word to the host (after STARTTLS nothing carries over). */
     public void reset() {
         exchange = null;
         profile = null;
+        refusing = false;
     }
 
     private void step(SaslServerExchange.Step step) {

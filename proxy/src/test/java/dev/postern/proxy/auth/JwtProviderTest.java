@@ -21,6 +21,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
+import dev.postern.config.BearerErrorConfig;
 import dev.postern.config.JwtProviderConfig;
 import dev.postern.config.Protocol;
 import dev.postern.config.Secret;
@@ -33,11 +34,8 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Date;
 import java.util.List;
 import java.util.Optional;
@@ -158,6 +156,8 @@ class JwtProviderTest {
         assertThat(result).get().isInstanceOf(AuthResult.Rejected.class);
         AuthResult.Rejected r = (AuthResult.Rejected) result.get();
         assertThat(r.temporary()).as(r.reason()).isFalse();
+        assertThat(r.tokenError()).as("the client is told invalid_token").hasValueSatisfying(e -> assertThat(e.status())
+                .isEqualTo("invalid_token"));
         return r.reason();
     }
 
@@ -301,8 +301,12 @@ class JwtProviderTest {
                 clock);
         Optional<AuthResult> result =
                 ask(provider, token(SaslMechanism.XOAUTH2, "alice@example.test", rs256(rsa, claims().build())));
-        assertThat(result).get().isInstanceOfSatisfying(AuthResult.Rejected.class, r -> assertThat(r.temporary())
-                .isTrue());
+        assertThat(result).get().isInstanceOfSatisfying(AuthResult.Rejected.class, r -> {
+            assertThat(r.temporary()).isTrue();
+            assertThat(r.tokenError())
+                    .as("a temporary failure is no invalid_token")
+                    .isEmpty();
+        });
     }
 
     @Test
@@ -372,31 +376,40 @@ class JwtProviderTest {
         }
     }
 
-    /** A clock the test moves by hand. */
-    private static final class MovableClock extends Clock {
-        private volatile Instant now;
+    @Test
+    void aNotBeforeWithinTheSkewIsAccepted() throws Exception {
+        String soon = rs256(
+                rsa, claims().notBeforeTime(Date.from(NOW.plusSeconds(30))).build());
+        assertThat(ask(provider(), token(SaslMechanism.OAUTHBEARER, "alice@example.test", soon)))
+                .get()
+                .isInstanceOf(AuthResult.Accepted.class);
+    }
 
-        MovableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration by) {
-            now = now.plus(by);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
+    @Test
+    void refusalsCarryTheConfiguredScopeAndDiscoveryUrl() throws Exception {
+        JwtProviderConfig base = config(JwtProviderConfig.DEFAULT_ALGORITHMS, Optional.empty());
+        JwtProviderConfig withHints = new JwtProviderConfig(
+                base.name(),
+                base.jwksUrl(),
+                base.jwksFile(),
+                ISSUER,
+                AUDIENCE,
+                base.algorithms(),
+                base.userClaim(),
+                base.clockSkew(),
+                base.timeout(),
+                true,
+                Optional.empty(),
+                new BearerErrorConfig(
+                        Optional.of("mail"),
+                        Optional.of(URI.create("https://id.example.test/.well-known/openid-configuration"))));
+        String expired = rs256(
+                rsa, claims().expirationTime(Date.from(NOW.minusSeconds(600))).build());
+        AuthResult.Rejected r = (AuthResult.Rejected)
+                ask(provider(withHints), token(SaslMechanism.OAUTHBEARER, "alice@example.test", expired))
+                        .orElseThrow();
+        assertThat(r.tokenError().orElseThrow().json(SaslMechanism.OAUTHBEARER))
+                .isEqualTo("{\"status\":\"invalid_token\",\"scope\":\"mail\",\"openid-configuration\":"
+                        + "\"https://id.example.test/.well-known/openid-configuration\"}");
     }
 }

@@ -11,6 +11,7 @@ import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.sasl.Credentials;
+import dev.postern.proxy.sasl.OAuthError;
 import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
@@ -31,6 +32,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -445,5 +447,31 @@ class ImapSessionTest {
         open("none", true);
         assertThat(send("a LOGIN alice {101+}\r\n")).isEqualTo("* BYE Literal too big\r\n");
         assertThat(ch.isOpen()).isFalse();
+    }
+
+    @Test
+    void aRefusedTokenGetsTheErrorStatusAsAContinuationThenNo() throws Exception {
+        open("none", true);
+        auth.answer = AuthResult.Rejected.token(
+                "invalid_token: expired",
+                OAuthError.invalidToken(Optional.empty(), Optional.of("https://id.example.test/.well-known/x")));
+        String message = "n,a=alice,\u0001auth=Bearer expired\u0001\u0001";
+        assertThat(send("a AUTHENTICATE OAUTHBEARER " + b64(message) + "\r\n"))
+                .isEqualTo("+ "
+                        + b64("{\"status\":\"invalid_token\","
+                                + "\"openid-configuration\":\"https://id.example.test/.well-known/x\"}")
+                        + "\r\n");
+        assertThat(send("AQ==\r\n")).isEqualTo("a NO [AUTHENTICATIONFAILED] Authentication failed.\r\n");
+        assertThat(auth.requests).hasSize(1);
+        assertThat(send("b NOOP\r\n")).isEqualTo("b OK NOOP completed\r\n");
+    }
+
+    @Test
+    void aTemporaryTokenFailureIsUnavailableWithoutAnErrorStatus() throws Exception {
+        open("none", true);
+        auth.answer = new AuthResult.Rejected("JWKS unavailable", true, Duration.ZERO);
+        String message = "user=alice\u0001auth=Bearer t\u0001\u0001";
+        assertThat(send("a AUTHENTICATE XOAUTH2 " + b64(message) + "\r\n"))
+                .isEqualTo("a NO [UNAVAILABLE] Service temporarily unavailable, try again later\r\n");
     }
 }

@@ -12,6 +12,7 @@ import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.sasl.Credentials;
+import dev.postern.proxy.sasl.OAuthError;
 import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -371,5 +373,25 @@ class Pop3SessionTest {
         plainAllowed();
         assertThat(send("USER a", "PASS b", "CAPA"))
                 .startsWith("+OK\r\n-ERR [AUTH] Authentication failed\r\n+OK Capability");
+    }
+
+    @Test
+    void aRefusedTokenGetsTheErrorStatusThenErrAuth() throws Exception {
+        verdict = AuthResult.Rejected.token(
+                "invalid_token: bad signature", OAuthError.invalidToken(Optional.empty(), Optional.empty()));
+        plainAllowed();
+        String message = "n,a=alice,\u0001auth=Bearer forged\u0001\u0001";
+        assertThat(send("AUTH OAUTHBEARER " + b64(message)))
+                .isEqualTo("+ " + b64("{\"status\":\"invalid_token\"}") + "\r\n");
+        assertThat(send("AQ==")).isEqualTo("-ERR [AUTH] Authentication failed\r\n");
+        assertThat(requests).hasSize(1);
+    }
+
+    @Test
+    void aTemporaryTokenFailureIsSysTempWithoutAnErrorStatus() throws Exception {
+        verdict = new AuthResult.Rejected("JWKS unavailable", true, Duration.ZERO);
+        plainAllowed();
+        assertThat(send("AUTH XOAUTH2 " + b64("user=alice\u0001auth=Bearer t\u0001\u0001")))
+                .isEqualTo("-ERR [SYS/TEMP] Service temporarily unavailable, try again later\r\n");
     }
 }

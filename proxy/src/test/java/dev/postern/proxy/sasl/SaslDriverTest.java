@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -58,6 +59,11 @@ class SaslDriverTest {
             events.add("authenticated " + credentials.user());
             logins.add(credentials);
             next.run();
+        }
+
+        @Override
+        public void refused() {
+            events.add("refused");
         }
 
         List<String> take() {
@@ -244,5 +250,71 @@ class SaslDriverTest {
 
         assertThat(host.take()).containsExactly("error " + profile.unsupported());
         assertThat(host.logins).isEmpty();
+    }
+
+    private static String decode(String base64) {
+        return new String(Base64.getDecoder().decode(base64), StandardCharsets.UTF_8);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("continuations")
+    void aRefusedTokenGetsItsErrorStatusAsAChallengeThenTheDummyResponseEndsTheExchange(
+            String protocol, SaslProfile profile, String prefix) {
+        String message = "n,a=alice@example.test,\u0001auth=Bearer expired\u0001\u0001";
+        driver.start(profile, "OAUTHBEARER", b64(message), ALL);
+        assertThat(host.take()).containsExactly("started OAUTHBEARER", "ended", "authenticated alice@example.test");
+
+        OAuthError error = OAuthError.invalidToken(
+                Optional.of("mail"), Optional.of("https://id.example.test/.well-known/openid-configuration"));
+        driver.refuse(profile, error.challenge(SaslMechanism.OAUTHBEARER));
+        List<String> events = host.take();
+        assertThat(events).hasSize(2);
+        assertThat(events.get(0)).isEqualTo("exchanging");
+        assertThat(events.get(1)).startsWith("write " + prefix);
+        assertThat(decode(events.get(1).substring(("write " + prefix).length())))
+                .isEqualTo("{\"status\":\"invalid_token\",\"scope\":\"mail\","
+                        + "\"openid-configuration\":\"https://id.example.test/.well-known/openid-configuration\"}");
+
+        driver.respond("AQ==");
+        assertThat(host.take())
+                .as("no credentials, no error: the host answers its failure")
+                .containsExactly("ended", "refused");
+        assertThat(host.logins).hasSize(1);
+        assertThatThrownBy(() -> driver.respond("AQ==")).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aClientThatCancelsTheErrorStatusIsRefusedAllTheSame() {
+        driver.start(SaslProfile.SMTP, "XOAUTH2", b64("user=alice\u0001auth=Bearer t\u0001\u0001"), ALL);
+        host.take();
+        driver.refuse(
+                SaslProfile.SMTP,
+                OAuthError.invalidToken(Optional.empty(), Optional.empty()).challenge(SaslMechanism.XOAUTH2));
+        host.take();
+        driver.respond("*");
+        assertThat(host.take()).containsExactly("ended", "refused");
+    }
+
+    @Test
+    void xoauth2GetsGooglesFormOfTheErrorStatus() {
+        OAuthError error =
+                OAuthError.invalidToken(Optional.of("https://mail.example.test/"), Optional.of("https://x/"));
+        assertThat(error.json(SaslMechanism.XOAUTH2))
+                .isEqualTo("{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"https://mail.example.test/\"}");
+        assertThat(OAuthError.invalidToken(Optional.empty(), Optional.empty()).json(SaslMechanism.OAUTHBEARER))
+                .isEqualTo("{\"status\":\"invalid_token\"}");
+        assertThat(new OAuthError("invalid_token", Optional.of("a\"b"), Optional.empty())
+                        .json(SaslMechanism.OAUTHBEARER))
+                .as("quotes are escaped")
+                .isEqualTo("{\"status\":\"invalid_token\",\"scope\":\"a\\\"b\"}");
+    }
+
+    @Test
+    void resetForgetsARefusalInProgress() {
+        driver.refuse(SaslProfile.POP3, "e30=");
+        host.take();
+        driver.reset();
+        assertThatThrownBy(() -> driver.respond("AQ==")).isInstanceOf(IllegalStateException.class);
+        assertThat(host.take()).isEmpty();
     }
 }

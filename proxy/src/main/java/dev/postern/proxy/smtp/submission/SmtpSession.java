@@ -291,6 +291,13 @@ final class SmtpSession extends PreAuthHandler<String> {
         public void authenticated(Credentials credentials) {
             logIn(credentials);
         }
+
+        @Override
+        public void refused() {
+            if (!loginFailed()) {
+                write(AUTH_INVALID);
+            }
+        }
     }
 
     private SmtpLineDecoder saslDecoder() {
@@ -309,7 +316,9 @@ final class SmtpSession extends PreAuthHandler<String> {
             } else if (outcome instanceof LoginOutcome.Failure failure) {
                 state = State.EHLO;
                 log.debug("{}: login of {} failed: {}", session, credentials.user(), failure.reason());
-                if (!loginFailed()) {
+                if (failure.tokenError().isPresent() && credentials.isToken()) {
+                    sasl.refuse(SaslProfile.SMTP, failure.tokenError().get().challenge(credentials.mechanism()));
+                } else if (!loginFailed()) {
                     write(AUTH_INVALID);
                 }
             } else if (outcome instanceof LoginOutcome.Unavailable unavailable) {

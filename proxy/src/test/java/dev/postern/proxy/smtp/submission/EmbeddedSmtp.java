@@ -12,6 +12,7 @@ import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.sasl.OAuthError;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.SessionRegistry;
 import dev.postern.proxy.tls.TlsManager;
@@ -25,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -47,7 +49,9 @@ final class EmbeddedSmtp implements AutoCloseable {
     /** How the test authenticator answers. */
     enum Verdict {
         REJECT,
-        UNAVAILABLE
+        UNAVAILABLE,
+        /** A bearer token refused with an RFC 7628 error status. */
+        TOKEN_REFUSED
     }
 
     /**
@@ -83,7 +87,10 @@ final class EmbeddedSmtp implements AutoCloseable {
         Authenticator authenticator = request -> {
             smtp.logins.add(request);
             return CompletableFuture.completedFuture(
-                    new AuthResult.Rejected("test", verdict == Verdict.UNAVAILABLE, Duration.ZERO));
+                    verdict == Verdict.TOKEN_REFUSED
+                            ? AuthResult.Rejected.token(
+                                    "expired", OAuthError.invalidToken(Optional.of("mail"), Optional.empty()))
+                            : new AuthResult.Rejected("test", verdict == Verdict.UNAVAILABLE, Duration.ZERO));
         };
         sessions.open(config.listeners().get(0), ch);
         new SmtpFrontend(HOST, SmtpFrontend.RelayChecks.of(dev.postern.config.Routes.NONE))

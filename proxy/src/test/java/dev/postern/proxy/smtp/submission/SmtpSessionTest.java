@@ -391,4 +391,31 @@ class SmtpSessionTest {
         assertThat(smtp.replies()).containsExactly("250 2.0.0 OK", "250 2.0.0 OK");
         assertThat(smtp.isOpen()).isFalse();
     }
+
+    @Test
+    void aRefusedTokenGetsTheErrorStatusAs334ThenTheDummyResponseGets535() throws Exception {
+        smtp = EmbeddedSmtp.start(PLAIN, List.of("AUTH OAUTHBEARER XOAUTH2"), EmbeddedSmtp.Verdict.TOKEN_REFUSED, null);
+        smtp.replies();
+        smtp.send("EHLO c\r\n");
+        String message = "n,a=alice,\u0001auth=Bearer expired\u0001\u0001";
+        assertThat(smtp.send("AUTH OAUTHBEARER " + b64(message) + "\r\n"))
+                .containsExactly("334 " + b64("{\"status\":\"invalid_token\",\"scope\":\"mail\"}"));
+        assertThat(smtp.send("AQ==\r\n")).containsExactly(SmtpSession.AUTH_INVALID);
+        assertThat(smtp.logins).as("the dummy response is no second login").hasSize(1);
+        assertThat(smtp.send("NOOP\r\n")).as("back to commands").containsExactly("250 2.0.0 OK");
+
+        assertThat(smtp.send("AUTH XOAUTH2 " + b64("user=alice\u0001auth=Bearer t\u0001\u0001") + "\r\n"))
+                .containsExactly("334 " + b64("{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"mail\"}"));
+        assertThat(smtp.send("\r\n"))
+                .as("Google's clients answer with an empty line")
+                .containsExactly(SmtpSession.AUTH_INVALID);
+    }
+
+    @Test
+    void aRefusedPasswordGetsNoErrorStatus() throws Exception {
+        smtp = EmbeddedSmtp.start(PLAIN, null, EmbeddedSmtp.Verdict.TOKEN_REFUSED, null);
+        smtp.replies();
+        smtp.send("EHLO c\r\n");
+        assertThat(smtp.send("AUTH PLAIN " + b64("\0alice\0pw") + "\r\n")).containsExactly(SmtpSession.AUTH_INVALID);
+    }
 }
