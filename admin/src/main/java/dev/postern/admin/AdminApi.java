@@ -100,6 +100,15 @@ final class AdminApi {
                     ApiResponse.problem(
                             Problem.of(HttpResponseStatus.FORBIDDEN, "token '" + caller.name() + "' is read-only"))));
         }
+        if (in.body().length > 0 && write && !isJson(in.headers().get(HttpHeaderNames.CONTENT_TYPE))) {
+            // a form or text/plain body is what a browser may send cross-site without a preflight: never parse it
+            return CompletableFuture.completedFuture(audited(
+                    in,
+                    caller,
+                    write,
+                    ApiResponse.problem(Problem.of(
+                            HttpResponseStatus.UNSUPPORTED_MEDIA_TYPE, "a request body must be application/json"))));
+        }
         ApiRequest request = new ApiRequest(
                 in.method(),
                 path,
@@ -124,6 +133,16 @@ final class AdminApi {
                                     HttpResponseStatus.SERVICE_UNAVAILABLE, "the admin API is busy; try again"))
                             .withHeader("Retry-After", "1")));
         }
+    }
+
+    /** {@code application/json}, with parameters (a charset) or without, in any case. */
+    static boolean isJson(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        int semicolon = contentType.indexOf(';');
+        String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).trim();
+        return type.equalsIgnoreCase("application/json");
     }
 
     /** 401 for a missing or wrong token where one is needed; null to go on. */

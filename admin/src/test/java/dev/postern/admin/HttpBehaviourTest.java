@@ -196,6 +196,34 @@ class HttpBehaviourTest {
     }
 
     @Test
+    void aWriteWhoseBodyIsNotDeclaredJsonIs415AndChangesNothing() throws IOException {
+        String put = "{\"pool\": \"postfix\"}";
+        String start = "PUT /api/v1/routes/users/p@example.com HTTP/1.1\r\nHost: a\r\nConnection: close\r\n"
+                + "Authorization: Bearer " + AdminFixture.OPS_TOKEN + "\r\nContent-Length: " + put.length() + "\r\n";
+
+        for (String contentType : List.of("", "Content-Type: text/plain\r\n", "Content-Type: application/jsonx\r\n")) {
+            String response = raw(start + contentType + "\r\n" + put);
+
+            assertThat(response).startsWith("HTTP/1.1 415 Unsupported Media Type\r\n");
+            assertThat(response).contains("content-type: application/problem+json");
+            assertThat(response).contains("\"detail\" : \"a request body must be application/json\"");
+        }
+        assertThat(admin.store.current().revision()).isEqualTo(1);
+
+        String response = raw(start + "Content-Type: Application/JSON; charset=UTF-8\r\n\r\n" + put);
+
+        assertThat(response).startsWith("HTTP/1.1 201 Created\r\n");
+        assertThat(admin.store.current().revision()).isEqualTo(2);
+    }
+
+    @Test
+    void aWriteWithoutABodyNeedsNoContentType() {
+        assertThat(admin.send("DELETE", "/api/v1/routes/users/vip@example.com", null)
+                        .status())
+                .isEqualTo(200);
+    }
+
+    @Test
     void pipelinedRequestsAreAnsweredInOrderOnOneConnection() throws IOException {
         String auth = "Authorization: Bearer " + AdminFixture.OPS_TOKEN + "\r\n";
         String put = "{\"pool\": \"postfix\"}";

@@ -61,6 +61,14 @@ public final class ImapDecoder extends CommandDecoder {
         clearCommand();
     }
 
+    /**
+     * Drops the command whose synchronizing literal the session refused with a tagged reply: the client sends no
+     * literal then, and its next bytes start a new command.
+     */
+    public void abandonCommand() {
+        clearCommand();
+    }
+
     @Override
     protected void decodeCommand(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (literalRemaining >= 0) {
@@ -172,7 +180,7 @@ public final class ImapDecoder extends CommandDecoder {
         literalRemaining = (int) size;
         skippingLiteral = error != null;
         if (sync) {
-            out.add(new ImapRequest.LiteralWanted(tag));
+            out.add(new ImapRequest.LiteralWanted(tag, name));
         }
     }
 

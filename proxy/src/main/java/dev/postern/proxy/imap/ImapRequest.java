@@ -31,11 +31,20 @@ public sealed interface ImapRequest
 
     /**
      * The command being read announced a synchronizing literal ({@code {n}}) within the bounds: the client waits for
-     * a continuation request ({@code + ...}) before it sends the literal's bytes.
+     * a continuation request ({@code + ...}) before it sends the literal's bytes. The session answers it either with
+     * the continuation or with a tagged reply that ends the command ({@link ImapDecoder#abandonCommand()}): RFC 9051
+     * section 7.5 lets a server refuse a command before its literal, so a literal that is sure to be refused (a user
+     * name where credentials may not be sent) never crosses.
      *
      * @param tag the command's tag
+     * @param name the command's name, upper case
      */
-    record LiteralWanted(String tag) implements ImapRequest {}
+    record LiteralWanted(String tag, String name) implements ImapRequest {
+        public LiteralWanted {
+            Objects.requireNonNull(tag, "tag");
+            name = name.toUpperCase(Locale.ROOT);
+        }
+    }
 
     /**
      * A command that cannot be executed. Anything it announced as non-synchronizing literals was skipped.

@@ -136,12 +136,26 @@ public final class ImapSession extends PreAuthHandler<ImapRequest> {
             if (state == State.AUTHENTICATING) {
                 sasl.respond(r.line());
             }
-        } else if (request instanceof ImapRequest.LiteralWanted) {
-            write("+ Ready for literal data");
-            ctx.flush();
+        } else if (request instanceof ImapRequest.LiteralWanted w) {
+            literalWanted(w);
         } else if (request instanceof ImapRequest.Malformed m) {
             malformed(m);
         }
+    }
+
+    /**
+     * Asks for the literal, unless the command is sure to be refused: credentials where they may not be sent get
+     * their {@code NO} before the client sends them (a synchronizing literal waits for the go-ahead).
+     */
+    private void literalWanted(ImapRequest.LiteralWanted w) {
+        if (state == State.COMMANDS
+                && (w.name().equals("LOGIN") || w.name().equals("AUTHENTICATE"))
+                && privacyRequired(w.tag())) {
+            imapDecoder().abandonCommand();
+        } else {
+            write("+ Ready for literal data");
+        }
+        ctx.flush();
     }
 
     private String capabilities() {

@@ -125,8 +125,8 @@ class ImapDecoderTest {
     void synchronizingLiteralsAskForContinuationEachTime() {
         assertDecodes(
                 "a3 LOGIN {5}\r\nalice {4}\r\np\r\nw\r\n",
-                new ImapRequest.LiteralWanted("a3"),
-                new ImapRequest.LiteralWanted("a3"),
+                new ImapRequest.LiteralWanted("a3", "LOGIN"),
+                new ImapRequest.LiteralWanted("a3", "LOGIN"),
                 command("a3", "LOGIN", literal("alice"), literal("p\r\nw")));
     }
 
@@ -149,7 +149,7 @@ class ImapDecoderTest {
     void emptyLiteral() {
         assertDecodes(
                 "a LOGIN {0}\r\n {0+}\r\n\r\n",
-                new ImapRequest.LiteralWanted("a"), command("a", "LOGIN", literal(""), literal("")));
+                new ImapRequest.LiteralWanted("a", "LOGIN"), command("a", "LOGIN", literal(""), literal("")));
     }
 
     @Test

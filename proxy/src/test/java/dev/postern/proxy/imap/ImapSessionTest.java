@@ -214,6 +214,22 @@ class ImapSessionTest {
         assertThat(auth.requests).isEmpty();
     }
 
+    @Test
+    void aLoginLiteralWithoutTlsIsRefusedBeforeTheClientSendsIt() throws Exception {
+        open("starttls", false);
+        // no "+ Ready": the user name must not cross in cleartext before the NO
+        assertThat(send("a LOGIN {18}\r\n")).isEqualTo("a NO [PRIVACYREQUIRED] Use STARTTLS first\r\n");
+        // a client that waits sends nothing more; the next command is read as a command
+        assertThat(send("b NOOP\r\n")).isEqualTo("b OK NOOP completed\r\n");
+        assertThat(send("c LOGIN alice {2}\r\n")).isEqualTo("c NO [PRIVACYREQUIRED] Use STARTTLS first\r\n");
+        // a non-synchronizing literal is already on its way: its bytes are read and dropped, then the NO
+        assertThat(send("d LOGIN {5+}\r\nalice {2+}\r\npw\r\n"))
+                .isEqualTo("d NO [PRIVACYREQUIRED] Use STARTTLS first\r\n");
+        assertThat(send("e NOOP\r\n")).isEqualTo("e OK NOOP completed\r\n");
+        assertThat(auth.requests).isEmpty();
+        assertThat(ch.isOpen()).isTrue();
+    }
+
     // ---- LOGIN
 
     @Test
