@@ -276,7 +276,7 @@ class AuthValidationTest {
                                 + " reload-check)",
                         "auth.providers[1].file: " + dir.resolve("missing.txt") + " does not exist",
                         "auth.providers[2].name: 'local' is already used by auth.providers[1]",
-                        "auth.providers[2].type: 'kerberos' is not one of static, http, ldap, jwt",
+                        "auth.providers[2].type: 'kerberos' is not one of static, http, ldap, jwt, oauth2-introspection",
                         "auth.providers[3].url: 'ftp://auth/' is not an http or https URL",
                         "auth.providers[4].url: has user info (user:password@); put credentials in headers instead",
                         "auth.providers[4].headers.Auth-User: 'Auth-User' is set by Postern for each login; choose"
