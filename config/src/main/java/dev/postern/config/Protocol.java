@@ -6,6 +6,8 @@ import java.util.Locale;
 public enum Protocol {
     IMAP,
     POP3,
+    /** RFC 5804 (default port 4190). */
+    MANAGESIEVE,
     SMTP,
     TCP;
 

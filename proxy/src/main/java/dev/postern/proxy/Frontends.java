@@ -32,6 +32,9 @@ public final class Frontends {
             case POP3:
                 return Optional.of(new dev.postern.proxy.pop3.Pop3Frontend());
 
+            case MANAGESIEVE:
+                return Optional.of(new dev.postern.proxy.managesieve.ManageSieveFrontend());
+
             case SMTP:
                 return Optional.of(new SmtpFrontend(dns, passed));
 

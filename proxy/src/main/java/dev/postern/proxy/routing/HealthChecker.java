@@ -169,16 +169,21 @@ public final class HealthChecker implements AutoCloseable {
             if (protocol == Protocol.SMTP && line.startsWith("220-")) {
                 return; // multi-line greeting: wait for the last line
             }
+            if (protocol == Protocol.MANAGESIEVE && line.startsWith("\"")) {
+                return; // the greeting is a capability list: wait for its OK
+            }
             boolean ok =
                     switch (protocol) {
                         case IMAP -> line.startsWith("* OK");
                         case POP3 -> line.startsWith("+OK");
+                        case MANAGESIEVE -> line.equals("OK") || line.startsWith("OK ");
                         case SMTP -> line.startsWith("220 ") || line.equals("220");
                         case TCP -> true;
                     };
             String goodbye =
                     switch (protocol) {
                         case IMAP -> "h LOGOUT\r\n";
+                        case MANAGESIEVE -> "LOGOUT\r\n";
                         default -> "QUIT\r\n";
                     };
             ctx.writeAndFlush(Unpooled.copiedBuffer(goodbye, StandardCharsets.US_ASCII))
