@@ -6,7 +6,7 @@ deadline, `status` tries each one once.
 
     probe.py [--wait SECONDS] NAME=PORT/PROTOCOL/MODE ...
 
-PROTOCOL is imap, pop3 or smtp; MODE is plain, tls (implicit TLS, the
+PROTOCOL is imap, pop3, smtp or managesieve; MODE is plain, tls (implicit TLS, the
 certificate is not verified: this only asks "is it up?") or proxy (a PROXY
 protocol v2 header is sent first, as Postern does). Prints one line per
 listener, "NAME up" or "NAME down: REASON", and exits 0 only if all are up.
@@ -21,6 +21,9 @@ import time
 
 GREETING = {"imap": b"* OK", "pop3": b"+OK", "smtp": b"220"}
 GOODBYE = {"imap": b"a LOGOUT\r\n", "pop3": b"QUIT\r\n", "smtp": b"QUIT\r\n"}
+# ManageSieve greets with its capability response; the first line names the implementation.
+GREETING["managesieve"] = b'"IMPLEMENTATION"'
+GOODBYE["managesieve"] = b"LOGOUT\r\n"
 PROXY_V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 HOST = "127.0.0.1"
 

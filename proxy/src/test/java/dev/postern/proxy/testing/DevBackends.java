@@ -43,6 +43,8 @@ public final class DevBackends {
     public static final int SMTP = 2025 + OFFSET;
     /** Postfix SMTP requiring a PROXY header. */
     public static final int SMTP_PROXY = 2125 + OFFSET;
+    /** Dovecot ManageSieve (STARTTLS available, XCLIENT from loopback). */
+    public static final int SIEVE = 2419 + OFFSET;
 
     public static final String ALICE = "alice@example.test";
     public static final String ALICE_PASSWORD = "alice-pw";
