@@ -87,6 +87,14 @@ class HealthCheckerIT {
     }
 
     @Test
+    void aManageSieveServerPassesOnceItsCapabilityGreetingEndsWithOk() throws Exception {
+        assertThat(checkOnce(backend("sieve", DevBackends.SIEVE), Protocol.MANAGESIEVE))
+                .isTrue();
+        assertThat(checkOnce(backend("imap-as-sieve", DevBackends.IMAP), Protocol.MANAGESIEVE))
+                .isFalse();
+    }
+
+    @Test
     void aClosedPortFailsAndAMuteServerTimesOut() throws Exception {
         assertThat(checkOnce(backend("closed", FreePorts.closed()), Protocol.IMAP))
                 .isFalse();
