@@ -222,7 +222,13 @@ public final class ManageSieveSession extends PreAuthHandler<SieveRequest> {
 
         @Override
         public void write(String line) {
-            ManageSieveSession.this.write(challengeNext ? SieveStrings.quote(line) : line);
+            // a challenge too long to quote goes as a literal ({n}, the server-to-client form)
+            ManageSieveSession.this.write(
+                    !challengeNext
+                            ? line
+                            : SieveStrings.quotable(line)
+                                    ? SieveStrings.quote(line)
+                                    : "{" + line.length() + "}\r\n" + line);
             challengeNext = false;
         }
 
