@@ -6,9 +6,7 @@ import dev.postern.proxy.login.BackendLoginRequest;
 import dev.postern.proxy.login.BackendLoginResult;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
 import io.netty.util.concurrent.Promise;
 import java.util.List;
 
@@ -22,13 +20,8 @@ public final class ManageSieveBackendDialogue implements BackendDialogue {
 
     @Override
     public ChannelHandler newHandler(Session session, BackendLoginRequest request, Promise<BackendLoginResult> result) {
-        ManageSieveBackendHandler handler = ManageSieveBackendHandler.login(session, request, services, result);
-        return new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                handler.install(ch);
-            }
-        };
+        return ManageSieveBackendHandler.login(session, request, services, result)
+                .initializer();
     }
 
     @Override

@@ -13,6 +13,8 @@ import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -98,6 +100,16 @@ final class ManageSieveBackendHandler extends BackendDialogueHandler {
     /** Installs the dialogue on a new backend channel. */
     void install(Channel ch) {
         install(ch, tls, backend, this);
+    }
+
+    /** The new backend channel's initializer, which installs the dialogue. */
+    ChannelHandler initializer() {
+        return new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                install(ch);
+            }
+        };
     }
 
     @Override

@@ -1,7 +1,9 @@
 package dev.postern.proxy.managesieve;
 
 import dev.postern.config.ListenerConfig;
+import dev.postern.config.Protocol;
 import dev.postern.proxy.frontend.FrontendFactory;
+import dev.postern.proxy.login.CapabilityProbe;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.services.ProxyServices;
@@ -13,7 +15,7 @@ import java.util.WeakHashMap;
 
 /**
  * The ManageSieve front end: a {@link ManageSieveDecoder} and a {@link ManageSieveSession} per client, a {@link
- * ManageSieveProbe} per pool (the greeting lists the backends' Sieve extensions, so they are learned at start).
+ * CapabilityProbe} per pool (the greeting lists the backends' Sieve extensions, so they are learned at start).
  */
 public final class ManageSieveFrontend implements FrontendFactory {
     /** Pools already probed: several listeners may share one pool, which needs one probe. */
@@ -38,7 +40,10 @@ public final class ManageSieveFrontend implements FrontendFactory {
     @Override
     public void probe(ProxyServices services, PoolRuntime pool) {
         if (PROBED.add(pool)) {
-            ManageSieveProbe.start(services, pool);
+            CapabilityProbe.start(
+                    services, pool, Protocol.MANAGESIEVE, (backend, result) -> ManageSieveBackendHandler.probe(
+                                    backend, services, result)
+                            .initializer());
         }
     }
 }

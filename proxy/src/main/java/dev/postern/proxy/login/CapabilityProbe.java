@@ -1,13 +1,12 @@
-package dev.postern.proxy.managesieve;
+package dev.postern.proxy.login;
 
+import dev.postern.config.Backend;
 import dev.postern.config.Protocol;
-import dev.postern.proxy.login.BackendLoginResult;
 import dev.postern.proxy.routing.BackendRuntime;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.services.ProxyServices;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.Promise;
@@ -20,12 +19,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Learns at start what a pool's ManageSieve backends offer: connects to one backend, reads the greeting's
- * capability response (after STARTTLS, the one that follows the handshake), says LOGOUT, and records the lines. A failure is logged and retried a few times with growing pauses, each
- * time on the pool's next backend; then it gives up (login dialogues keep learning, and health checks will).
+ * Learns at start what a pool's backends offer for one protocol: runs that protocol's probe dialogue (greeting,
+ * STARTTLS when configured, the capability list, goodbye) against one backend, which records what it learned in
+ * {@link ProxyServices#capabilities()}. A failure is logged and retried a few times with growing pauses, each time on
+ * the pool's next backend; then it gives up (login dialogues keep learning, and health checks will). POP3 (CAPA) and
+ * ManageSieve (the greeting's capability response) use it.
  */
-final class ManageSieveProbe {
-    private static final Logger log = LoggerFactory.getLogger(ManageSieveProbe.class);
+public final class CapabilityProbe {
+    /** Makes the probe dialogue for one attempt: the backend channel's initializer, completing {@code result}. */
+    @FunctionalInterface
+    public interface Dialogue {
+        ChannelHandler newHandler(Backend backend, Promise<BackendLoginResult> result);
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(CapabilityProbe.class);
 
     static final int ATTEMPTS = 5;
     static final Duration FIRST_PAUSE = Duration.ofSeconds(1);
@@ -34,20 +41,24 @@ final class ManageSieveProbe {
 
     private final ProxyServices services;
     private final PoolRuntime pool;
+    private final Protocol protocol;
+    private final Dialogue dialogue;
     private final EventLoop loop;
 
-    private ManageSieveProbe(ProxyServices services, PoolRuntime pool) {
+    private CapabilityProbe(ProxyServices services, PoolRuntime pool, Protocol protocol, Dialogue dialogue) {
         this.services = services;
         this.pool = pool;
+        this.protocol = protocol;
+        this.dialogue = dialogue;
         this.loop = services.transport().workerGroup().next();
     }
 
-    /** Starts probing {@code pool} in the background. */
-    static void start(ProxyServices services, PoolRuntime pool) {
+    /** Starts probing {@code pool}'s backends on their {@code protocol} port in the background. */
+    public static void start(ProxyServices services, PoolRuntime pool, Protocol protocol, Dialogue dialogue) {
         if (pool.backends().isEmpty()) {
             return;
         }
-        ManageSieveProbe probe = new ManageSieveProbe(services, pool);
+        CapabilityProbe probe = new CapabilityProbe(services, pool, protocol, dialogue);
         probe.loop.execute(() -> probe.attempt(0));
     }
 
@@ -55,16 +66,10 @@ final class ManageSieveProbe {
         List<BackendRuntime> backends = pool.backends();
         BackendRuntime backend = backends.get(n % backends.size());
         Promise<BackendLoginResult> result = loop.newPromise();
-        ManageSieveBackendHandler handler = ManageSieveBackendHandler.probe(backend.config(), services, result);
         ChannelFuture connect = services.transport()
                 .backendBootstrap(loop, CONNECT_TIMEOUT, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        handler.install(ch);
-                    }
-                })
-                .connect(backend.config().host(), backend.config().portFor(Protocol.MANAGESIEVE));
+                .handler(dialogue.newHandler(backend.config(), result))
+                .connect(backend.config().host(), backend.config().portFor(protocol));
         ScheduledFuture<?> timer = loop.schedule(
                 () -> result.tryFailure(new TimeoutException("no answer within " + DIALOGUE_TIMEOUT.toSeconds() + "s")),
                 DIALOGUE_TIMEOUT.toMillis(),
@@ -80,11 +85,10 @@ final class ManageSieveProbe {
             BackendLoginResult r = f.isSuccess() ? result.getNow() : null;
             if (r instanceof BackendLoginResult.LoggedIn) {
                 log.debug(
-                        "ManageSieve probe of {}: {}",
+                        "{} probe of {}: {}",
+                        protocol.configName(),
                         backend,
-                        services.capabilities()
-                                .get(pool.name(), Protocol.MANAGESIEVE)
-                                .orElse(List.of()));
+                        services.capabilities().get(pool.name(), protocol).orElse(List.of()));
                 return;
             }
             String why = r instanceof BackendLoginResult.Failed fl
@@ -95,10 +99,16 @@ final class ManageSieveProbe {
                                     f.cause() == null ? "closed" : f.cause().getMessage());
             if (n + 1 < ATTEMPTS) {
                 long pause = FIRST_PAUSE.toMillis() << n;
-                log.info("ManageSieve probe of {} failed: {}; trying again in {} ms", backend, why, pause);
+                log.info(
+                        "{} probe of {} failed: {}; trying again in {} ms", protocol.configName(), backend, why, pause);
                 loop.schedule(() -> attempt(n + 1), pause, TimeUnit.MILLISECONDS);
             } else {
-                log.info("ManageSieve probe of {} failed: {}; giving up after {} attempts", backend, why, ATTEMPTS);
+                log.info(
+                        "{} probe of {} failed: {}; giving up after {} attempts",
+                        protocol.configName(),
+                        backend,
+                        why,
+                        ATTEMPTS);
             }
         });
     }
