@@ -1,17 +1,20 @@
 package dev.postern.proxy.pop3;
 
 import dev.postern.config.ListenerConfig;
+import dev.postern.config.Protocol;
 import dev.postern.proxy.frontend.FrontendFactory;
+import dev.postern.proxy.login.CapabilityProbe;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.transport.HandlerNames;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
 import java.util.Collections;
 import java.util.Set;
 import java.util.WeakHashMap;
 
-/** The POP3 front end: a {@link Pop3Decoder} and a {@link Pop3Session} per client, a {@link Pop3Probe} per pool. */
+/** The POP3 front end: a {@link Pop3Decoder} and a {@link Pop3Session} per client, a {@link CapabilityProbe} per pool. */
 public final class Pop3Frontend implements FrontendFactory {
     /** Pools already probed: several listeners may share one pool, which needs one probe. */
     private static final Set<PoolRuntime> PROBED =
@@ -33,7 +36,15 @@ public final class Pop3Frontend implements FrontendFactory {
     @Override
     public void probe(ProxyServices services, PoolRuntime pool) {
         if (PROBED.add(pool)) {
-            Pop3Probe.start(services, pool);
+            CapabilityProbe.start(services, pool, Protocol.POP3, (backend, result) -> {
+                Pop3BackendHandler handler = Pop3BackendHandler.probe(backend, services, result);
+                return new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        handler.install(ch);
+                    }
+                };
+            });
         }
     }
 }
