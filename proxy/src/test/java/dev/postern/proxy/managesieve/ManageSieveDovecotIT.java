@@ -8,6 +8,10 @@ import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
 import dev.postern.proxy.testing.TestUsers;
 import dev.postern.testkit.Await;
+import dev.postern.testkit.TestCertificates;
+import dev.postern.testkit.TestCertificates.KeyFormat;
+import dev.postern.testkit.TestCertificates.KeyType;
+import dev.postern.testkit.TestCertificates.PemFiles;
 import dev.postern.testkit.TestTls;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +33,7 @@ class ManageSieveDovecotIT {
     private static Path dir;
     private static Path caFile;
     private static PosternHarness postern;
+    private static PemFiles aliceCertificate;
 
     /** A small ManageSieve client on Python's socket and ssl modules: lines, literals, STARTTLS. */
     private static final String PY_PRELUDE =
@@ -60,9 +65,11 @@ class ManageSieveDovecotIT {
                 def cmd(self, line):
                     self.send(line + "\\r\\n")
                     return self.response()
-                def starttls(self):
+                def starttls(self, cert=None, key=None):
                     go = self.cmd("STARTTLS")
                     ctx = ssl.create_default_context(cafile=CA)
+                    if cert:
+                        ctx.load_cert_chain(cert, key)
                     self.sock = ctx.wrap_socket(self.sock, server_hostname="localhost")
                     self.f = self.sock.makefile("rb")
                     return go + self.response()
@@ -77,6 +84,10 @@ class ManageSieveDovecotIT {
         TestTls tls = TestTls.localhost();
         caFile = tls.writeCa(dir.resolve("ca.pem"));
         TestUsers.write(dir);
+        TestCertificates clientCa = TestCertificates.newAuthority();
+        aliceCertificate =
+                clientCa.issue(KeyType.EC_P256, "Alice", DevBackends.ALICE).write(dir, "alice", KeyFormat.PKCS8, null);
+        clientCa.writeCaCertificate(dir.resolve("clients-ca.pem"));
         String yaml =
                 """
                 listeners:
@@ -84,6 +95,8 @@ class ManageSieveDovecotIT {
                   - {name: plain, protocol: managesieve, bind: "127.0.0.1:%d", pool: xclient, allow-plaintext-auth: true}
                   - {name: be-starttls, protocol: managesieve, bind: "127.0.0.1:%d", pool: be-starttls, allow-plaintext-auth: true}
                   - {name: master, protocol: managesieve, bind: "127.0.0.1:%d", pool: master, allow-plaintext-auth: true, auth: [local]}
+                  - {name: cert, protocol: managesieve, bind: "127.0.0.1:%d", tls: starttls, pool: master, auth: [local],
+                     client-certificates: {mode: optional, ca: clients-ca.pem}}
                 pools:
                   - {name: dovecot, backends: [{address: "127.0.0.1:%d"}]}
                   - {name: xclient, backends: [{address: "127.0.0.1:%d", identity: xclient}]}
@@ -94,6 +107,7 @@ class ManageSieveDovecotIT {
                     - {name: local, type: static, file: users.txt}
                 """
                                 .formatted(
+                                        FreePorts.next(),
                                         FreePorts.next(),
                                         FreePorts.next(),
                                         FreePorts.next(),
@@ -283,5 +297,26 @@ class ManageSieveDovecotIT {
                     .contains("auth: ['OK \"Logged in.\"']")
                     .contains("'OK \"Listscripts completed.\"'");
         }
+    }
+
+    @Test
+    void aClientCertificateLogsInWithSaslExternalAfterStartTls() {
+        Processes.Result r = python(
+                "cert",
+                """
+                s = Sieve()
+                s.response()
+                after = s.starttls(sys.argv[3], sys.argv[4])
+                print("sasl:", [l for l in after if l.startswith('"SASL"')])
+                print("auth:", s.cmd('AUTHENTICATE "EXTERNAL" ""'))
+                print("list:", s.cmd("LISTSCRIPTS"))
+                s.cmd("LOGOUT")
+                """,
+                aliceCertificate.cert().toString(),
+                aliceCertificate.key().toString());
+        assertThat(r.stdout())
+                .contains("sasl: ['\"SASL\" \"PLAIN LOGIN XOAUTH2 OAUTHBEARER EXTERNAL\"']")
+                .contains("auth: ['OK \"Logged in.\"']")
+                .contains("'OK \"Listscripts completed.\"'");
     }
 }
