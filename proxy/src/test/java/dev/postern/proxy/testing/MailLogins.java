@@ -25,6 +25,19 @@ public final class MailLogins {
                 print('ERR', e)
                 m.shutdown()
             """;
+    private static final String IMAP_LIST =
+            """
+            import imaplib, sys
+            m = imaplib.IMAP4(sys.argv[1], int(sys.argv[2]), timeout=30)
+            try:
+                m.login(m._quote(sys.argv[3]), sys.argv[4])
+                typ, data = m.list()
+                print('OK', ' '.join(line.decode('utf-8', 'replace').split(' ')[-1] for line in data))
+                m.logout()
+            except imaplib.IMAP4.error as e:
+                print('ERR', e)
+                m.shutdown()
+            """;
     private static final String POP3 =
             """
             import poplib, sys
@@ -58,6 +71,11 @@ public final class MailLogins {
     /** IMAP LOGIN then SELECT INBOX: {@code OK OK}, or {@code ERR} and the tagged answer. */
     public static String imap(int port, String user, String password) {
         return run(IMAP, port, user, password);
+    }
+
+    /** IMAP LOGIN then LIST: {@code OK} and the mailbox names, so a test can tell whose mailbox it reached. */
+    public static String imapMailboxes(int port, String user, String password) {
+        return run(IMAP_LIST, port, user, password);
     }
 
     /** POP3 USER/PASS then STAT: {@code OK True}, or {@code ERR} and the {@code -ERR} line. */
