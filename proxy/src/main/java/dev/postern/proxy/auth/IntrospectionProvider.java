@@ -37,7 +37,7 @@ public final class IntrospectionProvider implements AuthProvider {
     private final IntrospectionConfig config;
     private final Function<String, CompletionStage<Map<String, Object>>> endpoint;
     private final Clock clock;
-    private final AsyncCache<String, Map<String, Object>> answers;
+    private final AsyncCache<String, Answer> answers;
     private final HmacKey key = HmacKey.random();
     private final OAuthError tokenError;
 
@@ -54,21 +54,21 @@ public final class IntrospectionProvider implements AuthProvider {
         this.tokenError = JwtProvider.tokenError(config.bearerError());
         this.answers = Caffeine.newBuilder()
                 .maximumSize(100_000)
-                .ticker(() -> clock.millis() * 1_000_000L)
+                .ticker(() -> nanos(clock.instant()))
                 .executor(Runnable::run)
-                .expireAfter(new Expiry<String, Map<String, Object>>() {
+                .expireAfter(new Expiry<String, Answer>() {
                     @Override
-                    public long expireAfterCreate(String k, Map<String, Object> answer, long currentTime) {
-                        return keepFor(answer).toNanos();
+                    public long expireAfterCreate(String k, Answer answer, long currentTime) {
+                        return answer.left(currentTime);
                     }
 
                     @Override
-                    public long expireAfterUpdate(String k, Map<String, Object> v, long currentTime, long current) {
-                        return keepFor(v).toNanos();
+                    public long expireAfterUpdate(String k, Answer answer, long currentTime, long current) {
+                        return answer.left(currentTime);
                     }
 
                     @Override
-                    public long expireAfterRead(String k, Map<String, Object> v, long currentTime, long current) {
+                    public long expireAfterRead(String k, Answer answer, long currentTime, long current) {
                         return current;
                     }
                 })
@@ -93,20 +93,42 @@ public final class IntrospectionProvider implements AuthProvider {
         }
         String token = credentials.secret();
         String key = fingerprint(token);
-        CompletableFuture<Map<String, Object>> answer =
-                answers.get(key, (k, executor) -> endpoint.apply(token).toCompletableFuture());
-        return answer.handle((members, error) -> {
+        CompletableFuture<Answer> answer = answers.get(
+                key,
+                (k, executor) -> endpoint.apply(token).toCompletableFuture().thenApply(this::arrived));
+        return answer.handle((arrived, error) -> {
             if (error != null) {
                 // gone before the caller hears of it, so a retry asks again (Caffeine's own removal may come later)
                 answers.asMap().remove(key, answer);
                 throw error instanceof CompletionException ce ? ce : new CompletionException(error);
             }
-            return Optional.of(judge(members, credentials));
+            return Optional.of(judge(arrived.members(), credentials));
         });
     }
 
+    /**
+     * An endpoint's answer with the moment (on the cache's ticker) it stops being reused, fixed once when the answer
+     * arrived: Caffeine asks for an entry's expiry more than once (at creation, again when the future completes, on
+     * updates), each time at its own moment, so a lifetime recomputed from "now" at each of them would drift from the
+     * token's own expiry.
+     */
+    private record Answer(Map<String, Object> members, long keepUntilNanos) {
+        long left(long currentTime) {
+            return Math.max(0, keepUntilNanos - currentTime);
+        }
+    }
+
+    private Answer arrived(Map<String, Object> members) {
+        Instant now = clock.instant();
+        return new Answer(members, nanos(now) + keepFor(members, now).toNanos());
+    }
+
+    private static long nanos(Instant instant) {
+        return instant.toEpochMilli() * 1_000_000L;
+    }
+
     /** How long an answer is kept: an active token until it expires (at most cache-ttl), an inactive one briefly. */
-    private Duration keepFor(Map<String, Object> answer) {
+    private Duration keepFor(Map<String, Object> answer, Instant now) {
         if (!Boolean.TRUE.equals(answer.get("active"))) {
             return config.negativeTtl();
         }
@@ -114,7 +136,7 @@ public final class IntrospectionProvider implements AuthProvider {
         if (exp == null) {
             return config.cacheTtl();
         }
-        Duration left = Duration.between(clock.instant(), exp.plus(config.clockSkew()));
+        Duration left = Duration.between(now, exp.plus(config.clockSkew()));
         return left.isNegative() ? Duration.ZERO : left.compareTo(config.cacheTtl()) > 0 ? config.cacheTtl() : left;
     }
 

@@ -11,8 +11,6 @@ import com.unboundid.ldap.sdk.ServerSet;
 import com.unboundid.ldap.sdk.SimpleBindRequest;
 import com.unboundid.ldap.sdk.SingleServerSet;
 import com.unboundid.ldap.sdk.StartTLSPostConnectProcessor;
-import com.unboundid.util.ssl.HostNameSSLSocketVerifier;
-import com.unboundid.util.ssl.SSLUtil;
 import com.unboundid.util.ssl.TrustAllTrustManager;
 import dev.postern.config.LdapConfig;
 import java.io.IOException;
@@ -62,19 +60,21 @@ final class LdapConnections implements AutoCloseable {
         options.setResponseTimeoutMillis(config.timeout().toMillis());
         // a timed-out request is abandoned, so the directory stops working on it too
         options.setAbandonOnTimeout(true);
-        if (config.tlsVerify()) {
-            options.setSSLSocketVerifier(new HostNameSSLSocketVerifier(true));
-        }
+        // the host name is checked in the handshake by LdapTlsSockets, not by the SDK's verifier (see there why)
         List<ServerSet> servers = new ArrayList<>();
         for (URI server : config.servers()) {
             boolean ldaps = "ldaps".equals(server.getScheme());
+            LdapTlsSockets sockets = tls == null
+                    ? null
+                    : LdapTlsSockets.forServer(
+                            tls, hostOf(server), config.tlsVerify(), options.getConnectTimeoutMillis());
             servers.add(new SingleServerSet(
-                    server.getHost(),
+                    hostOf(server),
                     server.getPort(),
-                    ldaps ? tls.getSocketFactory() : null,
+                    ldaps ? sockets : null,
                     options,
                     null,
-                    !ldaps && config.startTls() ? new StartTLSPostConnectProcessor(tls) : null));
+                    !ldaps && config.startTls() ? new StartTLSPostConnectProcessor(sockets) : null));
         }
         ServerSet failover = servers.size() == 1 ? servers.get(0) : new FailoverServerSet(servers);
         BindRequest service = config.search()
@@ -119,7 +119,15 @@ final class LdapConnections implements AutoCloseable {
             factory.init(config.ca().isPresent() ? trustStore(config.ca().get()) : null);
             trust = factory.getTrustManagers();
         }
-        return new SSLUtil(trust).createSSLContext();
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trust, null);
+        return context;
+    }
+
+    /** The host as configured, an IPv6 literal without its brackets. */
+    private static String hostOf(URI server) {
+        String host = server.getHost();
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 
     private static KeyStore trustStore(Path pem) throws GeneralSecurityException, IOException {

@@ -15,8 +15,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A private OpenLDAP (Debian's {@code slapd}) on free loopback ports, with a {@code slapd.conf} and an mdb database of
  * its own in a temporary directory, never the system's: suffix {@code dc=example,dc=test}, the core, cosine and
- * inetOrgPerson schemas plus a small test schema ({@code posternUser} with {@code posternPool} and {@code mailHost}),
- * the entries given loaded with {@code slapadd} before the start. Passwords are readable by nobody and usable for
+ * inetOrgPerson schemas plus a small test schema ({@code posternUser} with {@code posternPool}, {@code mailHost},
+ * {@code mailPort}, {@code posternLogin} and {@code posternMaster}), the entries given loaded with {@code slapadd}
+ * before the start. Started with a certificate it takes LDAPS on a second port and StartTLS on the plain one. Passwords are readable by nobody and usable for
  * binds only. Stop it and start it again on the same ports to play an outage.
  */
 public final class TestLdap implements AutoCloseable {
@@ -33,7 +34,14 @@ public final class TestLdap implements AutoCloseable {
               EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
             attributetype ( 1.3.6.1.4.1.32473.1.1.2 NAME 'mailHost' DESC 'the backend host of a user'
               EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
-            objectclass ( 1.3.6.1.4.1.32473.1.2.1 NAME 'posternUser' SUP top AUXILIARY MAY ( posternPool $ mailHost ) )
+            attributetype ( 1.3.6.1.4.1.32473.1.1.3 NAME 'mailPort' DESC 'the backend port of a user'
+              EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+            attributetype ( 1.3.6.1.4.1.32473.1.1.4 NAME 'posternLogin' DESC 'the name to log in with on the backend'
+              EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+            attributetype ( 1.3.6.1.4.1.32473.1.1.5 NAME 'posternMaster' DESC 'the master user to log in as'
+              EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+            objectclass ( 1.3.6.1.4.1.32473.1.2.1 NAME 'posternUser' SUP top AUXILIARY
+              MAY ( posternPool $ mailHost $ mailPort $ posternLogin $ posternMaster ) )
             """;
     private static final String BASE_ENTRIES =
             """
@@ -149,15 +157,25 @@ public final class TestLdap implements AutoCloseable {
 
     /** {@code ldap://127.0.0.1:PORT}. */
     public String ldapUrl() {
-        return "ldap://127.0.0.1:" + port;
+        return ldapUrl("127.0.0.1");
+    }
+
+    /** {@code ldap://HOST:PORT}, for a name or address of the loopback ({@code localhost}, {@code 127.0.0.1}). */
+    public String ldapUrl(String host) {
+        return "ldap://" + host + ":" + port;
     }
 
     /** {@code ldaps://localhost:PORT}: by name, as the certificate says. */
     public String ldapsUrl() {
+        return ldapsUrl("localhost");
+    }
+
+    /** {@code ldaps://HOST:PORT}, for a name or address of the loopback. */
+    public String ldapsUrl(String host) {
         if (tlsPort == 0) {
             throw new IllegalStateException("this directory takes no LDAPS");
         }
-        return "ldaps://localhost:" + tlsPort;
+        return "ldaps://" + host + ":" + tlsPort;
     }
 
     public boolean isRunning() {
