@@ -277,6 +277,11 @@ public final class Postern implements AutoCloseable {
         return auth;
     }
 
+    /** The authentication new sessions get: its providers (tests), cache and throttle. */
+    public AuthSetup authSetup() {
+        return auth.get();
+    }
+
     /** The route store (the admin API writes it; tests read it). */
     public RouteStore routeStore() {
         return store;
