@@ -1,10 +1,9 @@
 package dev.postern.admin;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.postern.config.ConfigProblem;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -12,7 +11,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /config/reload}: the configuration file re-read and put in force, or refused with every problem in
- * it. Always this node's own file, also in a cluster (each node reads its own).
+ * it. This node's own file unless {@code scope=cluster} asks every node to reload its own.
  */
 final class ConfigResources {
     private static final Logger log = LoggerFactory.getLogger(ConfigResources.class);
@@ -32,57 +31,47 @@ final class ConfigResources {
     }
 
     private ApiResponse reload(ApiRequest request) throws ApiException {
-        if (request.query("scope").filter(ClusterResources.CLUSTER::equals).isPresent()) {
-            throw ApiException.invalidParameter(
-                    "scope",
-                    "a configuration reload is for this node only (each node reads its own file): scope=local");
+        // each node reads its own file: this node only unless the cluster is asked for
+        Optional<ClusterControl> asked = cluster.scope(request, false);
+        if (asked.isEmpty()) {
+            ConfigReloadResult result = proxy.reloadConfig();
+            if (result instanceof ConfigReloadResult.Rejected rejected) {
+                log.warn(
+                        "configuration reload through the admin API refused: {} problem(s) in {}",
+                        rejected.problems().size(),
+                        rejected.file());
+                throw new ApiException(rejected(rejected.problems().size() + " problem(s) in " + rejected.file())
+                        .with("problems", ConfigReloadJson.problems(rejected.problems())));
+            }
+            ObjectNode root = Json.MAPPER.createObjectNode();
+            ConfigReloadJson.write(root, result);
+            cluster.putOrigin(root, asked);
+            return ApiResponse.ok(root);
         }
-        ConfigReloadResult result = proxy.reloadConfig();
-        if (result instanceof ConfigReloadResult.Rejected rejected) {
-            log.warn(
-                    "configuration reload through the admin API refused: {} problem(s) in {}",
-                    rejected.problems().size(),
-                    rejected.file());
-            throw new ApiException(rejected(rejected));
+        ClusterReport<ConfigReloadResult> report = asked.get().reloadConfig();
+        List<String> failures = new ArrayList<>();
+        report.answers().forEach((node, result) -> {
+            if (result instanceof ConfigReloadResult.Rejected rejected) {
+                failures.add("node " + node + ": " + rejected.problems().size() + " problem(s) in " + rejected.file());
+            }
+        });
+        if (!failures.isEmpty()) {
+            log.warn("configuration reload through the admin API refused: {}", String.join("; ", failures));
+            throw new ApiException(ClusterResources.withReport(
+                    rejected(String.join("; ", failures)), report, ConfigReloadJson::write));
         }
-        ConfigReloadResult.Applied applied = (ConfigReloadResult.Applied) result;
         ObjectNode root = Json.MAPPER.createObjectNode();
-        root.put("reloaded", true);
-        cluster.putOrigin(root, Optional.empty());
-        root.put("file", applied.file());
-        root.put("changed", applied.anyChange());
-        ObjectNode listeners = root.putObject("listeners");
-        strings(listeners.putArray("added"), applied.listenersAdded());
-        strings(listeners.putArray("removed"), applied.listenersRemoved());
-        ArrayNode changed = listeners.putArray("changed");
-        for (ConfigReloadResult.ListenerChange c : applied.listenersChanged()) {
-            ObjectNode n = changed.addObject();
-            n.put("name", c.name());
-            strings(n.putArray("what"), c.what());
-        }
-        strings(root.putArray("settings-changed"), applied.changed());
-        strings(root.putArray("needs-restart"), applied.needsRestart());
-        root.put("routing-seeds-ignored", applied.routingSeedsIgnored());
+        ConfigReloadJson.write(root, report.answers().get(asked.get().nodeId()));
+        cluster.putOrigin(root, asked);
+        ClusterResources.putReport(root, report, ConfigReloadJson::write);
         return ApiResponse.ok(root);
     }
 
-    static Problem rejected(ConfigReloadResult.Rejected rejected) {
-        List<ConfigProblem> problems = rejected.problems();
-        ArrayNode list = Json.MAPPER.createArrayNode();
-        for (ConfigProblem p : problems) {
-            ObjectNode n = list.addObject();
-            n.put("path", p.path());
-            n.put("message", p.message());
-        }
+    private static Problem rejected(String detail) {
         return Problem.typed(
-                        HttpResponseStatus.UNPROCESSABLE_ENTITY,
-                        "config-invalid",
-                        "The configuration file has problems; the running configuration is kept",
-                        problems.size() + " problem(s) in " + rejected.file())
-                .with("problems", list);
-    }
-
-    private static void strings(ArrayNode array, List<String> values) {
-        values.forEach(array::add);
+                HttpResponseStatus.UNPROCESSABLE_ENTITY,
+                "config-invalid",
+                "The configuration file has problems; the running configuration is kept",
+                detail);
     }
 }

@@ -43,7 +43,7 @@ public final class AdminCli {
               flush-auth [USER]                  forget USER's cached logins (everyone's without USER)
               certs                              the served certificates
               reload-tls                         reload the certificates from their files
-              reload                             re-read the configuration file (as SIGHUP); this node only
+              reload                             re-read the configuration file (as SIGHUP); --scope cluster: every node
               nodes                              the cluster's nodes, by their heartbeat
               revision                           the routing table's revision
             in a cluster, kill, kill-user, flush-auth and reload-tls reach every node (--scope local: this node only);

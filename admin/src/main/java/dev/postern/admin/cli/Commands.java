@@ -348,12 +348,24 @@ final class Commands {
     }
 
     void reloadConfig(List<String> none) throws AdminClient.Failure {
-        AdminClient.Reply reply = client.send("POST", "/api/v1/config/reload", null);
+        AdminClient.Reply reply = client.send("POST", "/api/v1/config/reload" + scope('?'), null);
         if (printedJson(reply)) {
             return;
         }
         JsonNode r = reply.json();
-        String node = r.path("node").isTextual() ? " on node " + r.path("node").asText() : "";
+        if (!ClusterOutput.clusterWide(r)) {
+            String node =
+                    r.path("node").isTextual() ? " on node " + r.path("node").asText() : "";
+            printReload(r, node);
+            return;
+        }
+        for (JsonNode n : r.path("nodes")) {
+            printReload(n, " on node " + n.path("node").asText());
+        }
+        shortfall(reply);
+    }
+
+    private void printReload(JsonNode r, String node) {
         if (!r.path("changed").asBoolean()) {
             out.println("reloaded " + r.path("file").asText() + node + ": nothing changed for new sessions");
         } else {

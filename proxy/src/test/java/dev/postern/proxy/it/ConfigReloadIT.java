@@ -12,6 +12,7 @@ import dev.postern.proxy.testing.AdminHttp;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.Processes;
+import dev.postern.proxy.testing.TestRedis;
 import dev.postern.proxy.testing.TestUsers;
 import dev.postern.testkit.Await;
 import dev.postern.testkit.ImapTestClient;
@@ -30,6 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -277,6 +279,66 @@ class ConfigReloadIT {
         // the next failure reaches the new limit: the pair is blocked, whatever the password
         assertThat(login(imap, DevBackends.ALICE, "guess-3")).isEqualTo(FAILED);
         assertThat(login(imap, DevBackends.ALICE, DevBackends.ALICE_PASSWORD)).isEqualTo(THROTTLED);
+    }
+
+    @Test
+    void aClusterWideReloadHasEveryNodeReadItsOwnFile() throws Exception {
+        DevBackends.ensureStarted();
+        try (TestRedis redis = TestRedis.start()) {
+            int adminPort = FreePorts.next();
+            List<Path> files = new ArrayList<>();
+            List<Postern> nodes = new ArrayList<>();
+            try {
+                for (String id : List.of("n1", "n2")) {
+                    Path nodeDir = Files.createDirectories(dir.resolve(id));
+                    String yaml = "listeners:\n" + imapListener("imap", FreePorts.next())
+                            + """
+                            pools:
+                              - {name: dovecot, backends: [{address: "127.0.0.1:%d"}]}
+                            routing: {store: redis, file: routes.json}
+                            cluster:
+                              addresses: ["127.0.0.1:%d"]
+                              node-id: %s
+                              command-timeout: 5s
+                              check-interval: 200ms
+                            """
+                                    .formatted(DevBackends.IMAP, redis.port(), id)
+                            + (id.equals("n1")
+                                    ? "admin:\n  bind: \"127.0.0.1:%d\"\n  tokens: [{name: ops, token: \"%s\", access: read-write}]\n"
+                                            .formatted(adminPort, TOKEN)
+                                    : "");
+                    Path file = Files.writeString(nodeDir.resolve("postern.yaml"), yaml);
+                    files.add(file);
+                    nodes.add(Postern.start(ConfigLoader.load(file), PrometheusMetrics.create()));
+                }
+                AdminHttp admin = new AdminHttp(adminPort, TOKEN);
+                Await.until("both nodes seen", SOON, () -> admin.get("/api/v1/cluster/nodes")
+                        .body()
+                        .contains("\"n2\""));
+                List<Integer> added = new ArrayList<>();
+                for (Path file : files) {
+                    int port = FreePorts.next();
+                    added.add(port);
+                    String yaml = Files.readString(file);
+                    Files.writeString(
+                            file, yaml.replace("listeners:\n", "listeners:\n" + imapListener("imap-new", port)));
+                }
+
+                HttpResponse<String> r = admin.post("/api/v1/config/reload?scope=cluster", null);
+
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                JsonNode j = JSON.readTree(r.body());
+                assertThat(j.path("cluster").asText()).isEqualTo("complete");
+                assertThat(j.path("nodes").findValuesAsText("node")).containsExactly("n1", "n2");
+                assertThat(j.at("/nodes/1/listeners/added/0").asText()).isEqualTo("imap-new");
+                for (int i = 0; i < 2; i++) {
+                    assertThat(nodes.get(i).address("imap-new").getPort()).isEqualTo(added.get(i));
+                    logsIn(added.get(i));
+                }
+            } finally {
+                nodes.forEach(Postern::close);
+            }
+        }
     }
 
     private static SSLSocket tls(SSLContext context, int port) throws Exception {
