@@ -163,6 +163,7 @@ public final class AdminServer implements AutoCloseable {
         ClusterResources cluster = new ClusterResources(proxy, clock);
         cluster.register(router);
         new LiveResources(proxy, cluster, clock).register(router);
+        new ConfigResources(proxy, cluster).register(router);
         return router;
     }
 

@@ -37,6 +37,12 @@ public interface ClusterControl {
     /** Reloads the certificates on every node, each from its own files; each node answers how it went. */
     ClusterReport<TlsReloadResult> reloadTls();
 
+    /**
+     * Reloads the configuration on every node, each from its own file; each node answers how it went (a node whose
+     * file has problems keeps its configuration, the others apply theirs).
+     */
+    ClusterReport<ConfigReloadResult> reloadConfig();
+
     /** The live sessions {@code filter} matches on every node: each node's count and at most its oldest {@code limit}. */
     ClusterReport<SessionPage> sessions(SessionFilter filter, int limit);
 

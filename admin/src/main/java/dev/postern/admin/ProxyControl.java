@@ -1,6 +1,7 @@
 package dev.postern.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.postern.config.ConfigProblem;
 import dev.postern.config.Protocol;
 import java.time.Instant;
 import java.util.List;
@@ -47,6 +48,16 @@ public interface ProxyControl {
      * theirs. On failure the old certificates stay in use.
      */
     TlsReloadResult reloadTls();
+
+    /**
+     * Re-reads the configuration file this node started with, validates it as a whole and, when it is valid, puts it
+     * in force for new sessions (live sessions keep what they started with); settings that cannot change live are
+     * reported and left as they are. A file with problems changes nothing. This node only.
+     */
+    default ConfigReloadResult reloadConfig() {
+        return new ConfigReloadResult.Rejected(
+                "-", List.of(new ConfigProblem("", "this proxy cannot reload its configuration")));
+    }
 
     /** The certificates being served now. */
     List<CertificateView> certificates();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.postern.admin.cli.AdminCli;
 import dev.postern.config.Backend;
+import dev.postern.config.ConfigProblem;
 import dev.postern.config.Protocol;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -185,6 +186,35 @@ class AdminCliTest {
         admin.proxy.reloadResult = new TlsReloadResult.Failed("/etc/postern/key.pem: wrong key-password");
         assertThat(cli("reload-tls")).isEqualTo(1);
         assertThat(err).contains("HTTP 422").contains("/etc/postern/key.pem: wrong key-password");
+    }
+
+    @Test
+    void reloadsTheConfigurationAndPrintsEveryProblemOfABrokenFile() {
+        admin.proxy.configReload = new ConfigReloadResult.Applied(
+                "/etc/postern/postern.yaml",
+                List.of("imap-new"),
+                List.of(),
+                List.of(),
+                List.of("throttle"),
+                List.of("admin"),
+                false);
+        assertThat(cli("reload")).isZero();
+        assertThat(out)
+                .startsWith("reloaded /etc/postern/postern.yaml; new sessions get the new settings:\n")
+                .contains("listener added:   imap-new")
+                .contains("changed: throttle")
+                .contains("needs a restart (left as it was): admin");
+
+        admin.proxy.configReload = new ConfigReloadResult.Rejected(
+                "/etc/postern/postern.yaml",
+                List.of(
+                        new ConfigProblem("listeners[0].bind", "70000 is not a port (1-65535)"),
+                        new ConfigProblem("auth.throttle.window", "'soon' is not a duration")));
+        assertThat(cli("reload")).isEqualTo(1);
+        assertThat(err)
+                .contains("HTTP 422")
+                .contains("listeners[0].bind: 70000 is not a port (1-65535)")
+                .contains("auth.throttle.window: 'soon' is not a duration");
     }
 
     @Test

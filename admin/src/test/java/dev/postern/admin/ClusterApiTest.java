@@ -3,6 +3,7 @@ package dev.postern.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.postern.config.ConfigProblem;
 import dev.postern.config.Protocol;
 import java.time.Instant;
 import java.util.List;
@@ -224,6 +225,42 @@ class ClusterApiTest {
         assertThat(r.json().at("/nodes/0/reloaded").asBoolean()).isTrue();
         assertThat(r.json().at("/nodes/2/reloaded").asBoolean()).isFalse();
         assertThat(r.json().get("cluster").asText()).isEqualTo("complete");
+    }
+
+    @Test
+    void aConfigurationReloadIsThisNodesUnlessTheClusterIsAsked() {
+        AdminFixture.Reply local = admin.send("POST", "/api/v1/config/reload", null);
+
+        assertThat(local.status()).as(local.body()).isEqualTo(200);
+        assertThat(local.json().get("node").asText()).isEqualTo("n1");
+        assertThat(local.json().get("scope").asText()).isEqualTo("local");
+        assertThat(cluster.calls).doesNotContain("reloadConfig");
+
+        cluster.others.get("n2").configReload = new ConfigReloadResult.Applied(
+                "/etc/postern/n2.yaml", List.of("imap-new"), List.of(), List.of(), List.of(), List.of(), false);
+        AdminFixture.Reply all = admin.send("POST", "/api/v1/config/reload?scope=cluster", null);
+
+        assertThat(all.status()).as(all.body()).isEqualTo(200);
+        assertThat(all.json().get("scope").asText()).isEqualTo("cluster");
+        assertThat(nodes(all.json())).containsExactly("n1", "n2", "n3");
+        assertThat(all.json().at("/nodes/1/listeners/added/0").asText()).isEqualTo("imap-new");
+        assertThat(all.json().at("/nodes/1/file").asText()).isEqualTo("/etc/postern/n2.yaml");
+    }
+
+    @Test
+    void aConfigurationReloadRefusedOnOneNodeIs422NamingItWithItsProblems() {
+        cluster.others.get("n3").configReload = new ConfigReloadResult.Rejected(
+                "/etc/postern/n3.yaml",
+                List.of(new ConfigProblem("listeners[0].bind", "70000 is not a port (1-65535)")));
+
+        AdminFixture.Reply r = admin.send("POST", "/api/v1/config/reload?scope=cluster", null);
+
+        assertThat(r.status()).as(r.body()).isEqualTo(422);
+        assertThat(r.json().get("type").asText()).isEqualTo("urn:postern:problem:config-invalid");
+        assertThat(r.json().get("detail").asText()).isEqualTo("node n3: 1 problem(s) in /etc/postern/n3.yaml");
+        assertThat(r.json().at("/nodes/0/reloaded").asBoolean()).isTrue();
+        assertThat(r.json().at("/nodes/2/reloaded").asBoolean()).isFalse();
+        assertThat(r.json().at("/nodes/2/problems/0/path").asText()).isEqualTo("listeners[0].bind");
     }
 
     @Test

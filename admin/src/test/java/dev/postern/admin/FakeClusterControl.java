@@ -108,6 +108,11 @@ final class FakeClusterControl implements ClusterControl {
     }
 
     @Override
+    public ClusterReport<ConfigReloadResult> reloadConfig() {
+        return ask("reloadConfig", local.reloadConfig(), FakeProxyControl::reloadConfig);
+    }
+
+    @Override
     public ClusterReport<SessionPage> sessions(SessionFilter filter, int limit) {
         Function<FakeProxyControl, SessionPage> page = n -> {
             List<SessionView> s = n.sessions(filter);

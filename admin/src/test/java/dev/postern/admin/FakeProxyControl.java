@@ -19,6 +19,7 @@ final class FakeProxyControl implements ProxyControl {
     volatile List<CertificateView> certificates =
             List.of(certificate("example-com", Instant.parse("2030-01-01T00:00:00Z")));
     volatile TlsReloadResult reloadResult;
+    volatile ConfigReloadResult configReload;
     volatile Readiness readiness = new Readiness(true, Map.of("dovecot", 2));
     volatile Explanation explanation;
     volatile ClusterControl cluster;
@@ -82,6 +83,16 @@ final class FakeProxyControl implements ProxyControl {
     @Override
     public void invalidateAllAuth() {
         calls.add("invalidateAllAuth");
+    }
+
+    @Override
+    public ConfigReloadResult reloadConfig() {
+        calls.add("reloadConfig");
+        ConfigReloadResult r = configReload;
+        return r != null
+                ? r
+                : new ConfigReloadResult.Applied(
+                        "/etc/postern/postern.yaml", List.of(), List.of(), List.of(), List.of(), List.of(), false);
     }
 
     @Override

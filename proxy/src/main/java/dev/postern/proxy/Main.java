@@ -150,21 +150,13 @@ public final class Main {
                 .addShutdownHook(new Thread(
                         () -> {
                             log.info("shutdown requested");
-                            postern.stop(config.timeouts().shutdownGrace());
+                            postern.stop(postern.config().timeouts().shutdownGrace());
                             stopped.countDown();
                         },
                         "postern-shutdown"));
-        TlsManager tls = postern.services().tls();
-        if (tls != null) {
-            ReloadSignal.install(() -> {
-                try {
-                    tls.reload();
-                    log.info("TLS certificates reloaded");
-                } catch (TlsSetupException e) {
-                    log.error("TLS reload failed, keeping the current certificates: {}", e.getMessage());
-                }
-            });
-        }
+        // SIGHUP: the whole file again (listeners, auth, limits, timeouts, TLS and its files); a bad file changes
+        // nothing
+        ReloadSignal.install(postern::reload);
         try {
             stopped.await();
         } catch (InterruptedException e) {

@@ -1,6 +1,7 @@
 package dev.postern.proxy;
 
 import dev.postern.admin.AdminServer;
+import dev.postern.admin.ConfigReloadResult;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.LocalRouteStore;
 import dev.postern.config.PosternConfig;
@@ -10,12 +11,14 @@ import dev.postern.config.RouteStore;
 import dev.postern.config.TlsMode;
 import dev.postern.proxy.auth.AuthControl;
 import dev.postern.proxy.auth.AuthSetup;
+import dev.postern.proxy.auth.SharedFailures;
 import dev.postern.proxy.cluster.ClusterClient;
 import dev.postern.proxy.control.ClusterCommands;
 import dev.postern.proxy.control.PosternControl;
 import dev.postern.proxy.dns.DnsClient;
-import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
+import dev.postern.proxy.reload.LiveAuth;
+import dev.postern.proxy.reload.LiveConfig;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.HealthChecker;
@@ -27,16 +30,16 @@ import dev.postern.proxy.smtp.edge.SharedPassedClients;
 import dev.postern.proxy.tls.CertificateInfo;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.tls.TlsSetupException;
+import dev.postern.proxy.transport.ListenerSlot;
 import dev.postern.proxy.transport.Transport;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -48,10 +51,10 @@ import org.slf4j.LoggerFactory;
 public final class Postern implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Postern.class);
 
-    private final PosternConfig config;
-    private final ProxyServices services;
-    private final Map<String, Channel> serverChannels;
-    private final AuthSetup auth;
+    private final LiveConfig config;
+    private final Reloader reloader;
+    private final Map<String, ListenerSlot> listeners;
+    private final LiveAuth auth;
     private final RouteStore store;
     private final ClusterClient cluster;
     private final ClusterCommands commands;
@@ -60,18 +63,18 @@ public final class Postern implements AutoCloseable {
     private volatile boolean stopped;
 
     private Postern(
-            PosternConfig config,
-            ProxyServices services,
-            Map<String, Channel> serverChannels,
-            AuthSetup auth,
+            LiveConfig config,
+            Reloader reloader,
+            Map<String, ListenerSlot> listeners,
+            LiveAuth auth,
             RouteStore store,
             ClusterClient cluster,
             ClusterCommands commands,
             HealthChecker checker,
             AdminServer admin) {
         this.config = config;
-        this.services = services;
-        this.serverChannels = serverChannels;
+        this.reloader = reloader;
+        this.listeners = listeners;
         this.auth = auth;
         this.store = store;
         this.cluster = cluster;
@@ -93,7 +96,8 @@ public final class Postern implements AutoCloseable {
                         + l.protocol().configName() + " is not supported by this build (use tcp)");
             }
         }
-        LocalRouteStore local = Startup.openRouteStore(config);
+        LiveConfig live = new LiveConfig(config);
+        LocalRouteStore local = Startup.openRouteStore(config, live);
         TlsManager tls = null;
         // backends reached over TLS need the client contexts even when every listener is plain
         boolean needsTls = config.listeners().stream().anyMatch(l -> l.tls() != TlsMode.NONE)
@@ -121,14 +125,14 @@ public final class Postern implements AutoCloseable {
         ClusterClient cluster = config.cluster().isPresent()
                 ? ClusterClient.start(config.cluster().get(), Startup.nodeId(config), transport, metrics)
                 : null;
-        RouteStore store = cluster == null ? local : Startup.sharedStore(config, cluster, local, metrics);
+        RouteStore store = cluster == null ? local : Startup.sharedStore(config, live, cluster, local, metrics);
         // in a cluster, session ids start with the node's id: unique across the nodes, and they say where they are
         SessionRegistry sessions = new SessionRegistry(metrics, cluster == null ? null : cluster.nodeId());
         HealthChecker checker = new HealthChecker(transport, metrics, (backend, up) -> {});
         Routing routing = Routing.follow(
                 store,
                 checker,
-                pool -> Startup.checkProtocol(config, pool),
+                pool -> Startup.checkProtocol(live.get(), pool),
                 sessions,
                 transport.workerGroup().next());
         ProxyServices services = new ProxyServices(
@@ -146,44 +150,51 @@ public final class Postern implements AutoCloseable {
         }
 
         AuthSetup auth;
+        SharedFailures sharedThrottle = ClusterShares.throttle(config, cluster);
         try {
             auth = AuthSetup.create(
-                    config.auth(),
-                    config.listeners(),
-                    routing.pools().keySet(),
-                    transport,
-                    metrics,
-                    ClusterShares.throttle(config, cluster));
+                    config.auth(), config.listeners(), routing.pools().keySet(), transport, metrics, sharedThrottle);
         } catch (AuthSetup.SetupException e) {
             checker.close();
             closeCluster(null, cluster);
             transport.close();
             throw new StartupException(e.getMessage(), e);
         }
-        Map<String, Channel> bound = new LinkedHashMap<>();
-        PosternControl control = new PosternControl(config, sessions, routing, tls, auth, () -> bound.values().stream()
-                .allMatch(Channel::isActive));
+        LiveAuth liveAuth = new LiveAuth(auth);
+        Map<String, ListenerSlot> bound = new ConcurrentHashMap<>();
+        // one resolver for the SMTP relay's DNS lists and SPF (it lives on an event loop of the transport)
+        DnsClient dns = Startup.dnsClient(config, transport);
+        SharedPassedClients passed = ClusterShares.passedClients(config, cluster, metrics);
+        Reloader reloader = new Reloader(
+                config.source().orElse(null), live, liveAuth, store, services, sharedThrottle, dns, passed, bound);
+        PosternControl control = new PosternControl(
+                live,
+                sessions,
+                routing,
+                reloader::tls,
+                liveAuth,
+                () -> bound.values().stream().allMatch(slot -> slot.channel().isActive()),
+                reloader::reload);
         // a node answers the others' commands (kick, flush, reload, sessions) whether or not it has an admin API
         ClusterCommands commands = cluster == null
                 ? null
                 : ClusterCommands.start(
-                        cluster, sessions, control, auth, config.cluster().get().commandTimeout());
+                        cluster,
+                        sessions,
+                        control,
+                        liveAuth,
+                        config.cluster().get().commandTimeout());
         AdminServer admin;
         try {
-            // one resolver for the SMTP relay's DNS lists and SPF (it lives on an event loop of the transport)
-            DnsClient dns = Startup.dnsClient(config, transport);
-            SharedPassedClients passed = ClusterShares.passedClients(config, cluster, metrics);
             for (ListenerConfig l : config.listeners()) {
                 // each listener asks its own chain of providers; the cache and the throttle are shared, and a
                 // listener with throttle: off is left out of the throttle
-                LoginFlow loginFlow =
-                        new LoginFlow(services, auth.authenticator(l), l.throttled() ? auth.throttle() : null);
-                bound.put(l.name(), Startup.bind(services, l, loginFlow, dns, passed));
+                bound.put(l.name(), Startup.bind(services, l, Reloader.loginFlow(services, auth, l), dns, passed));
             }
             admin = Startup.startAdmin(
                     config, store, services, commands == null ? control : control.withCluster(commands), metrics);
         } catch (StartupException e) {
-            bound.values().forEach(Channel::close);
+            bound.values().forEach(ListenerSlot::close);
             auth.close();
             checker.close();
             closeCluster(commands, cluster);
@@ -208,7 +219,7 @@ public final class Postern implements AutoCloseable {
                     "listening: {} {} on {} tls={} pool={} auth={}{}{}",
                     l.name(),
                     l.protocol().configName(),
-                    format((InetSocketAddress) bound.get(l.name()).localAddress()),
+                    format(bound.get(l.name()).address()),
                     l.tls().configName(),
                     l.pool().orElse("-"),
                     l.protocol() == Protocol.TCP ? "-" : String.join(",", l.auth()),
@@ -222,7 +233,7 @@ public final class Postern implements AutoCloseable {
             log.info(
                     "admin API on {}{}", format(admin.address()), config.admin().tls() ? " (TLS)" : "");
         }
-        return new Postern(config, services, bound, auth, store, cluster, commands, checker, admin);
+        return new Postern(live, reloader, bound, liveAuth, store, cluster, commands, checker, admin);
     }
 
     private static void closeCluster(ClusterCommands commands, ClusterClient cluster) {
@@ -243,17 +254,32 @@ public final class Postern implements AutoCloseable {
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
+    /** The configuration in force (the last one a reload put in force, else the one it started with). */
     public PosternConfig config() {
-        return config;
+        return config.get();
     }
 
+    /** The services new sessions get. */
     public ProxyServices services() {
-        return services;
+        return reloader.services();
+    }
+
+    /**
+     * Re-reads the configuration file and puts it in force for new sessions ({@code SIGHUP}, {@code POST
+     * /config/reload}); a file with problems changes nothing. Never on an event loop.
+     */
+    public ConfigReloadResult reload() {
+        return reloader.reload();
     }
 
     /** Authentication: flush cached logins, read the counts (the admin API's handle). */
     public AuthControl auth() {
         return auth;
+    }
+
+    /** The authentication new sessions get: its providers (tests), cache and throttle. */
+    public AuthSetup authSetup() {
+        return auth.get();
     }
 
     /** The route store (the admin API writes it; tests read it). */
@@ -268,11 +294,11 @@ public final class Postern implements AutoCloseable {
 
     /** The address a listener is bound to (useful when its port was chosen by the system). */
     public InetSocketAddress address(String listener) {
-        Channel ch = serverChannels.get(listener);
-        if (ch == null) {
+        ListenerSlot slot = listeners.get(listener);
+        if (slot == null) {
             throw new IllegalArgumentException("no listener " + listener);
         }
-        return (InetSocketAddress) ch.localAddress();
+        return slot.address();
     }
 
     /**
@@ -285,13 +311,13 @@ public final class Postern implements AutoCloseable {
         }
         stopped = true;
         List<ChannelFuture> closing = new ArrayList<>();
-        serverChannels.values().forEach(ch -> closing.add(ch.close()));
+        listeners.values().forEach(slot -> closing.add(slot.close()));
         if (admin != null) {
             admin.close();
         }
         checker.close();
         closing.forEach(ChannelFuture::awaitUninterruptibly);
-        SessionRegistry sessions = services.sessions();
+        SessionRegistry sessions = services().sessions();
         int live = sessions.size();
         if (live > 0) {
             log.info("shutting down: stopped accepting; waiting up to {}s for {} sessions", grace.toSeconds(), live);
@@ -316,7 +342,7 @@ public final class Postern implements AutoCloseable {
         auth.close();
         // the Redis connections run on the transport's event loops: they go first
         closeCluster(commands, cluster);
-        services.transport().shutdown(Duration.ZERO, Duration.ofSeconds(5));
+        services().transport().shutdown(Duration.ZERO, Duration.ofSeconds(5));
         log.info("stopped");
     }
 

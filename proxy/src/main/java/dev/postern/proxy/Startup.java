@@ -30,10 +30,8 @@ import dev.postern.proxy.tcp.TcpFrontend;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.transport.HandlerNames;
 import dev.postern.proxy.transport.ListenerInitializer;
+import dev.postern.proxy.transport.ListenerSlot;
 import dev.postern.proxy.transport.Transport;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.WriteBufferWaterMark;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -46,6 +44,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +55,7 @@ final class Startup {
     private Startup() {}
 
     /** The route store: the file when one is configured (created from this configuration the first time). */
-    static LocalRouteStore openRouteStore(PosternConfig config) throws StartupException {
+    static LocalRouteStore openRouteStore(PosternConfig config, Supplier<PosternConfig> live) throws StartupException {
         LocalRouteStore store;
         if (config.routeStore().isPresent()) {
             try {
@@ -75,15 +74,16 @@ final class Startup {
                         + l.pool().get() + "', which listener '" + l.name() + "' uses");
             }
         }
-        keepListenerPools(config, store);
+        keepListenerPools(live, store);
         return store;
     }
 
     /** The pools listeners name must stay: the store refuses tables (from the admin API) without them. */
-    static void keepListenerPools(PosternConfig config, RouteStore store) {
+    /** (The configuration in force at each change: a reload may name other pools.) */
+    static void keepListenerPools(Supplier<PosternConfig> config, RouteStore store) {
         store.addValidator(table -> {
             List<ConfigProblem> problems = new ArrayList<>();
-            for (ListenerConfig l : config.listeners()) {
+            for (ListenerConfig l : config.get().listeners()) {
                 l.pool()
                         .filter(p -> table.pool(p).isEmpty())
                         .ifPresent(p -> problems.add(
@@ -99,9 +99,13 @@ final class Startup {
      * when Redis does not answer, the node starts with its own and takes the shared one when Redis is back.
      */
     static RedisRouteStore sharedStore(
-            PosternConfig config, ClusterClient cluster, LocalRouteStore local, Metrics metrics) {
+            PosternConfig config,
+            Supplier<PosternConfig> live,
+            ClusterClient cluster,
+            LocalRouteStore local,
+            Metrics metrics) {
         RedisRouteStore store = RedisRouteStore.start(cluster, local, metrics);
-        keepListenerPools(config, store);
+        keepListenerPools(live, store);
         ClusterConfig c = config.cluster().orElseThrow();
         Duration wait = c.connectTimeout().plus(c.commandTimeout().multipliedBy(2));
         if (!store.awaitFirstSync(wait)) {
@@ -165,36 +169,47 @@ final class Startup {
 
     /**
      * Binds one listener with its front end ({@code dns}: the relay's resolver, or null; {@code passed}: the cluster's
-     * memory of the relay's passed clients).
+     * memory of the relay's passed clients), and starts the probe of its pool.
      */
-    static Channel bind(
+    static ListenerSlot bind(
             ProxyServices services, ListenerConfig l, LoginFlow loginFlow, DnsClient dns, SharedPassedClients passed)
             throws StartupException {
-        WriteBufferWaterMark wm =
-                new WriteBufferWaterMark(l.limits().writeBufferLow(), l.limits().writeBufferHigh());
-        ListenerInitializer init;
-        if (l.protocol() == Protocol.TCP) {
-            init = services.listenerInitializer(
-                    l, ch -> ch.pipeline().addLast(HandlerNames.TCP_FRONTEND, new TcpFrontend(services, l)));
-        } else {
-            FrontendFactory frontend =
-                    Frontends.forProtocol(l.protocol(), dns, passed).orElseThrow();
-            init = services.listenerInitializer(l, ch -> frontend.install(ch, services, l, loginFlow));
-            l.pool().map(services.pools()::get).ifPresent(pool -> frontend.probe(services, pool));
-        }
+        ListenerInitializer init = initializer(services, l, loginFlow, dns, passed, true);
         HostPort hp = l.bind();
         InetSocketAddress address =
                 hp.isWildcard() ? new InetSocketAddress(hp.port()) : new InetSocketAddress(hp.host(), hp.port());
         if (address.isUnresolved()) {
             throw new StartupException("listener '" + l.name() + "': cannot resolve bind address " + hp.host());
         }
-        ChannelFuture f = services.transport().bind(address, wm, init);
-        f.awaitUninterruptibly();
-        if (!f.isSuccess()) {
+        try {
+            return ListenerSlot.bind(services.transport(), address, init);
+        } catch (ListenerSlot.BindFailure e) {
             throw new StartupException(
-                    "listener '" + l.name() + "': cannot bind " + hp + ": " + osMessage(f.cause()), f.cause());
+                    "listener '" + l.name() + "': cannot bind " + hp + ": " + osMessage(e.getCause()), e.getCause());
         }
-        return f.channel();
+    }
+
+    /**
+     * What a listener's new connections get: its settings, its front end, its login flow ({@code probe}: also start
+     * the EHLO/CAPA probe of its pool, once for a listener bound or changed).
+     */
+    static ListenerInitializer initializer(
+            ProxyServices services,
+            ListenerConfig l,
+            LoginFlow loginFlow,
+            DnsClient dns,
+            SharedPassedClients passed,
+            boolean probe) {
+        if (l.protocol() == Protocol.TCP) {
+            return services.listenerInitializer(
+                    l, ch -> ch.pipeline().addLast(HandlerNames.TCP_FRONTEND, new TcpFrontend(services, l)));
+        }
+        FrontendFactory frontend =
+                Frontends.forProtocol(l.protocol(), dns, passed).orElseThrow();
+        if (probe) {
+            l.pool().map(services.pools()::get).ifPresent(pool -> frontend.probe(services, pool));
+        }
+        return services.listenerInitializer(l, ch -> frontend.install(ch, services, l, loginFlow));
     }
 
     /** The operating system's words for a socket error, without Netty's native call decoration. */

@@ -43,6 +43,7 @@ public final class AdminCli {
               flush-auth [USER]                  forget USER's cached logins (everyone's without USER)
               certs                              the served certificates
               reload-tls                         reload the certificates from their files
+              reload                             re-read the configuration file (as SIGHUP); --scope cluster: every node
               nodes                              the cluster's nodes, by their heartbeat
               revision                           the routing table's revision
             in a cluster, kill, kill-user, flush-auth and reload-tls reach every node (--scope local: this node only);
@@ -184,6 +185,7 @@ public final class AdminCli {
                 c.certificates(client.get("/api/v1/tls/certificates"));
             }
             case "reload-tls" -> c.reloadTls(args(rest, 0, 0));
+            case "reload" -> c.reloadConfig(args(rest, 0, 0));
             case "nodes" -> c.nodes(args(rest, 0, 0));
             case "revision" -> c.revision(args(rest, 0, 0));
             default -> throw new UsageException("unknown command '" + command + "'");

@@ -171,6 +171,13 @@ final class AdminClient {
                         .append(e.path("message").asText());
             }
         }
+        // a configuration reload refused: every problem of the file, with its path in the file
+        for (JsonNode e : p.path("problems")) {
+            String where = e.path("path").asText();
+            s.append("\n  ")
+                    .append(where.isEmpty() ? "" : where + ": ")
+                    .append(e.path("message").asText());
+        }
         return s.toString();
     }
 }

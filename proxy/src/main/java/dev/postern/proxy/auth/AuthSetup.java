@@ -38,6 +38,7 @@ public final class AuthSetup implements AuthControl, AutoCloseable {
     /** Hash verifications waiting at most; more fail at once (a temporary error), so a flood cannot queue forever. */
     private static final int HASH_QUEUE = 1024;
 
+    private final AuthConfig config;
     private final Map<String, AuthProvider> providers;
     private final AuthCache cache;
     private final LoginThrottle throttle;
@@ -47,6 +48,7 @@ public final class AuthSetup implements AuthControl, AutoCloseable {
     private final DnsAddressResolverGroup resolver;
 
     private AuthSetup(
+            AuthConfig config,
             Map<String, AuthProvider> providers,
             AuthCache cache,
             LoginThrottle throttle,
@@ -54,6 +56,7 @@ public final class AuthSetup implements AuthControl, AutoCloseable {
             ExecutorService hashExecutor,
             ScheduledExecutorService fileChecks,
             DnsAddressResolverGroup resolver) {
+        this.config = config;
         this.providers = providers;
         this.cache = cache;
         this.throttle = throttle;
@@ -94,6 +97,22 @@ public final class AuthSetup implements AuthControl, AutoCloseable {
             Transport transport,
             Metrics metrics,
             SharedFailures shared)
+            throws SetupException {
+        return create(config, listeners, pools, transport, metrics, shared, null);
+    }
+
+    /**
+     * The same, for a reload that replaces {@code previous} (null: none): its throttle is kept when the throttle
+     * settings are the same (the counts and blocks go on), and its cache when the cache and the providers are.
+     */
+    public static AuthSetup create(
+            AuthConfig config,
+            List<ListenerConfig> listeners,
+            Set<String> pools,
+            Transport transport,
+            Metrics metrics,
+            SharedFailures shared,
+            AuthSetup previous)
             throws SetupException {
         int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
         ThreadPoolExecutor hashExecutor = new ThreadPoolExecutor(
@@ -149,16 +168,24 @@ public final class AuthSetup implements AuthControl, AutoCloseable {
             resolver.close();
             throw new SetupException(e.getMessage(), e);
         }
-        AuthCache cache = config.cache().enabled()
-                ? new AuthCache(config.cache(), Ticker.systemTicker(), Runnable::run, metrics)
-                : null;
-        LoginThrottle throttle = config.throttle()
-                .map(t -> new LoginThrottle(t, Ticker.systemTicker(), Runnable::run, shared))
-                .orElse(null);
-        if (throttle != null && shared != null) {
+        boolean keepCache = previous != null
+                && previous.config.cache().equals(config.cache())
+                && previous.config.providers().equals(config.providers());
+        boolean keepThrottle = previous != null && previous.config.throttle().equals(config.throttle());
+        AuthCache cache = keepCache
+                ? previous.cache
+                : config.cache().enabled()
+                        ? new AuthCache(config.cache(), Ticker.systemTicker(), Runnable::run, metrics)
+                        : null;
+        LoginThrottle throttle = keepThrottle
+                ? previous.throttle
+                : config.throttle()
+                        .map(t -> new LoginThrottle(t, Ticker.systemTicker(), Runnable::run, shared))
+                        .orElse(null);
+        if (throttle != null && shared != null && !keepThrottle) {
             metrics.clusterShared("throttle", shared::available, throttle::fallbacks);
         }
-        return new AuthSetup(built, cache, throttle, metrics, hashExecutor, fileChecks, resolver);
+        return new AuthSetup(config, built, cache, throttle, metrics, hashExecutor, fileChecks, resolver);
     }
 
     /** The authenticator for a listener's chain. */

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.postern.admin.ClusterControl;
 import dev.postern.admin.ClusterReport;
 import dev.postern.admin.ClusterUnavailableException;
+import dev.postern.admin.ConfigReloadJson;
+import dev.postern.admin.ConfigReloadResult;
 import dev.postern.admin.NodeView;
 import dev.postern.admin.SessionFilter;
 import dev.postern.admin.SessionPage;
@@ -41,6 +43,7 @@ public final class ClusterCommands implements ClusterControl, AutoCloseable {
     static final String KILL_SESSION = "kill-session";
     static final String FLUSH_AUTH = "flush-auth";
     static final String RELOAD_TLS = "reload-tls";
+    static final String RELOAD_CONFIG = "reload-config";
     static final String SESSIONS = "sessions";
 
     private final Membership membership;
@@ -75,6 +78,10 @@ public final class ClusterCommands implements ClusterControl, AutoCloseable {
         channel.handle(RELOAD_TLS, (origin, args) -> {
             log.info("cluster: node {} asked for a certificate reload", origin);
             return ViewJson.reload(local.reloadTls());
+        });
+        channel.handle(RELOAD_CONFIG, (origin, args) -> {
+            log.info("cluster: node {} asked for a configuration reload", origin);
+            return ConfigReloadJson.write(ViewJson.MAPPER.createObjectNode(), local.reloadConfig());
         });
         channel.handle(
                 SESSIONS,
@@ -145,6 +152,15 @@ public final class ClusterCommands implements ClusterControl, AutoCloseable {
                 mine,
                 channel.request(RELOAD_TLS, ViewJson.MAPPER.createObjectNode(), Optional.empty(), deadline),
                 ViewJson::reload);
+    }
+
+    @Override
+    public ClusterReport<ConfigReloadResult> reloadConfig() {
+        ConfigReloadResult mine = local.reloadConfig();
+        return report(
+                mine,
+                channel.request(RELOAD_CONFIG, ViewJson.MAPPER.createObjectNode(), Optional.empty(), deadline),
+                ConfigReloadJson::read);
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.postern.admin.BackendStatus;
 import dev.postern.admin.CertificateView;
 import dev.postern.admin.ClusterControl;
+import dev.postern.admin.ConfigReloadResult;
 import dev.postern.admin.Explanation;
 import dev.postern.admin.ProxyControl;
 import dev.postern.admin.Readiness;
@@ -33,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,32 +42,41 @@ import org.slf4j.LoggerFactory;
 public final class PosternControl implements ProxyControl {
     private static final Logger log = LoggerFactory.getLogger(PosternControl.class);
 
-    private final PosternConfig config;
+    private final Supplier<PosternConfig> config;
     private final SessionRegistry sessions;
     private final Routing routing;
-    private final TlsManager tls;
+    private final Supplier<TlsManager> tls;
     private final AuthControl auth;
     private final BooleanSupplier listenersBound;
+    private final Supplier<ConfigReloadResult> reload;
     private final Optional<ClusterControl> cluster;
 
+    /**
+     * @param config the configuration in force (a reload changes it)
+     * @param tls the certificates, or null when none are loaded (a reload may load them)
+     * @param reload re-reads the configuration file and puts it in force
+     */
     public PosternControl(
-            PosternConfig config,
+            Supplier<PosternConfig> config,
             SessionRegistry sessions,
             Routing routing,
-            TlsManager tls,
+            Supplier<TlsManager> tls,
             AuthControl auth,
-            BooleanSupplier listenersBound) {
-        this(config, sessions, routing, tls, auth, listenersBound, Optional.empty());
+            BooleanSupplier listenersBound,
+            Supplier<ConfigReloadResult> reload) {
+        this(config, sessions, routing, tls, auth, listenersBound, reload, Optional.empty());
     }
 
     private PosternControl(
-            PosternConfig config,
+            Supplier<PosternConfig> config,
             SessionRegistry sessions,
             Routing routing,
-            TlsManager tls,
+            Supplier<TlsManager> tls,
             AuthControl auth,
             BooleanSupplier listenersBound,
+            Supplier<ConfigReloadResult> reload,
             Optional<ClusterControl> cluster) {
+        this.reload = reload;
         this.config = config;
         this.sessions = sessions;
         this.routing = routing;
@@ -80,7 +91,7 @@ public final class PosternControl implements ProxyControl {
      * are built over the control without them (this one), which only ever acts on this node.
      */
     public PosternControl withCluster(ClusterControl commands) {
-        return new PosternControl(config, sessions, routing, tls, auth, listenersBound, Optional.of(commands));
+        return new PosternControl(config, sessions, routing, tls, auth, listenersBound, reload, Optional.of(commands));
     }
 
     @Override
@@ -148,7 +159,13 @@ public final class PosternControl implements ProxyControl {
     }
 
     @Override
+    public ConfigReloadResult reloadConfig() {
+        return reload.get();
+    }
+
+    @Override
     public TlsReloadResult reloadTls() {
+        TlsManager tls = this.tls.get();
         if (tls == null) {
             return new TlsReloadResult.Failed("no TLS is configured");
         }
@@ -164,6 +181,7 @@ public final class PosternControl implements ProxyControl {
 
     @Override
     public List<CertificateView> certificates() {
+        TlsManager tls = this.tls.get();
         if (tls == null) {
             return List.of();
         }
@@ -177,14 +195,14 @@ public final class PosternControl implements ProxyControl {
 
     @Override
     public JsonNode effectiveConfig() {
-        return ConfigJson.toTree(config);
+        return ConfigJson.toTree(config.get());
     }
 
     @Override
     public Readiness readiness() {
         // the pools in use: those the listeners name (tcp listeners and listener defaults)
         Map<String, Integer> healthy = new LinkedHashMap<>();
-        for (ListenerConfig l : config.listeners()) {
+        for (ListenerConfig l : config.get().listeners()) {
             l.pool().ifPresent(name -> {
                 PoolRuntime p = routing.pools().get(name);
                 healthy.put(
@@ -216,7 +234,7 @@ public final class PosternControl implements ProxyControl {
         Optional<Routing.Decision> decision = Optional.empty();
         if (protocol.isPresent()) {
             // as a login on the first listener of that protocol would resolve (routes, its pool, the default)
-            for (ListenerConfig l : config.listeners()) {
+            for (ListenerConfig l : config.get().listeners()) {
                 if (l.protocol() == protocol.get()) {
                     decision = routing.resolve(user, l, null);
                     break;

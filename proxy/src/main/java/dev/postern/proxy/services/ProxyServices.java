@@ -48,6 +48,11 @@ public record ProxyServices(
         this(transport, tls, connector, Routing.fixed(pools), sessions, capabilities, metrics);
     }
 
+    /** The same services with {@code tls} (a reload that loads certificates for a first TLS listener). */
+    public ProxyServices withTls(TlsManager tls) {
+        return new ProxyServices(transport, tls, connector, routing, sessions, capabilities, metrics);
+    }
+
     /** The pools in force now, by name. */
     public Map<String, PoolRuntime> pools() {
         return routing.pools();

@@ -23,7 +23,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
     private final TlsManager tls;
     private final ListenerConfig listener;
     private final Consumer<Channel> frontend;
-    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger connections;
     private final long idleMillis;
 
     /**
@@ -35,12 +35,36 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
             TlsManager tls,
             ListenerConfig listener,
             Consumer<Channel> frontend) {
+        this(metrics, sessions, tls, listener, frontend, new AtomicInteger());
+    }
+
+    private ListenerInitializer(
+            Metrics metrics,
+            SessionRegistry sessions,
+            TlsManager tls,
+            ListenerConfig listener,
+            Consumer<Channel> frontend,
+            AtomicInteger connections) {
+        this.connections = connections;
         this.metrics = metrics;
         this.sessions = sessions;
         this.tls = tls;
         this.listener = listener;
         this.frontend = frontend;
         this.idleMillis = listener.timeouts().idle().toMillis();
+    }
+
+    /**
+     * This initializer counting its connections with {@code earlier}'s: a reload's new settings for a listener whose
+     * open connections still count against its {@code max-connections}.
+     */
+    ListenerInitializer countingWith(ListenerInitializer earlier) {
+        return new ListenerInitializer(metrics, sessions, tls, listener, frontend, earlier.connections);
+    }
+
+    /** The listener's settings new connections get. */
+    public ListenerConfig listener() {
+        return listener;
     }
 
     /** Client connections currently open on this listener. */

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.postern.proxy.auth.AuthSetup;
 import dev.postern.proxy.auth.StaticFileProvider;
 import dev.postern.proxy.metrics.PrometheusMetrics;
 import dev.postern.proxy.testing.AdminHttp;
@@ -58,7 +57,7 @@ class ClusterCommandsIT {
         }
 
         StaticFileProvider users() {
-            return (StaticFileProvider) ((AuthSetup) postern.postern().auth()).provider("local");
+            return (StaticFileProvider) postern.postern().authSetup().provider("local");
         }
 
         long cachedLogins() {
