@@ -2,11 +2,15 @@ package dev.postern.config;
 
 import java.util.Locale;
 
-/** The protocol a listener speaks to its clients. {@code TCP} relays bytes without looking at them. */
+/**
+ * The protocol a listener speaks to its clients. {@code TCP} relays bytes without looking at them; {@code LMTP} (RFC
+ * 2033) takes deliveries from an MTA.
+ */
 public enum Protocol {
     IMAP,
     POP3,
     SMTP,
+    LMTP,
     TCP;
 
     /** The name used in configuration files and metric labels. */

@@ -47,6 +47,23 @@ final class SmtpReader {
 
     private SmtpReader() {}
 
+    /** An lmtp listener's block may set its host name and message size only; false when it sets more (reported). */
+    private static boolean lmtpKeysOnly(Node node) {
+        if (!node.isMapping(KEYS)) {
+            return false;
+        }
+        boolean valid = true;
+        for (String key : KEYS) {
+            if (!key.equals("hostname")
+                    && !key.equals("max-message-size")
+                    && node.get(key).isPresent()) {
+                node.get(key).problem("is not for lmtp listeners (they take hostname and max-message-size)");
+                valid = false;
+            }
+        }
+        return valid;
+    }
+
     /**
      * The block of a listener of {@code protocol} with {@code pool}; {@link SmtpConfig#DEFAULTS} when absent, null
      * when invalid (reported).
@@ -55,8 +72,11 @@ final class SmtpReader {
         if (!node.isPresent()) {
             return SmtpConfig.DEFAULTS;
         }
-        if (protocol != null && protocol != Protocol.SMTP) {
-            node.problem("is only for smtp listeners (this one is " + protocol.configName() + ")");
+        if (protocol != null && protocol != Protocol.SMTP && protocol != Protocol.LMTP) {
+            node.problem("is only for smtp and lmtp listeners (this one is " + protocol.configName() + ")");
+            return null;
+        }
+        if (protocol == Protocol.LMTP && !lmtpKeysOnly(node)) {
             return null;
         }
         if (!node.isMapping(KEYS)) {

@@ -103,7 +103,7 @@ class SmtpConfigTest {
     @Test
     void theBlockIsOnlyForSmtpListeners() {
         assertThat(problems(withListener("name: imap\nprotocol: imap\nbind: 127.0.0.1:1143\nsmtp: {role: relay}")))
-                .containsExactly("listeners[0].smtp: is only for smtp listeners (this one is imap)");
+                .containsExactly("listeners[0].smtp: is only for smtp and lmtp listeners (this one is imap)");
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.postern.proxy.smtp.edge;
+package dev.postern.proxy.smtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,15 +26,15 @@ class EdgeDecoderTest {
     private static final class Session extends ChannelInboundHandlerAdapter {
         final List<String> transcript = new ArrayList<>();
         private final StringBuilder data = new StringBuilder();
-        private final EdgeDecoder decoder;
+        private final SmtpDecoder decoder;
 
-        Session(EdgeDecoder decoder) {
+        Session(SmtpDecoder decoder) {
             this.decoder = decoder;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof EdgeInput.Data d) {
+            if (msg instanceof SmtpInput.Data d) {
                 try {
                     data.append(d.content().toString(StandardCharsets.ISO_8859_1));
                 } finally {
@@ -83,7 +83,7 @@ class EdgeDecoderTest {
     }
 
     private static List<String> decode(byte[] bytes, boolean normalize, Feed feed, int split) {
-        EdgeDecoder decoder = new EdgeDecoder(LINE, normalize);
+        SmtpDecoder decoder = new SmtpDecoder(LINE, normalize);
         Session session = new Session(decoder);
         EmbeddedChannel ch = new EmbeddedChannel(decoder, session);
         try {
