@@ -89,7 +89,7 @@ final class SmtpReader {
             return null;
         }
         boolean valid = true;
-        if (role == SmtpConfig.Role.SUBMISSION) {
+        if (role == SmtpConfig.Role.SUBMISSION && protocol != Protocol.LMTP) {
             for (String key : RELAY_KEYS) {
                 if (node.get(key).isPresent()) {
                     node.get(key).problem("is only for role relay (this listener's role is submission)");
