@@ -32,6 +32,7 @@
 #   2110 Dovecot POP3 (STLS)          2995 POP3S       2210 POP3, PROXY header required
 #   2587 Dovecot submission (STARTTLS, relays to 2025) 2687 submission, PROXY header required
 #   2025 Postfix SMTP relay/MX (STARTTLS, XCLIENT)     2125 SMTP, PROXY header required
+#   2324 Dovecot LMTP (delivery into the mailboxes, XCLIENT from 127.0.0.0/8)
 # Users: alice@example.test / alice-pw, bob@example.test / bob-pw; master user
 # proxy-master / master-pw ("alice@example.test*proxy-master", or SASL PLAIN
 # with authzid). start also writes <state>/ports.env (KEY=value lines) for tests.
@@ -99,6 +100,7 @@ compute_ports() {
     PORT_SUBMISSION_PROXY=$((2687 + OFFSET))
     PORT_SMTP=$((2025 + OFFSET))
     PORT_SMTP_PROXY=$((2125 + OFFSET))
+    PORT_LMTP=$((2324 + OFFSET))
     ((PORT_SMTP >= 1024 && PORT_POP3S <= 65535)) || # lowest and highest
         die "POSTERN_BACKENDS_PORT_OFFSET=$OFFSET puts ports outside 1024..65535"
 }
@@ -116,6 +118,7 @@ dovecot-submission=$PORT_SUBMISSION/smtp/plain
 dovecot-submission-proxy=$PORT_SUBMISSION_PROXY/smtp/proxy
 postfix-smtp=$PORT_SMTP/smtp/plain
 postfix-smtp-proxy=$PORT_SMTP_PROXY/smtp/proxy
+dovecot-lmtp=$PORT_LMTP/smtp/plain
 EOF
 }
 
@@ -124,6 +127,7 @@ describe() {
     *-imap | *-pop3 | *-submission) echo "plain, STARTTLS available, plaintext auth allowed" ;;
     *-imaps | *-pop3s) echo "implicit TLS" ;;
     postfix-smtp) echo "plain, STARTTLS offered, XCLIENT from 127.0.0.0/8, no AUTH" ;;
+    dovecot-lmtp) echo "plain LMTP into the mailboxes, XCLIENT from 127.0.0.0/8" ;;
     *-proxy) echo "plain, PROXY v1/v2 header required" ;;
     esac
 }
@@ -162,6 +166,7 @@ BACKEND_SUBMISSION_PORT=$PORT_SUBMISSION
 BACKEND_SUBMISSION_PROXY_PORT=$PORT_SUBMISSION_PROXY
 BACKEND_SMTP_PORT=$PORT_SMTP
 BACKEND_SMTP_PROXY_PORT=$PORT_SMTP_PROXY
+BACKEND_LMTP_PORT=$PORT_LMTP
 BACKEND_DOVECOT_CONF=$DOVECOT_CONF
 BACKEND_DOVECOT_LOG=$DOVECOT_LOG
 BACKEND_POSTFIX_LOG=$POSTFIX_LOG
@@ -313,7 +318,7 @@ render() {
     for name in STATE INSTANCE DOVECOT_CONF_DIR DOVECOT_RUN DOVECOT_CONF DOVECOT_STATE VMAIL_USER \
         POSTFIX_CONF POSTFIX_QUEUE POSTFIX_DATA VMAIL_UID VMAIL_GID \
         PORT_IMAP PORT_IMAPS PORT_IMAP_PROXY PORT_POP3 PORT_POP3S PORT_POP3_PROXY \
-        PORT_SUBMISSION PORT_SUBMISSION_PROXY PORT_SMTP PORT_SMTP_PROXY; do
+        PORT_SUBMISSION PORT_SUBMISSION_PROXY PORT_SMTP PORT_SMTP_PROXY PORT_LMTP; do
         content=${content//@${name}@/${!name}}
     done
     if [[ $content =~ @[A-Z_]+@ ]]; then
