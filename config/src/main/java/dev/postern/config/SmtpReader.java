@@ -29,6 +29,9 @@ final class SmtpReader {
     /** The keys that only mean something for a relay. */
     static final List<String> RELAY_KEYS = KEYS.subList(2, KEYS.size());
 
+    /** The keys an lmtp listener takes. */
+    static final List<String> LMTP_KEYS = List.of("hostname", "max-message-size", "data");
+
     static final List<String> DATA_KEYS = List.of("bare-lf");
     static final List<String> PREGREET_KEYS = List.of("banner", "wait");
     static final List<String> LIMIT_KEYS = List.of(
@@ -47,17 +50,15 @@ final class SmtpReader {
 
     private SmtpReader() {}
 
-    /** An lmtp listener's block may set its host name and message size only; false when it sets more (reported). */
+    /** An lmtp listener's block sets its host name, message size and data checks only; false when it sets more. */
     private static boolean lmtpKeysOnly(Node node) {
         if (!node.isMapping(KEYS)) {
             return false;
         }
         boolean valid = true;
         for (String key : KEYS) {
-            if (!key.equals("hostname")
-                    && !key.equals("max-message-size")
-                    && node.get(key).isPresent()) {
-                node.get(key).problem("is not for lmtp listeners (they take hostname and max-message-size)");
+            if (!LMTP_KEYS.contains(key) && node.get(key).isPresent()) {
+                node.get(key).problem("is not for lmtp listeners (they take hostname, max-message-size and data)");
                 valid = false;
             }
         }
@@ -89,8 +90,9 @@ final class SmtpReader {
             return null;
         }
         boolean valid = true;
-        if (role == SmtpConfig.Role.SUBMISSION && protocol != Protocol.LMTP) {
-            for (String key : RELAY_KEYS) {
+        if (role == SmtpConfig.Role.SUBMISSION) {
+            // an lmtp listener's keys were checked above
+            for (String key : protocol == Protocol.LMTP ? List.<String>of() : RELAY_KEYS) {
                 if (node.get(key).isPresent()) {
                     node.get(key).problem("is only for role relay (this listener's role is submission)");
                     valid = false;
