@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * (consecutive slices joined), and the markers. A test session switches modes as the real one does: {@code DATA}
  * starts data mode, {@code BDAT n} a chunk ({@code BDAT n SKIP}: a skipped one).
  */
-class EdgeDecoderTest {
+class SmtpDecoderTest {
     private static final int LINE = 512;
 
     /** Plays the session: records what the decoder emits and switches its mode after DATA and BDAT. */
