@@ -59,7 +59,6 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
     private final Map<String, Target> targets = new LinkedHashMap<>();
 
     private MailPath sender;
-    private String mailCommand;
     private final List<Recipient> recipients = new ArrayList<>();
 
     LmtpEnvelope(LmtpSession session) {
@@ -108,7 +107,6 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
             s.error("501 5.1.7 Bad sender address syntax");
             return;
         }
-        StringBuilder command = new StringBuilder("MAIL FROM:").append(path.path());
         for (MailPath.Parameter p : path.parameters()) {
             String refusal = refusal(p);
             if (refusal != null) {
@@ -120,10 +118,8 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
                 }
                 return;
             }
-            command.append(' ').append(p);
         }
         sender = path;
-        mailCommand = command.toString();
         s.reply("250 2.1.0 Ok");
     }
 
@@ -198,7 +194,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
             return;
         }
         t.link.command(
-                mailCommand,
+                mailCommand(t.link),
                 r -> s.later(() -> {
                     if (!r.positive()) {
                         // the backend refused the sender: this recipient gets that answer, the next one tries again
@@ -209,6 +205,20 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
                     t.mailAccepted = true;
                     rcptOn(t, path);
                 }));
+    }
+
+    /**
+     * MAIL as {@code link} gets it: the parameters its LHLO offered ({@code SIZE}, {@code BODY} with {@code 8BITMIME});
+     * Dovecot refuses a SIZE it did not offer.
+     */
+    private String mailCommand(TransactionBackend link) {
+        StringBuilder command = new StringBuilder("MAIL FROM:").append(sender.path());
+        for (MailPath.Parameter p : sender.parameters()) {
+            if (p.keyword().equals("SIZE") ? link.supports("SIZE") : link.supports("8BITMIME")) {
+                command.append(' ').append(p);
+            }
+        }
+        return command.toString();
     }
 
     private void rcptOn(Target t, MailPath path) {
@@ -284,7 +294,6 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
             t.recipients.clear();
         }
         sender = null;
-        mailCommand = null;
         recipients.clear();
     }
 

@@ -38,13 +38,18 @@ class LmtpDeliveryIT {
                 """
                 listeners:
                   - {name: lmtp, protocol: lmtp, bind: "127.0.0.1:%d", pool: one}
+                  - {name: from-postfix, protocol: lmtp, bind: "127.0.0.1:%d", pool: one}
                 pools:
                   - {name: one, backends: [{address: "127.0.0.1:%d", identity: xclient}]}
                   - {name: two, backends: [{address: "127.0.0.1:%d", identity: xclient}]}
                 routes:
-                  users: {bob@example.test: two}
+                  users: {bob@example.test: two, bob+postern@example.test: two}
                 """
-                        .formatted(FreePorts.next(), DevBackends.LMTP, second.port(DevBackends.LMTP));
+                        .formatted(
+                                FreePorts.next(),
+                                DevBackends.POSTERN_LMTP,
+                                DevBackends.LMTP,
+                                second.port(DevBackends.LMTP));
         postern = PosternHarness.start(yaml, dir);
     }
 
@@ -96,6 +101,43 @@ class LmtpDeliveryIT {
         // Dovecot learned the MTA's address and name through XCLIENT
         assertThat(DevBackends.dovecotLog()).doesNotContain("XCLIENT denied");
         postern.awaitNoSessions();
+    }
+
+    @Test
+    void postfixDeliversWithLmtpThroughPosternIntoBothMailboxes() {
+        String subject = subject("postfix lmtp");
+        Processes.Result r = Processes.run(
+                Duration.ofSeconds(60),
+                "swaks",
+                "--server",
+                "127.0.0.1",
+                "--port",
+                String.valueOf(DevBackends.SMTP),
+                "--from",
+                "sender@remote.test",
+                "--to",
+                "alice+postern@example.test,bob+postern@example.test",
+                "--header",
+                "Subject: " + subject);
+        assertThat(r.exitCode()).as("swaks to Postfix\n%s", r).isZero();
+        Await.until(
+                "both messages delivered",
+                Duration.ofSeconds(30),
+                () -> DevBackends.hasMessage(DevBackends.ALICE, subject)
+                        && second.hasMessage(DevBackends.BOB, subject));
+        assertThat(DevBackends.hasMessage(DevBackends.BOB, subject)).isFalse();
+        // Postfix's lmtp client went through Postern's listener and got a reply per recipient
+        String relay = "relay=127.0.0.1[127.0.0.1]:" + DevBackends.POSTERN_LMTP;
+        Await.until(
+                "both deliveries logged",
+                Duration.ofSeconds(10),
+                () -> DevBackends.postfixLog()
+                                .lines()
+                                .filter(l -> l.contains(relay) && l.contains("status=sent") && l.contains("Saved"))
+                                .filter(l -> l.contains("<alice+postern@example.test>")
+                                        || l.contains("<bob+postern@example.test>"))
+                                .count()
+                        >= 2);
     }
 
     @Test

@@ -93,6 +93,7 @@ class LmtpSessionTest {
         a.clear();
         b.clear();
         a.keywords = List.of("PIPELINING", "ENHANCEDSTATUSCODES", "XCLIENT ADDR PORT HELO PROTO");
+        b.keywords = List.of("PIPELINING", "ENHANCEDSTATUSCODES", "8BITMIME");
     }
 
     private static SmtpTestClient connect(String listener) {
@@ -121,8 +122,10 @@ class LmtpSessionTest {
 
     @Test
     void recipientsOfTwoBackendsGetOneReplyEachInRcptOrder() {
+        b.keywords = List.of("PIPELINING", "SIZE 100000", "8BITMIME");
         SmtpTestClient c = connect("routed");
-        assertThat(c.command("MAIL FROM:<sender@remote.test>")).containsExactly("250 2.1.0 Ok");
+        assertThat(c.command("MAIL FROM:<sender@remote.test> SIZE=100 BODY=8BITMIME"))
+                .containsExactly("250 2.1.0 Ok");
         assertThat(c.command("RCPT TO:<alice@example.test>")).containsExactly("250 2.1.5 fake ok");
         assertThat(c.command("RCPT TO:<bob@example.test>")).containsExactly("250 2.1.5 fake ok");
         assertThat(c.command("RCPT TO:<carol@example.test>")).containsExactly("250 2.1.5 fake ok");
@@ -134,6 +137,8 @@ class LmtpSessionTest {
                         "250 2.0.0 <carol@example.test> fake saved");
         quit(c);
         // one transaction per backend, with the recipients it holds
+        // each backend hears the MAIL parameters its LHLO offered (a has no SIZE, no 8BITMIME)
+        assertThat(b.commands()).contains("MAIL FROM:<sender@remote.test> SIZE=100 BODY=8BITMIME");
         assertThat(a.commands())
                 .containsSubsequence(
                         "MAIL FROM:<sender@remote.test>",

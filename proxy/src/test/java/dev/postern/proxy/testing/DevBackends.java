@@ -45,6 +45,11 @@ public final class DevBackends {
     public static final int SMTP_PROXY = 2125 + OFFSET;
     /** Dovecot LMTP (delivery into the mailboxes; XCLIENT from loopback). */
     public static final int LMTP = 2324 + OFFSET;
+    /**
+     * Not a backend: where Postfix delivers {@code alice+postern@} and {@code bob+postern@example.test} with {@code
+     * lmtp:}, for a test's Postern LMTP listener.
+     */
+    public static final int POSTERN_LMTP = 2424 + OFFSET;
 
     public static final String ALICE = "alice@example.test";
     public static final String ALICE_PASSWORD = "alice-pw";
