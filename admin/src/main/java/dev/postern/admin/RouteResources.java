@@ -207,7 +207,8 @@ final class RouteResources {
                 return Optional.of(p);
             }
         }
-        throw ApiException.invalidParameter("protocol", "'" + text.get() + "' is not one of imap, pop3, smtp, tcp");
+        throw ApiException.invalidParameter(
+                "protocol", "'" + text.get() + "' is not one of imap, pop3, smtp, lmtp, tcp");
     }
 
     static void putOptional(ObjectNode node, String key, Optional<String> value) {

@@ -14,6 +14,7 @@ import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpDecoder;
 import dev.postern.proxy.smtp.SmtpInput;
 import dev.postern.proxy.smtp.SmtpReply;
+import dev.postern.proxy.smtp.TransactionBackend;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.util.List;
@@ -224,8 +225,12 @@ final class LmtpSession extends PreAuthHandler<Object> {
         }
     }
 
-    /** Writes a backend's reply to the client as it is. */
-    void forward(SmtpReply reply) {
+    /**
+     * Writes a backend's reply to the client as it is, except a {@code 421}: that closes the backend's connection, not
+     * this one, and would make the MTA give up on every recipient of the session; it becomes a {@code 451}.
+     */
+    void forward(SmtpReply backendReply) {
+        SmtpReply reply = backendReply.code() == 421 ? TransactionBackend.LOST : backendReply;
         List<String> lines = reply.lines();
         for (int i = 0; i < lines.size(); i++) {
             String text = lines.get(i);

@@ -175,6 +175,7 @@ class LmtpSessionTest {
     @Test
     void eachRecipientGetsItsOwnBackendsAnswer() {
         a.endReply = rcpt -> rcpt.contains("carol") ? "452 4.2.2 <carol@example.test> Mailbox full" : "250 2.0.0 ok";
+        a.rcptReply = rcpt -> rcpt.contains("dave") ? "421 4.3.2 shutting down" : "250 2.1.5 fake ok";
         b.rcptReply = rcpt -> "550 5.1.1 <bob@example.test> User doesn't exist";
         SmtpTestClient c = connect("routed");
         c.command("MAIL FROM:<sender@remote.test>");
@@ -182,6 +183,11 @@ class LmtpSessionTest {
         assertThat(c.command("RCPT TO:<bob@example.test>"))
                 .containsExactly("550 5.1.1 <bob@example.test> User doesn't exist");
         assertThat(c.command("RCPT TO:<carol@example.test>")).containsExactly("250 2.1.5 fake ok");
+        // a backend's 421 is about its own connection: the MTA hears 451 for that recipient and goes on
+        assertThat(c.command("RCPT TO:<dave@example.test>"))
+                .singleElement()
+                .asString()
+                .startsWith("451 4.4.2");
         c.command("DATA");
         assertThat(message(c, 2, "x")).containsExactly("250 2.0.0 ok", "452 4.2.2 <carol@example.test> Mailbox full");
         quit(c);
