@@ -33,6 +33,9 @@
 #   2587 Dovecot submission (STARTTLS, relays to 2025) 2687 submission, PROXY header required
 #   2025 Postfix SMTP relay/MX (STARTTLS, XCLIENT)     2125 SMTP, PROXY header required
 #   2419 Dovecot ManageSieve (STARTTLS, XCLIENT); scripts in <state>/mail/DOMAIN/USER/sieve
+#   2324 Dovecot LMTP (delivery into the mailboxes, XCLIENT from 127.0.0.0/8)
+#   2424 not served here: Postfix delivers alice+postern@ and bob+postern@example.test
+#        with lmtp: to 127.0.0.1:2424, where a test runs Postern's LMTP listener
 # Users: alice@example.test / alice-pw, bob@example.test / bob-pw; master user
 # proxy-master / master-pw ("alice@example.test*proxy-master", or SASL PLAIN
 # with authzid). start also writes <state>/ports.env (KEY=value lines) for tests.
@@ -101,6 +104,8 @@ compute_ports() {
     PORT_SMTP=$((2025 + OFFSET))
     PORT_SMTP_PROXY=$((2125 + OFFSET))
     PORT_SIEVE=$((2419 + OFFSET))
+    PORT_LMTP=$((2324 + OFFSET))
+    PORT_POSTERN_LMTP=$((2424 + OFFSET))
     ((PORT_SMTP >= 1024 && PORT_POP3S <= 65535)) || # lowest and highest
         die "POSTERN_BACKENDS_PORT_OFFSET=$OFFSET puts ports outside 1024..65535"
 }
@@ -119,6 +124,7 @@ dovecot-submission-proxy=$PORT_SUBMISSION_PROXY/smtp/proxy
 postfix-smtp=$PORT_SMTP/smtp/plain
 postfix-smtp-proxy=$PORT_SMTP_PROXY/smtp/proxy
 dovecot-sieve=$PORT_SIEVE/managesieve/plain
+dovecot-lmtp=$PORT_LMTP/smtp/plain
 EOF
 }
 
@@ -127,6 +133,7 @@ describe() {
     *-imap | *-pop3 | *-submission) echo "plain, STARTTLS available, plaintext auth allowed" ;;
     *-imaps | *-pop3s) echo "implicit TLS" ;;
     postfix-smtp) echo "plain, STARTTLS offered, XCLIENT from 127.0.0.0/8, no AUTH" ;;
+    dovecot-lmtp) echo "plain LMTP into the mailboxes, XCLIENT from 127.0.0.0/8" ;;
     *-proxy) echo "plain, PROXY v1/v2 header required" ;;
     dovecot-sieve) echo "plain, STARTTLS available, plaintext auth allowed" ;;
     esac
@@ -167,6 +174,8 @@ BACKEND_SUBMISSION_PROXY_PORT=$PORT_SUBMISSION_PROXY
 BACKEND_SMTP_PORT=$PORT_SMTP
 BACKEND_SMTP_PROXY_PORT=$PORT_SMTP_PROXY
 BACKEND_SIEVE_PORT=$PORT_SIEVE
+BACKEND_LMTP_PORT=$PORT_LMTP
+POSTERN_LMTP_PORT=$PORT_POSTERN_LMTP
 BACKEND_DOVECOT_CONF=$DOVECOT_CONF
 BACKEND_DOVECOT_LOG=$DOVECOT_LOG
 BACKEND_POSTFIX_LOG=$POSTFIX_LOG
@@ -275,7 +284,12 @@ ensure_users() {
     # at RCPT time instead of bouncing later).
     for user in "${USERS[@]}"; do
         printf '%s@%s OK\n' "$user" "$DOMAIN"
+        printf '%s+postern@%s OK\n' "$user" "$DOMAIN"
     done | replace_if_changed "$POSTFIX_CONF/virtual-mailboxes"
+    # user+postern@ goes through Postern's LMTP listener (a test's), the rest to dovecot-lda.
+    for user in "${USERS[@]}"; do
+        printf '%s+postern@%s lmtp:inet:127.0.0.1:%s\n' "$user" "$DOMAIN" "$PORT_POSTERN_LMTP"
+    done | replace_if_changed "$POSTFIX_CONF/transport"
 }
 
 # Writes the seed messages straight into Maildir/new, once per user: the
@@ -319,7 +333,7 @@ render() {
         POSTFIX_CONF POSTFIX_QUEUE POSTFIX_DATA VMAIL_UID VMAIL_GID \
         PORT_IMAP PORT_IMAPS PORT_IMAP_PROXY PORT_POP3 PORT_POP3S PORT_POP3_PROXY \
         PORT_SIEVE \
-        PORT_SUBMISSION PORT_SUBMISSION_PROXY PORT_SMTP PORT_SMTP_PROXY; do
+        PORT_SUBMISSION PORT_SUBMISSION_PROXY PORT_SMTP PORT_SMTP_PROXY PORT_LMTP PORT_POSTERN_LMTP; do
         content=${content//@${name}@/${!name}}
     done
     if [[ $content =~ @[A-Z_]+@ ]]; then

@@ -208,7 +208,7 @@ final class RouteResources {
             }
         }
         throw ApiException.invalidParameter(
-                "protocol", "'" + text.get() + "' is not one of imap, pop3, managesieve, smtp, tcp");
+                "protocol", "'" + text.get() + "' is not one of imap, pop3, managesieve, smtp, lmtp, tcp");
     }
 
     static void putOptional(ObjectNode node, String key, Optional<String> value) {

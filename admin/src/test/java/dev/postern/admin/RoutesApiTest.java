@@ -192,6 +192,6 @@ class RoutesApiTest {
         AdminFixture.Reply badProtocol = admin.get("/api/v1/routes/explain?user=a@b.c&protocol=gopher");
         assertThat(badProtocol.status()).isEqualTo(400);
         assertThat(badProtocol.json().at("/errors/0/message").asText())
-                .isEqualTo("'gopher' is not one of imap, pop3, managesieve, smtp, tcp");
+                .isEqualTo("'gopher' is not one of imap, pop3, managesieve, smtp, lmtp, tcp");
     }
 }

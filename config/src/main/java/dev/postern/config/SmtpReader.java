@@ -29,6 +29,9 @@ final class SmtpReader {
     /** The keys that only mean something for a relay. */
     static final List<String> RELAY_KEYS = KEYS.subList(2, KEYS.size());
 
+    /** The keys an lmtp listener takes. */
+    static final List<String> LMTP_KEYS = List.of("hostname", "max-message-size", "data");
+
     static final List<String> DATA_KEYS = List.of("bare-lf");
     static final List<String> PREGREET_KEYS = List.of("banner", "wait");
     static final List<String> LIMIT_KEYS = List.of(
@@ -47,6 +50,21 @@ final class SmtpReader {
 
     private SmtpReader() {}
 
+    /** An lmtp listener's block sets its host name, message size and data checks only; false when it sets more. */
+    private static boolean lmtpKeysOnly(Node node) {
+        if (!node.isMapping(KEYS)) {
+            return false;
+        }
+        boolean valid = true;
+        for (String key : KEYS) {
+            if (!LMTP_KEYS.contains(key) && node.get(key).isPresent()) {
+                node.get(key).problem("is not for lmtp listeners (they take hostname, max-message-size and data)");
+                valid = false;
+            }
+        }
+        return valid;
+    }
+
     /**
      * The block of a listener of {@code protocol} with {@code pool}; {@link SmtpConfig#DEFAULTS} when absent, null
      * when invalid (reported).
@@ -55,8 +73,11 @@ final class SmtpReader {
         if (!node.isPresent()) {
             return SmtpConfig.DEFAULTS;
         }
-        if (protocol != null && protocol != Protocol.SMTP) {
-            node.problem("is only for smtp listeners (this one is " + protocol.configName() + ")");
+        if (protocol != null && protocol != Protocol.SMTP && protocol != Protocol.LMTP) {
+            node.problem("is only for smtp and lmtp listeners (this one is " + protocol.configName() + ")");
+            return null;
+        }
+        if (protocol == Protocol.LMTP && !lmtpKeysOnly(node)) {
             return null;
         }
         if (!node.isMapping(KEYS)) {
@@ -70,7 +91,8 @@ final class SmtpReader {
         }
         boolean valid = true;
         if (role == SmtpConfig.Role.SUBMISSION) {
-            for (String key : RELAY_KEYS) {
+            // an lmtp listener's keys were checked above
+            for (String key : protocol == Protocol.LMTP ? List.<String>of() : RELAY_KEYS) {
                 if (node.get(key).isPresent()) {
                     node.get(key).problem("is only for role relay (this listener's role is submission)");
                     valid = false;

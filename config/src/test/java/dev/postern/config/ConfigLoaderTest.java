@@ -65,7 +65,7 @@ class ConfigLoaderTest {
                         "limits.line-length: '8KB' is not a size (unit 'KB' is not one of KiB, MiB, GiB; sizes use"
                                 + " binary units)",
                         "pools[0].backends[0].weight: 0 must be between 1 and 1000",
-                        "listeners[0].protocol: 'imapx' is not one of imap, pop3, managesieve, smtp, tcp",
+                        "listeners[0].protocol: 'imapx' is not one of imap, pop3, managesieve, smtp, lmtp, tcp",
                         "listeners[0].bind: 70000 is not a port (1-65535)",
                         "listeners[1].protcol: unknown key (did you mean 'protocol'?)",
                         "listeners[1].protocol: is required",

@@ -210,7 +210,7 @@ class InterpolationTest {
                 .containsExactly(
                         "pools[0].backends[0].port: the value of '${env:PORT}' is not a port (1-65535)",
                         "pools[0].backends[0].weight: the value of '${env:WEIGHT}' must be between 1 and 1000",
-                        "listeners[0].protocol: the value of '${env:PROTO}' is not one of imap, pop3, managesieve, smtp, tcp",
+                        "listeners[0].protocol: the value of '${env:PROTO}' is not one of imap, pop3, managesieve, smtp, lmtp, tcp",
                         "listeners[0].bind: the value of '${env:BIND}' is not host:port ([v6]:port for IPv6)");
         assertThat(String.join("\n", problems)).doesNotContain(SECRET);
     }

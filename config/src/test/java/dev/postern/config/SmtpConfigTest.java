@@ -103,7 +103,23 @@ class SmtpConfigTest {
     @Test
     void theBlockIsOnlyForSmtpListeners() {
         assertThat(problems(withListener("name: imap\nprotocol: imap\nbind: 127.0.0.1:1143\nsmtp: {role: relay}")))
-                .containsExactly("listeners[0].smtp: is only for smtp listeners (this one is imap)");
+                .containsExactly("listeners[0].smtp: is only for smtp and lmtp listeners (this one is imap)");
+    }
+
+    @Test
+    void lmtpListenersTakeTheirHostnameSizeAndDataChecksOnly() throws Exception {
+        ListenerConfig l = parse(
+                        withListener("name: lmtp\nprotocol: lmtp\nbind: 127.0.0.1:1024\nsmtp: {hostname: lmtp.test,"
+                                + " max-message-size: 1MiB, data: {bare-lf: normalize}}"))
+                .listeners()
+                .get(0);
+        assertThat(l.protocol()).isEqualTo(Protocol.LMTP);
+        assertThat(l.smtp().hostname()).contains("lmtp.test");
+        assertThat(l.smtp().maxMessageSize()).isEqualTo(1024 * 1024);
+        assertThat(problems(withListener("name: lmtp\nprotocol: lmtp\nbind: 127.0.0.1:1024\nsmtp: {role: relay}")))
+                .containsExactly(
+                        "listeners[0].smtp.role: is not for lmtp listeners (they take hostname, max-message-size and"
+                                + " data)");
     }
 
     @Test

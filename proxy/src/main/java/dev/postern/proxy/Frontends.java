@@ -3,6 +3,7 @@ package dev.postern.proxy;
 import dev.postern.config.Protocol;
 import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.frontend.FrontendFactory;
+import dev.postern.proxy.lmtp.LmtpFrontend;
 import dev.postern.proxy.smtp.edge.SharedPassedClients;
 import java.util.Optional;
 
@@ -37,6 +38,9 @@ public final class Frontends {
 
             case SMTP:
                 return Optional.of(new SmtpFrontend(dns, passed));
+
+            case LMTP:
+                return Optional.of(new LmtpFrontend(SmtpFrontend.machineHostName()));
 
             default:
                 return Optional.empty();

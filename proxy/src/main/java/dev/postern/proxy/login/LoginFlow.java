@@ -57,6 +57,11 @@ public final class LoginFlow {
         this.throttle = throttle;
     }
 
+    /** The listener's auth chain; LMTP asks it where a recipient lives, with no login to run. */
+    public Authenticator authenticator() {
+        return authenticator;
+    }
+
     public Future<LoginOutcome> login(Session session, AuthRequest request, BackendDialogue dialogue) {
         EventLoop loop = session.client().eventLoop();
         Promise<LoginOutcome> outcome = loop.newPromise();
@@ -192,7 +197,7 @@ public final class LoginFlow {
      * pool's first backend), else what the routing decides (the auth answer's pool, a user or domain route, the
      * listener's pool, the default pool); null when there is none.
      */
-    private PoolRuntime pool(ListenerConfig listener, String user, AuthResult.RouteHint route) {
+    public PoolRuntime pool(ListenerConfig listener, String user, AuthResult.RouteHint route) {
         Optional<PoolRuntime> listenerPool = listener.pool().map(services.pools()::get);
         if (route != null && route.host() != null) {
             Backend template = listenerPool

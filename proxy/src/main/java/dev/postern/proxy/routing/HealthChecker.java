@@ -166,7 +166,7 @@ public final class HealthChecker implements AutoCloseable {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, String line) {
-            if (protocol == Protocol.SMTP && line.startsWith("220-")) {
+            if ((protocol == Protocol.SMTP || protocol == Protocol.LMTP) && line.startsWith("220-")) {
                 return; // multi-line greeting: wait for the last line
             }
             if (protocol == Protocol.MANAGESIEVE && line.startsWith("\"")) {
@@ -177,7 +177,7 @@ public final class HealthChecker implements AutoCloseable {
                         case IMAP -> line.startsWith("* OK");
                         case POP3 -> line.startsWith("+OK");
                         case MANAGESIEVE -> line.equals("OK") || line.startsWith("OK ");
-                        case SMTP -> line.startsWith("220 ") || line.equals("220");
+                        case SMTP, LMTP -> line.startsWith("220 ") || line.equals("220");
                         case TCP -> true;
                     };
             String goodbye =

@@ -95,6 +95,21 @@ public abstract class SmtpBackendHandshake extends BackendDialogueHandler {
     /** A command of the handshake is about to be sent: its reply is awaited. */
     protected void expectReply() {}
 
+    /** The greeting command: {@code EHLO}; LMTP's is {@code LHLO} (RFC 2033). */
+    protected String helloVerb() {
+        return "EHLO";
+    }
+
+    /** The protocol whose keywords the backend's reply lists, for the pool's record of them. */
+    protected Protocol keywordsProtocol() {
+        return Protocol.SMTP;
+    }
+
+    /** The {@code XCLIENT PROTO} value: {@code ESMTP} after EHLO, {@code SMTP} after HELO. */
+    protected String xclientProto() {
+        return hello.esmtp() ? "ESMTP" : "SMTP";
+    }
+
     /**
      * The greeting was not {@code 220}. A login fails (a refusal would read as refused credentials); the edge
      * overrides this to pass the backend's refusal on.
@@ -148,7 +163,8 @@ public abstract class SmtpBackendHandshake extends BackendDialogueHandler {
         step = Step.EHLO;
         expectReply();
         boolean identityInPlace = request.backend().identity() != Backend.Identity.XCLIENT || xclientDone;
-        send("EHLO " + (hello.asClient() && identityInPlace ? request.auth().smtpHelo() : hello.hostname()));
+        send(helloVerb() + " "
+                + (hello.asClient() && identityInPlace ? request.auth().smtpHelo() : hello.hostname()));
     }
 
     private void ehloReply(SmtpReply reply) {
@@ -158,7 +174,7 @@ public abstract class SmtpBackendHandshake extends BackendDialogueHandler {
         }
         keywords = reply.lines().subList(1, reply.lines().size());
         if (request.pool() != null) {
-            capabilities.learned(request.pool(), Protocol.SMTP, keywords);
+            capabilities.learned(request.pool(), keywordsProtocol(), keywords);
         }
         if (request.backend().tls() == TlsMode.STARTTLS && !tlsDone) {
             if (!EhloKeywords.has(keywords, "STARTTLS")) {
@@ -177,7 +193,7 @@ public abstract class SmtpBackendHandshake extends BackendDialogueHandler {
                             request.auth().client(),
                             request.auth().smtpHelo(),
                             request.user(),
-                            hello.esmtp() ? "ESMTP" : "SMTP")
+                            xclientProto())
                     : null;
             if (command != null) {
                 step = Step.XCLIENT;

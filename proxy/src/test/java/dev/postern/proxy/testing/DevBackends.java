@@ -45,6 +45,13 @@ public final class DevBackends {
     public static final int SMTP_PROXY = 2125 + OFFSET;
     /** Dovecot ManageSieve (STARTTLS available, XCLIENT from loopback). */
     public static final int SIEVE = 2419 + OFFSET;
+    /** Dovecot LMTP (delivery into the mailboxes; XCLIENT from loopback). */
+    public static final int LMTP = 2324 + OFFSET;
+    /**
+     * Not a backend: where Postfix delivers {@code alice+postern@} and {@code bob+postern@example.test} with {@code
+     * lmtp:}, for a test's Postern LMTP listener.
+     */
+    public static final int POSTERN_LMTP = 2424 + OFFSET;
 
     public static final String ALICE = "alice@example.test";
     public static final String ALICE_PASSWORD = "alice-pw";
@@ -111,8 +118,9 @@ public final class DevBackends {
             this.state = state;
         }
 
-        public int port(int basePort) {
-            return basePort + offset;
+        /** This instance's twin of one of the first instance's ports ({@link #IMAP}, {@link #LMTP}, ...). */
+        public int port(int firstInstancePort) {
+            return firstInstancePort - OFFSET + offset;
         }
 
         public Path stateDir() {
@@ -174,6 +182,22 @@ public final class DevBackends {
 
         public String dovecotLog() {
             return read(state.resolve("dovecot.log"));
+        }
+
+        /** Runs doveadm against this instance's Dovecot. */
+        public Processes.Result doveadm(String... args) {
+            String[] cmd = new String[args.length + 3];
+            cmd[0] = "bash";
+            cmd[1] = script().toString();
+            cmd[2] = "doveadm";
+            System.arraycopy(args, 0, cmd, 3, args.length);
+            return Processes.run(Duration.ofSeconds(30), env(), null, null, cmd);
+        }
+
+        /** True when a message with {@code subject} is in {@code user}'s INBOX on this instance. */
+        public boolean hasMessage(String user, String subject) {
+            Processes.Result r = doveadm("search", "-u", user, "mailbox", "INBOX", "header", "Subject", subject);
+            return r.exitCode() == 0 && !r.stdout().isBlank();
         }
     }
 

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Ticker;
 import dev.postern.config.Cidr;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.SmtpConfig;
+import dev.postern.proxy.smtp.MailPath;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.Optional;

@@ -9,6 +9,7 @@ import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
+import dev.postern.proxy.smtp.TransactionBackend;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.WriteBufferWaterMark;
@@ -20,7 +21,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Opens an edge session's backend connections: a backend of the pool by its balancer (the client's address as the
- * affinity key), then the {@link EdgeBackend} setup (PROXY v2 or XCLIENT, EHLO as the client). Reports each
+ * affinity key), then the {@link TransactionBackend} setup (PROXY v2 or XCLIENT, EHLO as the client). Reports each
  * backend's health passively, and closes what it opened when the session ended meanwhile. Runs on the session's event
  * loop; its callbacks never run inside the caller's own call.
  */
@@ -41,7 +42,7 @@ final class EdgeConnector {
      * Connects to a backend of {@code pool} and sets it up; {@code ready} gets it (attached to the session), or
      * {@code unavailable} runs when no backend of the pool could be made ready.
      */
-    void connect(String pool, Consumer<EdgeBackend> ready, Runnable unavailable) {
+    void connect(String pool, Consumer<TransactionBackend> ready, Runnable unavailable) {
         PoolRuntime p = services.pools().get(pool);
         if (p == null) {
             log.warn("{}: a route names pool '{}', which does not exist", s.session(), pool);
@@ -61,7 +62,7 @@ final class EdgeConnector {
                 session.id(),
                 s.hello.name());
         // one setup per attempt; attempts are sequential, so the last one made belongs to the connection
-        EdgeBackend[] made = new EdgeBackend[1];
+        TransactionBackend[] made = new TransactionBackend[1];
         @SuppressWarnings("unchecked")
         Promise<BackendLoginResult>[] result = new Promise[1];
         WriteBufferWaterMark wm = new WriteBufferWaterMark(
@@ -73,9 +74,9 @@ final class EdgeConnector {
                         Protocol.SMTP,
                         b -> {
                             result[0] = session.client().eventLoop().newPromise();
-                            EdgeBackend handler = new EdgeBackend(
+                            TransactionBackend handler = new TransactionBackend(
                                     session,
-                                    EdgeBackend.request(identity, b.config(), b.pool()),
+                                    TransactionBackend.request(identity, b.config(), b.pool()),
                                     services.tls(),
                                     result[0],
                                     services.capabilities(),
@@ -106,7 +107,7 @@ final class EdgeConnector {
                 c.channel().close();
                 return;
             }
-            EdgeBackend handler = made[0];
+            TransactionBackend handler = made[0];
             Promise<BackendLoginResult> setup = result[0];
             c.channel().read();
             setup.addListener(d -> ready(c, handler, setup.getNow(), d.cause(), ready, unavailable));
@@ -115,10 +116,10 @@ final class EdgeConnector {
 
     private void ready(
             BackendConnector.Connection c,
-            EdgeBackend handler,
+            TransactionBackend handler,
             BackendLoginResult r,
             Throwable error,
-            Consumer<EdgeBackend> ready,
+            Consumer<TransactionBackend> ready,
             Runnable unavailable) {
         if (!s.isOpen()) {
             c.channel().close();

@@ -8,7 +8,9 @@ import dev.postern.proxy.frontend.FrontendFactory;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.services.ProxyServices;
+import dev.postern.proxy.smtp.SmtpDecoder;
 import dev.postern.proxy.smtp.SmtpProbe;
+import dev.postern.proxy.smtp.TransactionBackend;
 import dev.postern.proxy.transport.HandlerNames;
 import io.netty.channel.Channel;
 import java.util.Objects;
@@ -19,8 +21,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The front end of the port-25 edge (listeners with {@code smtp.role: relay}): an {@link EdgeDecoder} and an
- * {@link EdgeSession} on each client channel, a {@link EdgeBackend} per backend connection. The sessions of one
+ * The front end of the port-25 edge (listeners with {@code smtp.role: relay}): an {@link SmtpDecoder} and an
+ * {@link EdgeSession} on each client channel, a {@link TransactionBackend} per backend connection. The sessions of one
  * listener share its {@link Edge}, made at its first connection. Each pool's EHLO keywords are probed at start.
  */
 public final class EdgeFrontend implements FrontendFactory {
@@ -62,7 +64,7 @@ public final class EdgeFrontend implements FrontendFactory {
         client.pipeline()
                 .addLast(
                         HandlerNames.DECODER,
-                        new EdgeDecoder(
+                        new SmtpDecoder(
                                 listener.limits().lineLength(),
                                 listener.smtp().bareLineEndings() == SmtpConfig.BareLineEndings.NORMALIZE))
                 .addLast(

@@ -2,6 +2,7 @@ package dev.postern.proxy.smtp.edge;
 
 import dev.postern.config.Protocol;
 import dev.postern.proxy.smtp.EhloKeywords;
+import dev.postern.proxy.smtp.MailPath;
 import dev.postern.proxy.smtp.SmtpCommand;
 import java.util.ArrayList;
 import java.util.List;

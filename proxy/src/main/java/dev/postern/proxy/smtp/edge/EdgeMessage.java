@@ -6,6 +6,7 @@ import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
+import dev.postern.proxy.smtp.TransactionBackend;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import org.slf4j.Logger;
@@ -80,7 +81,7 @@ final class EdgeMessage {
             s.error(refusal);
             return;
         }
-        EdgeBackend b = t.backend();
+        TransactionBackend b = t.backend();
         s.hold();
         b.command(
                 "DATA",
@@ -98,7 +99,7 @@ final class EdgeMessage {
     }
 
     /** The message starts on {@code b}: counting from zero, the SPF header first. */
-    private void start(EdgeBackend b) {
+    private void start(TransactionBackend b) {
         started = true;
         bytes = 0;
         failure = null;
@@ -125,7 +126,7 @@ final class EdgeMessage {
             t.abort();
             return;
         }
-        EdgeBackend b = t.backend();
+        TransactionBackend b = t.backend();
         if (b == null) {
             failure = EdgeTransactions.LOST;
             return;
@@ -147,7 +148,7 @@ final class EdgeMessage {
     }
 
     private void endOfData() {
-        EdgeBackend b = t.backend();
+        TransactionBackend b = t.backend();
         if (failure != null || b == null) {
             String reply = failure != null ? failure : EdgeTransactions.LOST;
             t.finish(false, bytes);
@@ -202,7 +203,7 @@ final class EdgeMessage {
             skipChunk(size);
             return;
         }
-        EdgeBackend b = t.backend();
+        TransactionBackend b = t.backend();
         if (!started) {
             started = true;
             SenderPolicy.Outcome spf = t.spf();

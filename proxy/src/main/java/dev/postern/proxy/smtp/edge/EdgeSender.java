@@ -5,6 +5,7 @@ import dev.postern.config.SmtpConfig;
 import dev.postern.config.SpfConfig;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
+import dev.postern.proxy.smtp.MailPath;
 import dev.postern.proxy.smtp.SmtpCommand;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;

@@ -9,6 +9,8 @@ import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.smtp.SmtpCommand;
+import dev.postern.proxy.smtp.SmtpDecoder;
+import dev.postern.proxy.smtp.SmtpInput;
 import dev.postern.proxy.smtp.SmtpReply;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -129,13 +131,13 @@ final class EdgeSession extends PreAuthHandler<Object> {
             if (phase == Phase.COMMAND) {
                 line(line);
             }
-        } else if (msg instanceof EdgeInput.Data data) {
+        } else if (msg instanceof SmtpInput.Data data) {
             transactions.data(data.content());
             touch();
-        } else if (msg == EdgeInput.DATA_END || msg == EdgeInput.CHUNK_END) {
-            transactions.messageEnd(msg == EdgeInput.DATA_END);
-        } else if (msg == EdgeInput.BARE_LF || msg == EdgeInput.BARE_CR) {
-            transactions.bareLineEnding(msg == EdgeInput.BARE_LF ? "<LF>" : "<CR>");
+        } else if (msg == SmtpInput.DATA_END || msg == SmtpInput.CHUNK_END) {
+            transactions.messageEnd(msg == SmtpInput.DATA_END);
+        } else if (msg == SmtpInput.BARE_LF || msg == SmtpInput.BARE_CR) {
+            transactions.bareLineEnding(msg == SmtpInput.BARE_LF ? "<LF>" : "<CR>");
         }
     }
 
@@ -302,8 +304,8 @@ final class EdgeSession extends PreAuthHandler<Object> {
         return phase != Phase.DONE && ctx.channel().isActive();
     }
 
-    EdgeDecoder edgeDecoder() {
-        return (EdgeDecoder) decoder();
+    SmtpDecoder edgeDecoder() {
+        return (SmtpDecoder) decoder();
     }
 
     EdgeTransactions transactions() {

@@ -3,8 +3,10 @@ package dev.postern.proxy.smtp.edge;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.SmtpConfig;
 import dev.postern.proxy.services.ProxyServices;
+import dev.postern.proxy.smtp.MailPath;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
+import dev.postern.proxy.smtp.TransactionBackend;
 import io.netty.buffer.ByteBuf;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -19,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * senders retry in a later transaction (RFC 5321, section 4.5.3.1.10). The message streams through as it arrives;
  * the backend's reply to its end is the only answer the client gets.
  */
-final class EdgeTransactions implements EdgeBackend.Owner {
+final class EdgeTransactions implements TransactionBackend.Owner {
     private static final Logger log = LoggerFactory.getLogger(EdgeTransactions.class);
 
     static final String LOST = "451 4.4.2 Error: connection to the mail server lost; try again later";
@@ -39,7 +41,7 @@ final class EdgeTransactions implements EdgeBackend.Owner {
     /** The backend that had accepted recipients went away: this transaction cannot be completed. */
     private boolean broken;
 
-    private EdgeBackend backend;
+    private TransactionBackend backend;
     private final EdgeMessage message;
     private final EdgeConnector connector;
 
@@ -135,7 +137,7 @@ final class EdgeTransactions implements EdgeBackend.Owner {
         });
     }
 
-    private void rcptToBackend(EdgeBackend b, MailPath recipient) {
+    private void rcptToBackend(TransactionBackend b, MailPath recipient) {
         StringBuilder line = new StringBuilder("RCPT TO:").append(recipient.path());
         for (MailPath.Parameter p : recipient.parameters()) {
             line.append(' ').append(p);
@@ -143,7 +145,7 @@ final class EdgeTransactions implements EdgeBackend.Owner {
         b.command(
                 line.toString(),
                 r -> s.later(() -> {
-                    if (r == EdgeBackend.LOST) {
+                    if (r == TransactionBackend.LOST) {
                         s.error(LOST);
                     } else {
                         if (r.positive()) {
@@ -195,7 +197,7 @@ final class EdgeTransactions implements EdgeBackend.Owner {
         return null;
     }
 
-    EdgeBackend backend() {
+    TransactionBackend backend() {
         return backend;
     }
 
@@ -209,7 +211,7 @@ final class EdgeTransactions implements EdgeBackend.Owner {
 
     /** Writes a backend's reply to the client, or the temporary failure that stands for a lost backend. */
     void answer(SmtpReply r) {
-        if (r == EdgeBackend.LOST) {
+        if (r == TransactionBackend.LOST) {
             s.error(LOST);
         } else {
             s.forward(r);
@@ -289,14 +291,14 @@ final class EdgeTransactions implements EdgeBackend.Owner {
     }
 
     @Override
-    public void backendWritable(EdgeBackend b, boolean writable) {
+    public void backendWritable(TransactionBackend b, boolean writable) {
         if (b == backend) {
             s.clientReading(writable);
         }
     }
 
     @Override
-    public void backendClosed(EdgeBackend b) {
+    public void backendClosed(TransactionBackend b) {
         if (b != backend) {
             return;
         }
@@ -311,7 +313,7 @@ final class EdgeTransactions implements EdgeBackend.Owner {
     // ---- backend connections
 
     /** Calls {@code ready} with a backend of {@code target} ready for MAIL, or answers {@link #UNAVAILABLE}. */
-    private void withBackend(String target, Consumer<EdgeBackend> ready) {
+    private void withBackend(String target, Consumer<TransactionBackend> ready) {
         if (backend != null && backend.usable() && backend.pool().equals(target)) {
             ready.accept(backend);
             return;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.postern.config.SmtpConfig;
+import dev.postern.proxy.smtp.MailPath;
 import dev.postern.testkit.FakeTicker;
 import java.net.InetAddress;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.postern.proxy.smtp.edge;
+package dev.postern.proxy.smtp;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,16 +14,16 @@ import java.util.Locale;
  * @param domain the domain as sent, without a trailing dot; empty for the null path and for {@code <postmaster>}
  * @param parameters the ESMTP parameters, in order
  */
-record MailPath(String localPart, String domain, List<Parameter> parameters) {
+public record MailPath(String localPart, String domain, List<Parameter> parameters) {
     /** Longest path RFC 5321 allows (section 4.5.3.1.3). */
-    static final int MAX_PATH = 256;
+    public static final int MAX_PATH = 256;
 
-    MailPath {
+    public MailPath {
         parameters = List.copyOf(parameters);
     }
 
     /** One ESMTP parameter: {@code KEYWORD} or {@code KEYWORD=value}; the keyword upper-cased, value null if none. */
-    record Parameter(String keyword, String value) {
+    public record Parameter(String keyword, String value) {
         @Override
         public String toString() {
             return value == null ? keyword : keyword + "=" + value;
@@ -31,7 +31,7 @@ record MailPath(String localPart, String domain, List<Parameter> parameters) {
     }
 
     /** Why an argument is not a path. */
-    static final class SyntaxException extends Exception {
+    public static final class SyntaxException extends Exception {
         private static final long serialVersionUID = 1L;
 
         SyntaxException(String message) {
@@ -40,12 +40,12 @@ record MailPath(String localPart, String domain, List<Parameter> parameters) {
     }
 
     /** The null reverse-path {@code <>}. */
-    boolean isNull() {
+    public boolean isNull() {
         return localPart.isEmpty() && domain.isEmpty();
     }
 
     /** {@code local@domain} as the routing table sees it (domain lowercased), or the local part alone. */
-    String address() {
+    public String address() {
         if (domain.isEmpty()) {
             return localPart;
         }
@@ -53,17 +53,17 @@ record MailPath(String localPart, String domain, List<Parameter> parameters) {
     }
 
     /** The domain, lowercased. */
-    String lowerDomain() {
+    public String lowerDomain() {
         return domain.toLowerCase(Locale.ROOT);
     }
 
     /** The path as forwarded: {@code <local@domain>}, without a source route. */
-    String path() {
+    public String path() {
         return isNull() ? "<>" : "<" + (domain.isEmpty() ? localPart : localPart + "@" + domain) + ">";
     }
 
     /** The parameter {@code keyword}, or null. */
-    Parameter parameter(String keyword) {
+    public Parameter parameter(String keyword) {
         for (Parameter p : parameters) {
             if (p.keyword().equals(keyword)) {
                 return p;
@@ -76,13 +76,13 @@ record MailPath(String localPart, String domain, List<Parameter> parameters) {
      * Whether the local part names another hop (sender-specified routing: {@code user%other}, {@code other!user},
      * {@code "user@other"}), which some mail servers still follow.
      */
-    boolean hasRoutingInLocalPart() {
+    public boolean hasRoutingInLocalPart() {
         String unquoted = unquote(localPart);
         return unquoted.indexOf('@') >= 0 || unquoted.indexOf('%') >= 0 || unquoted.indexOf('!') >= 0;
     }
 
     /** The local part with quotes and backslash escapes removed. */
-    static String unquote(String localPart) {
+    public static String unquote(String localPart) {
         if (!localPart.startsWith("\"")) {
             return localPart;
         }
@@ -103,7 +103,7 @@ record MailPath(String localPart, String domain, List<Parameter> parameters) {
      * @param allowNull whether {@code <>} is valid (MAIL FROM)
      * @param allowPostmaster whether {@code <postmaster>} without a domain is valid (RCPT TO)
      */
-    static MailPath parse(String argument, boolean allowNull, boolean allowPostmaster) throws SyntaxException {
+    public static MailPath parse(String argument, boolean allowNull, boolean allowPostmaster) throws SyntaxException {
         String s = argument.stripLeading();
         if (!s.startsWith("<")) {
             throw new SyntaxException("the address must be in angle brackets");
@@ -252,7 +252,7 @@ record MailPath(String localPart, String domain, List<Parameter> parameters) {
     }
 
     /** Sub-domains of letters, digits and inner hyphens (UTF-8 U-labels allowed), separated by dots. */
-    static boolean isDomain(String d) {
+    public static boolean isDomain(String d) {
         if (d.isEmpty() || d.length() > 255) {
             return false;
         }

@@ -1,4 +1,4 @@
-package dev.postern.proxy.smtp.edge;
+package dev.postern.proxy.smtp;
 
 import dev.postern.config.Backend;
 import dev.postern.proxy.auth.AuthRequest;
@@ -6,9 +6,6 @@ import dev.postern.proxy.login.BackendLoginRequest;
 import dev.postern.proxy.login.BackendLoginResult;
 import dev.postern.proxy.routing.BackendCapabilities;
 import dev.postern.proxy.session.Session;
-import dev.postern.proxy.smtp.EhloKeywords;
-import dev.postern.proxy.smtp.SmtpBackendHandshake;
-import dev.postern.proxy.smtp.SmtpReply;
 import dev.postern.proxy.tls.TlsManager;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -26,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The edge's connection to a backend MTA, for one or more mail transactions of one client session: the {@link
+ * A connection to a backend MTA (the edge's) or LMTP server, for one or more mail transactions of one client session: the {@link
  * SmtpBackendHandshake} as the client (XCLIENT with the client's address, port, HELO name and protocol, then {@code
  * EHLO} with the client's HELO name); the login promise completes when the backend is ready for {@code MAIL}. Then
  * the session sends commands and message bytes through it and gets each reply, in order, through the consumer it gave
@@ -35,19 +32,19 @@ import org.slf4j.LoggerFactory;
  * <p>Every wait for a reply has a deadline; a backend that misses it, or closes, or sends a reply nobody asked for, is
  * closed, and every waiting consumer gets {@link #LOST}.
  */
-final class EdgeBackend extends SmtpBackendHandshake {
-    private static final Logger log = LoggerFactory.getLogger(EdgeBackend.class);
+public class TransactionBackend extends SmtpBackendHandshake {
+    private static final Logger log = LoggerFactory.getLogger(TransactionBackend.class);
 
     /** What a waiting consumer gets when the backend connection is lost. */
-    static final SmtpReply LOST = new SmtpReply(451, List.of("4.4.2 Connection to the mail server lost"));
+    public static final SmtpReply LOST = new SmtpReply(451, List.of("4.4.2 Connection to the mail server lost"));
 
     /** What the session hears from its backend besides replies. */
-    interface Owner {
+    public interface Owner {
         /** The backend connection closed (after setup). */
-        void backendClosed(EdgeBackend backend);
+        void backendClosed(TransactionBackend backend);
 
         /** The backend can take more bytes (or cannot, any more). */
-        void backendWritable(EdgeBackend backend, boolean writable);
+        void backendWritable(TransactionBackend backend, boolean writable);
     }
 
     private enum State {
@@ -70,7 +67,7 @@ final class EdgeBackend extends SmtpBackendHandshake {
      * @param esmtp the client said EHLO (XCLIENT PROTO=ESMTP), not HELO
      * @param replyTimeout how long any reply may take
      */
-    EdgeBackend(
+    public TransactionBackend(
             Session session,
             BackendLoginRequest request,
             TlsManager tls,
@@ -84,7 +81,7 @@ final class EdgeBackend extends SmtpBackendHandshake {
     }
 
     /** The request for an edge backend connection: no credentials, no user. */
-    static BackendLoginRequest request(AuthRequest identity, Backend backend, String pool) {
+    public static BackendLoginRequest request(AuthRequest identity, Backend backend, String pool) {
         return new BackendLoginRequest(identity, null, null, backend, pool);
     }
 
@@ -93,28 +90,28 @@ final class EdgeBackend extends SmtpBackendHandshake {
         return id();
     }
 
-    String id() {
+    public final String id() {
         return request.pool() + "/" + request.backend().id();
     }
 
-    String pool() {
+    public final String pool() {
         return request.pool();
     }
 
-    boolean supports(String keyword) {
+    public final boolean supports(String keyword) {
         return EhloKeywords.has(keywords(), keyword);
     }
 
     /** Whether commands can be sent: set up, not closed, not quitting. */
-    boolean usable() {
+    public final boolean usable() {
         return state == State.READY && !quitting && ctx.channel().isActive();
     }
 
-    void owner(Owner owner) {
+    public final void owner(Owner owner) {
         this.owner = owner;
     }
 
-    boolean isWritable() {
+    public final boolean isWritable() {
         return ctx.channel().isWritable();
     }
 
@@ -155,7 +152,7 @@ final class EdgeBackend extends SmtpBackendHandshake {
     // ---- transactions
 
     /** Sends a command and flushes; {@code onReply} gets its reply (or {@link #LOST}) on the event loop. */
-    void command(String line, Consumer<SmtpReply> onReply) {
+    public final void command(String line, Consumer<SmtpReply> onReply) {
         if (!usable()) {
             lostLater(onReply);
             return;
@@ -166,7 +163,7 @@ final class EdgeBackend extends SmtpBackendHandshake {
     }
 
     /** Writes a command without flushing and without waiting for a reply of its own (BDAT: the chunk follows). */
-    void commandThenData(String line, Consumer<SmtpReply> onReply) {
+    public final void commandThenData(String line, Consumer<SmtpReply> onReply) {
         if (!usable()) {
             lostLater(onReply);
             return;
@@ -178,13 +175,25 @@ final class EdgeBackend extends SmtpBackendHandshake {
         ctx.write(buf, ctx.voidPromise());
     }
 
+    /**
+     * One more reply is due for what was already sent, without a command of its own: LMTP answers the end of data
+     * once per accepted recipient (RFC 2033, section 4.2).
+     */
+    public final void awaitReply(Consumer<SmtpReply> onReply) {
+        if (!usable()) {
+            lostLater(onReply);
+            return;
+        }
+        waiting.add(onReply);
+    }
+
     /** Consumers never run inside the caller's own call: the caller may be in the middle of decoding. */
     private void lostLater(Consumer<SmtpReply> onReply) {
         ctx.executor().execute(() -> onReply.accept(LOST));
     }
 
     /** Writes message bytes (taking ownership) without flushing. */
-    void data(ByteBuf bytes) {
+    public final void data(ByteBuf bytes) {
         if (!usable()) {
             bytes.release();
             return;
@@ -193,21 +202,21 @@ final class EdgeBackend extends SmtpBackendHandshake {
     }
 
     /** Flushes and starts the deadline of the reply that is waited for. */
-    void flushAndWait() {
+    public final void flushAndWait() {
         if (usable()) {
             ctx.flush();
             arm();
         }
     }
 
-    void flush() {
+    public final void flush() {
         if (ctx.channel().isActive()) {
             ctx.flush();
         }
     }
 
     /** Ends the connection politely: QUIT, then close once the backend answered (or at its deadline). */
-    void quit() {
+    public final void quit() {
         owner = null;
         if (!usable()) {
             ctx.close();
@@ -220,7 +229,7 @@ final class EdgeBackend extends SmtpBackendHandshake {
     }
 
     /** Ends the connection now, abandoning any transaction in progress (the backend discards a partial message). */
-    void abort() {
+    public final void abort() {
         owner = null;
         ctx.close();
     }

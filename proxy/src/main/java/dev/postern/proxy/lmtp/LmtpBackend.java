@@ -1,0 +1,44 @@
+package dev.postern.proxy.lmtp;
+
+import dev.postern.config.Protocol;
+import dev.postern.proxy.login.BackendLoginRequest;
+import dev.postern.proxy.login.BackendLoginResult;
+import dev.postern.proxy.routing.BackendCapabilities;
+import dev.postern.proxy.session.Session;
+import dev.postern.proxy.smtp.TransactionBackend;
+import dev.postern.proxy.tls.TlsManager;
+import io.netty.util.concurrent.Promise;
+import java.time.Duration;
+
+/**
+ * A connection to a backend LMTP server (Dovecot's lmtp, Cyrus): the SMTP family's transaction connection with
+ * LMTP's greeting command {@code LHLO} (RFC 2033, section 4.1), {@code XCLIENT PROTO=LMTP}, and the keywords recorded
+ * under LMTP. The end of data is answered once per accepted recipient ({@link #awaitReply}).
+ */
+final class LmtpBackend extends TransactionBackend {
+    LmtpBackend(
+            Session session,
+            BackendLoginRequest request,
+            TlsManager tls,
+            Promise<BackendLoginResult> result,
+            BackendCapabilities capabilities,
+            String hostname,
+            Duration replyTimeout) {
+        super(session, request, tls, result, capabilities, hostname, true, replyTimeout);
+    }
+
+    @Override
+    protected String helloVerb() {
+        return "LHLO";
+    }
+
+    @Override
+    protected Protocol keywordsProtocol() {
+        return Protocol.LMTP;
+    }
+
+    @Override
+    protected String xclientProto() {
+        return "LMTP";
+    }
+}
