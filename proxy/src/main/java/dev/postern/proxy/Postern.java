@@ -12,8 +12,10 @@ import dev.postern.proxy.auth.AuthControl;
 import dev.postern.proxy.auth.AuthSetup;
 import dev.postern.proxy.cluster.ClusterClient;
 import dev.postern.proxy.control.ClusterCommands;
+import dev.postern.proxy.control.NodeHolds;
 import dev.postern.proxy.control.PosternControl;
 import dev.postern.proxy.dns.DnsClient;
+import dev.postern.proxy.hold.Holds;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.routing.BackendCapabilities;
@@ -31,6 +33,7 @@ import dev.postern.proxy.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -140,6 +143,10 @@ public final class Postern implements AutoCloseable {
                 new BackendCapabilities(),
                 metrics);
         metrics.routeRevision(() -> store.current().revision());
+        // held logins (mailbox moves) wait for a release, which may wait for the routing revision of the move
+        Holds holds = new Holds(config.holds(), Clock.systemUTC(), metrics, () -> routing.table()
+                .revision());
+        store.subscribe(t -> holds.routingChanged(t.revision()));
         metrics.backends(routing::backends);
         if (tls != null) {
             metrics.certificates(tls::certificates);
@@ -168,6 +175,7 @@ public final class Postern implements AutoCloseable {
                 ? null
                 : ClusterCommands.start(
                         cluster, sessions, control, auth, config.cluster().get().commandTimeout());
+        NodeHolds nodeHolds = new NodeHolds(holds, commands);
         AdminServer admin;
         try {
             // one resolver for the SMTP relay's DNS lists and SPF (it lives on an event loop of the transport)
@@ -177,11 +185,15 @@ public final class Postern implements AutoCloseable {
                 // each listener asks its own chain of providers; the cache and the throttle are shared, and a
                 // listener with throttle: off is left out of the throttle
                 LoginFlow loginFlow =
-                        new LoginFlow(services, auth.authenticator(l), l.throttled() ? auth.throttle() : null);
+                        new LoginFlow(services, auth.authenticator(l), l.throttled() ? auth.throttle() : null, holds);
                 bound.put(l.name(), Startup.bind(services, l, loginFlow, dns, passed));
             }
             admin = Startup.startAdmin(
-                    config, store, services, commands == null ? control : control.withCluster(commands), metrics);
+                    config,
+                    store,
+                    services,
+                    (commands == null ? control : control.withCluster(commands)).withHolds(nodeHolds),
+                    metrics);
         } catch (StartupException e) {
             bound.values().forEach(Channel::close);
             auth.close();

@@ -5,6 +5,7 @@ import dev.postern.admin.BackendStatus;
 import dev.postern.admin.CertificateView;
 import dev.postern.admin.ClusterControl;
 import dev.postern.admin.Explanation;
+import dev.postern.admin.HoldControl;
 import dev.postern.admin.ProxyControl;
 import dev.postern.admin.Readiness;
 import dev.postern.admin.SessionFilter;
@@ -47,6 +48,7 @@ public final class PosternControl implements ProxyControl {
     private final AuthControl auth;
     private final BooleanSupplier listenersBound;
     private final Optional<ClusterControl> cluster;
+    private final Optional<HoldControl> holds;
 
     public PosternControl(
             PosternConfig config,
@@ -55,7 +57,7 @@ public final class PosternControl implements ProxyControl {
             TlsManager tls,
             AuthControl auth,
             BooleanSupplier listenersBound) {
-        this(config, sessions, routing, tls, auth, listenersBound, Optional.empty());
+        this(config, sessions, routing, tls, auth, listenersBound, Optional.empty(), Optional.empty());
     }
 
     private PosternControl(
@@ -65,7 +67,8 @@ public final class PosternControl implements ProxyControl {
             TlsManager tls,
             AuthControl auth,
             BooleanSupplier listenersBound,
-            Optional<ClusterControl> cluster) {
+            Optional<ClusterControl> cluster,
+            Optional<HoldControl> holds) {
         this.config = config;
         this.sessions = sessions;
         this.routing = routing;
@@ -73,6 +76,7 @@ public final class PosternControl implements ProxyControl {
         this.auth = auth;
         this.listenersBound = listenersBound;
         this.cluster = cluster;
+        this.holds = holds;
     }
 
     /**
@@ -80,12 +84,22 @@ public final class PosternControl implements ProxyControl {
      * are built over the control without them (this one), which only ever acts on this node.
      */
     public PosternControl withCluster(ClusterControl commands) {
-        return new PosternControl(config, sessions, routing, tls, auth, listenersBound, Optional.of(commands));
+        return new PosternControl(config, sessions, routing, tls, auth, listenersBound, Optional.of(commands), holds);
+    }
+
+    /** This control with the holds of logins (mailbox moves) beside it. */
+    public PosternControl withHolds(HoldControl control) {
+        return new PosternControl(config, sessions, routing, tls, auth, listenersBound, cluster, Optional.of(control));
     }
 
     @Override
     public Optional<ClusterControl> cluster() {
         return cluster;
+    }
+
+    @Override
+    public Optional<HoldControl> holds() {
+        return holds;
     }
 
     @Override

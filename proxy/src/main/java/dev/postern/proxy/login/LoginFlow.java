@@ -7,6 +7,7 @@ import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.auth.AuthResult;
 import dev.postern.proxy.auth.Authenticator;
 import dev.postern.proxy.auth.LoginThrottle;
+import dev.postern.proxy.hold.Holds;
 import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.BackendRuntime;
 import dev.postern.proxy.routing.PoolRuntime;
@@ -45,6 +46,7 @@ public final class LoginFlow {
     private final ProxyServices services;
     private final Authenticator authenticator;
     private final LoginThrottle throttle;
+    private final Holds holds;
 
     public LoginFlow(ProxyServices services, Authenticator authenticator) {
         this(services, authenticator, null);
@@ -52,9 +54,18 @@ public final class LoginFlow {
 
     /** @param throttle brute-force throttling, or null for none */
     public LoginFlow(ProxyServices services, Authenticator authenticator, LoginThrottle throttle) {
+        this(services, authenticator, throttle, null);
+    }
+
+    /**
+     * @param throttle brute-force throttling, or null for none
+     * @param holds holds of users' logins (mailbox moves), or null for none
+     */
+    public LoginFlow(ProxyServices services, Authenticator authenticator, LoginThrottle throttle, Holds holds) {
         this.services = services;
         this.authenticator = authenticator;
         this.throttle = throttle;
+        this.holds = holds;
     }
 
     public Future<LoginOutcome> login(Session session, AuthRequest request, BackendDialogue dialogue) {
@@ -248,7 +259,12 @@ public final class LoginFlow {
             AuthResult.RouteHint route,
             boolean verified,
             BackendDialogue dialogue,
-            Promise<LoginOutcome> outcome) {}
+            Promise<LoginOutcome> outcome,
+            long holdGeneration) {
+        Login after(long generation) {
+            return new Login(session, request, credentials, user, route, verified, dialogue, outcome, generation);
+        }
+    }
 
     private void connect(
             Session session,
@@ -259,8 +275,48 @@ public final class LoginFlow {
             boolean verified,
             BackendDialogue dialogue,
             Promise<LoginOutcome> outcome) {
-        Login login = new Login(session, request, credentials, user, route, verified, dialogue, outcome);
-        PoolRuntime pool = pool(session.listener(), user, route);
+        admit(new Login(session, request, credentials, user, route, verified, dialogue, outcome, 0));
+    }
+
+    /**
+     * After authentication, before routing: waits while the user is held (a mailbox move), then routes. The wait is
+     * a timer on the session's event loop; at its bound the client gets the protocol's temporary failure.
+     */
+    private void admit(Login waiting) {
+        // read before looking at the hold: a hold that begins after this is seen again in finish()
+        Login login = holds == null ? waiting : waiting.after(holds.generation());
+        Future<Void> held = holds == null
+                ? null
+                : holds.await(login.user(), login.session().client().eventLoop());
+        if (held == null) {
+            route(login);
+            return;
+        }
+        log.debug("{}: login of {} held", login.session(), login.user());
+        held.addListener(f -> {
+            if (!f.isSuccess()) {
+                log.info(
+                        "{}: login of {} held too long: {}",
+                        login.session(),
+                        login.user(),
+                        f.cause().getMessage());
+                login.outcome()
+                        .trySuccess(new LoginOutcome.Unavailable(
+                                "held: " + f.cause().getMessage()));
+            } else if (login.session().isClosing()) {
+                login.outcome().trySuccess(new LoginOutcome.Unavailable("closed while held"));
+            } else {
+                admit(login); // another hold may have begun meanwhile
+            }
+        });
+    }
+
+    private void route(Login login) {
+        Session session = login.session();
+        String user = login.user();
+        Credentials credentials = login.credentials();
+        Promise<LoginOutcome> outcome = login.outcome();
+        PoolRuntime pool = pool(session.listener(), user, login.route());
         if (pool == null) {
             outcome.trySuccess(new LoginOutcome.Unavailable("no pool for user"));
             return;
@@ -354,6 +410,13 @@ public final class LoginFlow {
         BackendConnector.PassiveHealth health = services.connector().passive();
         if (result instanceof BackendLoginResult.LoggedIn ok && c.channel().isActive()) {
             health.observe(c.backend(), true, null);
+            if (holds != null && holds.heldSince(login.user(), login.holdGeneration()) && !session.isClosing()) {
+                // routed before a hold (a move) began: the route may have changed, so log in again after it
+                log.info("{}: a hold of {} began during this login; logging in again after it", session, login.user());
+                c.channel().close();
+                admit(login);
+                return;
+            }
             session.attachBackend(c.channel(), c.backend().pool(), c.backend().id());
             session.user(login.user());
             if (!outcome.trySuccess(new LoginOutcome.Success(login.user(), ok.detail()))) {
