@@ -109,8 +109,9 @@ public final class DevBackends {
             this.state = state;
         }
 
+        /** This instance's port for one of the first instance's ({@link #IMAP}, ...), which include {@link #OFFSET}. */
         public int port(int basePort) {
-            return basePort + offset;
+            return basePort - OFFSET + offset;
         }
 
         public Path stateDir() {
