@@ -122,6 +122,9 @@ final class HoldResources {
             root.put("cluster", "off");
             return;
         }
+        // the report lists this node first
+        outcome.cluster().get().answers().keySet().stream().findFirst().ifPresent(n -> root.put("node", n));
+        root.put("scope", ClusterResources.CLUSTER);
         ClusterResources.putReport(root, outcome.cluster().get(), (n, held) -> n.put("held", held));
     }
 }
