@@ -2,7 +2,6 @@ package dev.postern.proxy.login;
 
 import dev.postern.config.Backend;
 import dev.postern.config.ListenerConfig;
-import dev.postern.config.Pool;
 import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.auth.AuthResult;
 import dev.postern.proxy.auth.Authenticator;
@@ -11,7 +10,6 @@ import dev.postern.proxy.hold.Holds;
 import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.BackendRuntime;
 import dev.postern.proxy.routing.PoolRuntime;
-import dev.postern.proxy.routing.Routing;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
@@ -22,9 +20,6 @@ import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -198,57 +193,8 @@ public final class LoginFlow {
         }
     }
 
-    /**
-     * The pool a login goes to: the backend an auth answer named by host and port (with the settings of the listener
-     * pool's first backend), else what the routing decides (the auth answer's pool, a user or domain route, the
-     * listener's pool, the default pool); null when there is none.
-     */
-    private PoolRuntime pool(ListenerConfig listener, String user, AuthResult.RouteHint route) {
-        Optional<PoolRuntime> listenerPool = listener.pool().map(services.pools()::get);
-        if (route != null && route.host() != null) {
-            Backend template = listenerPool
-                    .map(p -> p.config().backends().get(0))
-                    .orElse(new Backend(
-                            "template",
-                            route.host(),
-                            0,
-                            Map.of(),
-                            1,
-                            Backend.State.ACTIVE,
-                            0,
-                            dev.postern.config.TlsMode.NONE,
-                            true,
-                            Backend.Identity.NONE,
-                            Optional.empty()));
-            int port = route.port() > 0 ? route.port() : template.portFor(listener.protocol());
-            if (port <= 0) {
-                return null;
-            }
-            String host = route.host();
-            String id = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-            Backend routed = new Backend(
-                    id,
-                    host,
-                    port,
-                    Map.of(),
-                    1,
-                    Backend.State.ACTIVE,
-                    0,
-                    template.tls(),
-                    template.tlsVerify(),
-                    template.identity(),
-                    template.master());
-            // a pool of its own, in no configured pool: the routing issue makes routes richer
-            return new PoolRuntime(new Pool(ROUTED_POOL, Pool.Balancer.ROUND_ROBIN, List.of(routed)));
-        }
-        return services.routing()
-                .resolve(user, listener, route == null ? null : route.pool())
-                .map(Routing.Decision::pool)
-                .orElse(null);
-    }
-
     /** The pool name of a backend that an auth answer named by host and port. */
-    public static final String ROUTED_POOL = "(auth-route)";
+    public static final String ROUTED_POOL = LoginPools.ROUTED_POOL;
 
     /** One login on its way to a backend: what every attempt (one per backend tried) needs. */
     private record Login(
@@ -316,7 +262,7 @@ public final class LoginFlow {
         String user = login.user();
         Credentials credentials = login.credentials();
         Promise<LoginOutcome> outcome = login.outcome();
-        PoolRuntime pool = pool(session.listener(), user, login.route());
+        PoolRuntime pool = LoginPools.pool(services, session.listener(), user, login.route());
         if (pool == null) {
             outcome.trySuccess(new LoginOutcome.Unavailable("no pool for user"));
             return;
