@@ -50,6 +50,9 @@ public final class Holds {
      */
     public record Hold(String user, Instant since, Instant until, String origin, int waiting) {}
 
+    /** When a user's last hold began: its generation, and the time in milliseconds. */
+    private record Began(long generation, long at) {}
+
     /** A held login that waited {@code routing.hold-timeout}, or found {@code routing.max-held-logins} waiting. */
     public static final class HeldTooLong extends Exception {
         private static final long serialVersionUID = 1L;
@@ -64,7 +67,7 @@ public final class Holds {
     private final Metrics metrics;
     private final LongSupplier revision;
     private final Map<String, HoldEntry> holds = new ConcurrentHashMap<>();
-    private final Map<String, long[]> recent = new ConcurrentHashMap<>();
+    private final Map<String, Began> recent = new ConcurrentHashMap<>();
     private final AtomicLong generation = new AtomicLong();
     private final AtomicInteger waiting = new AtomicInteger();
 
@@ -92,12 +95,12 @@ public final class Holds {
     public synchronized Hold hold(String user, Duration timeout, String origin) {
         String k = key(user);
         Instant now = clock.instant();
-        recent.values().removeIf(r -> r[1] < now.toEpochMilli() - RECENT.toMillis());
+        recent.values().removeIf(r -> r.at() < now.toEpochMilli() - RECENT.toMillis());
         // the hold is in the map before the generation moves: a login that reads the new generation sees the hold
         long g = generation.get() + 1;
         HoldEntry e = holds.computeIfAbsent(k, u -> new HoldEntry(this, u));
         e.set(now, now.plus(timeout), origin);
-        recent.put(k, new long[] {g, now.toEpochMilli()});
+        recent.put(k, new Began(g, now.toEpochMilli()));
         generation.set(g);
         log.info(
                 "hold: new logins of {} wait (each at most {}) until released or {}",
@@ -157,8 +160,8 @@ public final class Holds {
 
     /** Whether a hold of {@code user} began after {@code generation} was read. */
     public boolean heldSince(String user, long generation) {
-        long[] r = recent.get(key(user));
-        return r != null && r[0] > generation;
+        Began r = recent.get(key(user));
+        return r != null && r.generation() > generation;
     }
 
     /**
