@@ -42,14 +42,21 @@ final class HeldLogin {
 
     private void due() {
         if (holds.expired(entry)) {
-            holds.end(entry, "expired");
-        } else if (holds.clock().millis() - started
-                >= holds.config().holdTimeout().toMillis()) {
+            holds.end(entry, "expired"); // finishes this login too, unless a hold() extended it just now
+        }
+        if (isDone()) {
+            return;
+        }
+        if (holds.clock().millis() - started >= holds.config().holdTimeout().toMillis()) {
             entry.remove(this);
             fail();
         } else {
             arm(); // the hold was extended: wait on, up to the bound
         }
+    }
+
+    private synchronized boolean isDone() {
+        return done;
     }
 
     /** The hold ended ({@code how}: released or expired): the login goes on. */

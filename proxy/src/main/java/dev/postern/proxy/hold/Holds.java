@@ -207,7 +207,8 @@ public final class Holds {
     void end(HoldEntry e, String how) {
         List<HeldLogin> released;
         synchronized (this) {
-            if (!holds.remove(e.user(), e)) {
+            // an expiry seen just before a hold() extended it ends nothing
+            if ((how.equals("expired") && !expired(e)) || !holds.remove(e.user(), e)) {
                 return;
             }
             released = e.close();
