@@ -160,6 +160,8 @@ public final class AdminServer implements AutoCloseable {
         new PoolResources(changes, proxy).register(router);
         new BackendResources(changes, proxy, clock).register(router);
         new RouteResources(changes, proxy).register(router);
+        new HoldResources(proxy, clock).register(router);
+        new MoveResources(changes, proxy).register(router);
         ClusterResources cluster = new ClusterResources(proxy, clock);
         cluster.register(router);
         new LiveResources(proxy, cluster, clock).register(router);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.postern.config.Backend;
 import dev.postern.config.ConfigException;
 import dev.postern.config.Pool;
+import dev.postern.config.Routes;
 import dev.postern.config.RoutingJson;
 import dev.postern.config.RoutingTable;
 import dev.postern.config.Units;
@@ -16,7 +17,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -243,7 +246,14 @@ final class BackendResources {
         for (Pool p : table.pools()) {
             pools.add(p.name().equals(pool.name()) ? pool : p);
         }
-        return new RoutingTable(table.revision(), pools, table.routes());
+        // a user pinned to a backend that left the pool goes back to the pool's balancer
+        Routes routes = table.routes();
+        Map<String, String> pins = new LinkedHashMap<>(routes.pins());
+        pins.entrySet()
+                .removeIf(e -> pool.name().equals(routes.users().get(e.getKey()))
+                        && pool.backend(e.getValue()).isEmpty());
+        return new RoutingTable(
+                table.revision(), pools, new Routes(routes.users(), routes.domains(), routes.defaultPool(), pins));
     }
 
     static Backend withState(Backend b, Backend.State state) {

@@ -180,7 +180,7 @@ final class PoolResources {
         users.values().removeIf(pool::equals);
         Map<String, String> domains = new LinkedHashMap<>(routes.domains());
         domains.values().removeIf(pool::equals);
-        return new Routes(users, domains, routes.defaultPool().filter(p -> !p.equals(pool)));
+        return new Routes(users, domains, routes.defaultPool().filter(p -> !p.equals(pool)), routes.pins());
     }
 
     private static Pool read(JsonNode body) throws ApiException {

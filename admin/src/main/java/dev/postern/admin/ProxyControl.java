@@ -94,4 +94,9 @@ public interface ProxyControl {
     default Optional<ClusterControl> cluster() {
         return Optional.empty();
     }
+
+    /** The holds of users' logins (mailbox moves); empty when this proxy has none. */
+    default Optional<HoldControl> holds() {
+        return Optional.empty();
+    }
 }

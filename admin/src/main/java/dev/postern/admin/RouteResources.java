@@ -49,9 +49,7 @@ final class RouteResources {
         }
 
         Routes with(Routes routes, Map<String, String> map) {
-            return this == USER
-                    ? new Routes(map, routes.domains(), routes.defaultPool())
-                    : new Routes(routes.users(), map, routes.defaultPool());
+            return this == USER ? routes.withUsers(map) : routes.withDomains(map);
         }
     }
 
@@ -114,7 +112,10 @@ final class RouteResources {
             requirePool(t, pool);
             Map<String, String> map = new LinkedHashMap<>(kind.of(t.routes()));
             created[0] = map.put(key, pool) == null;
-            return new RoutingTable(t.revision(), t.pools(), kind.with(t.routes(), map));
+            // a user route set whole drops the user's pin to a backend (a move sets one)
+            Routes next =
+                    kind == Kind.USER ? t.routes().withUser(key, pool, Optional.empty()) : kind.with(t.routes(), map);
+            return new RoutingTable(t.revision(), t.pools(), next);
         });
         return ApiResponse.json(created[0] ? HttpResponseStatus.CREATED : HttpResponseStatus.OK, route(kind, key, pool))
                 .changed(applied.before().revision(), applied.after().revision());
@@ -151,7 +152,7 @@ final class RouteResources {
             requirePool(t, pool);
             Routes r = t.routes();
             created[0] = r.defaultPool().isEmpty();
-            return new RoutingTable(t.revision(), t.pools(), new Routes(r.users(), r.domains(), Optional.of(pool)));
+            return new RoutingTable(t.revision(), t.pools(), r.withDefaultPool(Optional.of(pool)));
         });
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("pool", pool);
@@ -165,7 +166,7 @@ final class RouteResources {
             if (r.defaultPool().isEmpty()) {
                 throw RoutingChanges.abort(ApiException.notFound("no default pool is set"));
             }
-            return new RoutingTable(t.revision(), t.pools(), new Routes(r.users(), r.domains(), Optional.empty()));
+            return new RoutingTable(t.revision(), t.pools(), r.withDefaultPool(Optional.empty()));
         });
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("revision", applied.after().revision());

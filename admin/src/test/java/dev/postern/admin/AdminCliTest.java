@@ -302,4 +302,45 @@ class AdminCliTest {
                 .isEqualTo("postern admin: cannot reach http://127.0.0.1:" + port
                         + " (connection refused; is admin.bind set, and is Postern running?)");
     }
+
+    @Test
+    void movesAUserToABackendInOneCommand() {
+        assertThat(cli("move-user", "carol@example.com", "--to", "dovecot/d2"))
+                .as(err)
+                .isZero();
+
+        assertThat(out.strip())
+                .matches("moved carol@example.com from \\(no route\\) to dovecot/d2 in [0-9.]+ ms: 0 session\\(s\\)"
+                        + " ended, 0 held login\\(s\\) released \\[revision 2]");
+        assertThat(admin.store.current().routes().pin("carol@example.com")).contains("d2");
+        assertThat(admin.proxy.calls).containsSubsequence("hold carol@example.com 30s", "release carol@example.com 2");
+    }
+
+    @Test
+    void moveUserNeedsWhereTo() {
+        assertThat(cli("move-user", "carol@example.com")).isEqualTo(2);
+        assertThat(err).contains("move-user needs --to POOL or --to POOL/BACKEND");
+
+        assertThat(cli("move-user", "carol@example.com", "--to", "dovecot/d9")).isEqualTo(1);
+        assertThat(err).contains("no backend 'd9' in pool 'dovecot'");
+    }
+
+    @Test
+    void holdsListsAndReleasesAUser() {
+        assertThat(cli("hold", "dave@example.com", "--timeout", "10m")).as(err).isZero();
+        assertThat(out.strip())
+                .isEqualTo("holding new logins of dave@example.com until 2026-06-01T12:10:00Z (or a release)");
+
+        assertThat(cli("holds")).isZero();
+        assertThat(out.lines().toList())
+                .containsExactly(
+                        "USER              UNTIL                 REMAINING  WAITING  ORIGIN",
+                        "dave@example.com  2026-06-01T12:10:00Z  600s       0        local",
+                        "a held login waits at most 30s");
+
+        assertThat(cli("release", "dave@example.com")).isZero();
+        assertThat(out.strip()).isEqualTo("released dave@example.com");
+        assertThat(cli("release", "dave@example.com")).isEqualTo(1);
+        assertThat(err).contains("'dave@example.com' is not held");
+    }
 }

@@ -23,6 +23,7 @@ final class FakeProxyControl implements ProxyControl {
     volatile Readiness readiness = new Readiness(true, Map.of("dovecot", 2));
     volatile Explanation explanation;
     volatile ClusterControl cluster;
+    final FakeHoldControl holds = new FakeHoldControl(this);
 
     static CertificateView certificate(String name, Instant notAfter) {
         return new CertificateView(
@@ -139,6 +140,11 @@ final class FakeProxyControl implements ProxyControl {
     @Override
     public Optional<ClusterControl> cluster() {
         return Optional.ofNullable(cluster);
+    }
+
+    @Override
+    public Optional<HoldControl> holds() {
+        return Optional.of(holds);
     }
 
     @Override

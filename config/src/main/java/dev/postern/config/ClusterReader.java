@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * and a cluster is only read for {@code store: redis}.
  */
 final class ClusterReader {
-    static final List<String> ROUTING_KEYS = List.of("store", "file");
+    static final List<String> ROUTING_KEYS = List.of("store", "file", "hold-timeout", "max-held-logins");
+    static final int MAX_HELD_LOGINS = 1_000_000;
     static final List<String> CLUSTER_KEYS = List.of(
             "addresses",
             "sentinel",
@@ -49,6 +50,19 @@ final class ClusterReader {
      */
     record Routing(Optional<Path> file, Optional<ClusterConfig> cluster) {
         static final Routing IN_MEMORY = new Routing(Optional.empty(), Optional.empty());
+    }
+
+    /** {@code routing.hold-timeout} and {@code routing.max-held-logins}; null when invalid (reported). */
+    static HoldsConfig holds(Node routing) {
+        HoldsConfig d = HoldsConfig.DEFAULTS;
+        if (!routing.isPresent()) {
+            return d;
+        }
+        Node timeoutNode = routing.get("hold-timeout");
+        Node maxNode = routing.get("max-held-logins");
+        Duration timeout = timeoutNode.isPresent() ? timeoutNode.duration(true) : d.holdTimeout();
+        Integer max = maxNode.isPresent() ? maxNode.integer(1, MAX_HELD_LOGINS) : Integer.valueOf(d.maxHeldLogins());
+        return timeout == null || max == null ? null : new HoldsConfig(timeout, max);
     }
 
     private ClusterReader() {}

@@ -29,6 +29,8 @@ public final class ConfigJson {
         ObjectNode routing = root.putObject("routing");
         routing.put("store", config.cluster().isPresent() ? "redis" : "file");
         config.routeStore().ifPresent(f -> routing.put("file", f.toString()));
+        routing.put("hold-timeout", formatDuration(config.holds().holdTimeout()));
+        routing.put("max-held-logins", config.holds().maxHeldLogins());
         config.cluster().ifPresent(c -> root.set("cluster", cluster(c)));
         root.set("timeouts", timeouts(config.timeouts()));
         root.set("limits", limits(config.limits()));

@@ -138,6 +138,7 @@ public final class ConfigLoader {
         });
         Routes routes = RoutesReader.read(root.get("routes"), poolNames);
         ClusterReader.Routing routing = ClusterReader.read(root.get("routing"), root.get("cluster"));
+        HoldsConfig holds = ClusterReader.holds(root.get("routing"));
         DnsConfig dns = DnsReader.dns(root.get("dns"));
         problems.throwIfAny();
         return new PosternConfig(
@@ -152,7 +153,8 @@ public final class ConfigLoader {
                 routing.file(),
                 dns,
                 routing.cluster(),
-                source);
+                source,
+                holds);
     }
 
     /**

@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param cluster the Redis a cluster's nodes share the routing model in ({@code routing.store: redis}); empty for a
  *     node on its own
  * @param source the file this came from, if any
+ * @param holds how held logins wait ({@code routing.hold-timeout}, {@code routing.max-held-logins})
  */
 public record PosternConfig(
         List<ListenerConfig> listeners,
@@ -35,9 +36,11 @@ public record PosternConfig(
         Optional<Path> routeStore,
         DnsConfig dns,
         Optional<ClusterConfig> cluster,
-        Optional<Path> source) {
+        Optional<Path> source,
+        HoldsConfig holds) {
 
     public PosternConfig {
+        Objects.requireNonNull(holds, "holds");
         listeners = List.copyOf(listeners);
         Objects.requireNonNull(tls, "tls");
         pools = List.copyOf(pools);
@@ -50,6 +53,36 @@ public record PosternConfig(
         Objects.requireNonNull(dns, "dns");
         Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(source, "source");
+    }
+
+    /** A configuration with the default holds. */
+    public PosternConfig(
+            List<ListenerConfig> listeners,
+            TlsConfig tls,
+            List<Pool> pools,
+            TimeoutsConfig timeouts,
+            LimitsConfig limits,
+            AdminConfig admin,
+            AuthConfig auth,
+            Routes routes,
+            Optional<Path> routeStore,
+            DnsConfig dns,
+            Optional<ClusterConfig> cluster,
+            Optional<Path> source) {
+        this(
+                listeners,
+                tls,
+                pools,
+                timeouts,
+                limits,
+                admin,
+                auth,
+                routes,
+                routeStore,
+                dns,
+                cluster,
+                source,
+                HoldsConfig.DEFAULTS);
     }
 
     /** A configuration without an {@code auth} section: every login is decided by the backend. */
@@ -81,7 +114,19 @@ public record PosternConfig(
     /** The same configuration with other pools. */
     public PosternConfig withPools(List<Pool> newPools) {
         return new PosternConfig(
-                listeners, tls, newPools, timeouts, limits, admin, auth, routes, routeStore, dns, cluster, source);
+                listeners,
+                tls,
+                newPools,
+                timeouts,
+                limits,
+                admin,
+                auth,
+                routes,
+                routeStore,
+                dns,
+                cluster,
+                source,
+                holds);
     }
 
     /** The routing model this configuration seeds (revision 0: the store gives it its revision). */

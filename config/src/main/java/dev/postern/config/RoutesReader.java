@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 
 /** Reads the {@code routes} section and checks that every pool it names exists. */
 final class RoutesReader {
-    static final List<String> KEYS = List.of("users", "domains", "default");
+    static final List<String> KEYS = List.of("users", "domains", "default", "pins");
 
     private static final Pattern DOMAIN =
             Pattern.compile("(\\*\\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
@@ -65,7 +65,21 @@ final class RoutesReader {
             valid &= pool != null;
             defaultPool = Optional.ofNullable(pool);
         }
-        return valid ? new Routes(users, domains, defaultPool) : null;
+        Map<String, String> pins = new LinkedHashMap<>();
+        for (Map.Entry<String, Node> e : node.get("pins").entries()) {
+            String user = e.getKey().trim().toLowerCase(Locale.ROOT);
+            String backend = e.getValue().name();
+            if (backend == null) {
+                valid = false;
+            } else if (!users.containsKey(user)) {
+                // the pool is what says which backends there are: a pin needs the user's route
+                e.getValue().problem("user '" + user + "' has no user route (a pin names a backend of its pool)");
+                valid = false;
+            } else {
+                pins.put(user, backend);
+            }
+        }
+        return valid ? new Routes(users, domains, defaultPool, pins) : null;
     }
 
     /** What is wrong with a (lowercased, trimmed) user route key, if anything. */

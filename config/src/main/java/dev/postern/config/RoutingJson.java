@@ -25,7 +25,8 @@ import java.util.function.Function;
  * {"revision": 7,
  *  "pools": [{"name": "dovecot", "balancer": "consistent-hash",
  *             "backends": [{"id": "d1", "host": "10.0.0.1", "port": 143, "weight": 1, "state": "active", ...}]}],
- *  "routes": {"users": {"vip@example.com": "fast"}, "domains": {"example.com": "dovecot"}, "default": "dovecot"}}
+ *  "routes": {"users": {"vip@example.com": "fast"}, "domains": {"example.com": "dovecot"}, "default": "dovecot",
+ *             "pins": {"vip@example.com": "f2"}}}
  * </pre>
  */
 public final class RoutingJson {
@@ -217,6 +218,10 @@ public final class RoutingJson {
         ObjectNode domains = r.putObject("domains");
         new TreeMap<>(routes.domains()).forEach(domains::put);
         routes.defaultPool().ifPresent(d -> r.put("default", d));
+        if (!routes.pins().isEmpty()) {
+            ObjectNode pins = r.putObject("pins");
+            new TreeMap<>(routes.pins()).forEach(pins::put);
+        }
         return r;
     }
 
@@ -238,6 +243,15 @@ public final class RoutingJson {
         for (Map.Entry<String, String> e : new TreeMap<>(table.routes().domains()).entrySet()) {
             if (!names.contains(e.getValue())) {
                 problems.add(new ConfigProblem("routes.domains." + e.getKey(), "no pool named '" + e.getValue() + "'"));
+            }
+        }
+        for (Map.Entry<String, String> e : new TreeMap<>(table.routes().pins()).entrySet()) {
+            Optional<Pool> pool = table.pool(table.routes().users().get(e.getKey()));
+            if (pool.isPresent() && pool.get().backends().stream().noneMatch(b -> b.id().equals(e.getValue()))) {
+                problems.add(new ConfigProblem(
+                        "routes.pins." + e.getKey(),
+                        "no backend '" + e.getValue() + "' in pool '"
+                                + pool.get().name() + "'"));
             }
         }
         table.routes()

@@ -129,7 +129,7 @@ class ClusterConfigTest {
         String json = ConfigJson.toTree(config).toString();
 
         assertThat(json)
-                .contains("\"routing\":{\"store\":\"redis\"}")
+                .contains("\"routing\":{\"store\":\"redis\",\"hold-timeout\":\"30s\",\"max-held-logins\":10000}")
                 .contains("\"sentinel\":{\"addresses\":[\"10.0.0.5:26379\"],\"master\":\"postern\","
                         + "\"password\":\"***\"}")
                 .contains("\"username\":\"postern\",\"password\":\"***\"")
@@ -224,5 +224,23 @@ class ClusterConfigTest {
                         "cluster.addresses[0]: 0 is not a port (1-65535)",
                         "cluster.password: is empty",
                         "cluster.command-timeout: 0s must be > 0");
+    }
+
+    @Test
+    void holdsTakeTheirDefaultsOrTheRoutingSectionsKeys() throws ConfigException {
+        assertThat(parse(MINIMAL).holds()).isEqualTo(HoldsConfig.DEFAULTS);
+        assertThat(HoldsConfig.DEFAULTS.holdTimeout()).isEqualTo(Duration.ofSeconds(30));
+
+        PosternConfig config = parse(MINIMAL + "routing:\n  hold-timeout: 5s\n  max-held-logins: 50\n");
+
+        assertThat(config.holds()).isEqualTo(new HoldsConfig(Duration.ofSeconds(5), 50));
+    }
+
+    @Test
+    void badHoldSettingsAreNamed() {
+        assertThat(problems(MINIMAL + "routing:\n  hold-timeout: 0s\n  max-held-logins: 0\n"))
+                .hasSize(2)
+                .anySatisfy(p -> assertThat(p).startsWith("routing.hold-timeout:"))
+                .anySatisfy(p -> assertThat(p).startsWith("routing.max-held-logins:"));
     }
 }

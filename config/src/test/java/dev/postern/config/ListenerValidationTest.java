@@ -72,7 +72,8 @@ class ListenerValidationTest {
     @Test
     void protocolMustBeKnown() {
         assertThat(problems(withListener("name: imaps\nprotocol: imapx\nbind: 127.0.0.1:1993")))
-                .containsExactly("listeners[0].protocol: 'imapx' is not one of imap, pop3, managesieve, smtp, lmtp, tcp");
+                .containsExactly(
+                        "listeners[0].protocol: 'imapx' is not one of imap, pop3, managesieve, smtp, lmtp, tcp");
     }
 
     @Test

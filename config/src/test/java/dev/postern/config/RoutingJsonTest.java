@@ -146,4 +146,43 @@ class RoutingJsonTest {
         assertThat(RoutingJson.domainKeyProblem("*.example.com")).isEmpty();
         assertThat(RoutingJson.domainKeyProblem("example..com")).contains("is not a domain or *.domain");
     }
+
+    @Test
+    void aPinnedUserSurvivesARoundTripAndAPinWithoutAUserRouteIsRefused() throws ConfigException {
+        RoutingTable t = sample(3);
+        RoutingTable pinned =
+                new RoutingTable(3, t.pools(), t.routes().withUser("Carol@Example.com", "dovecot", Optional.of("d2")));
+
+        assertThat(RoutingJson.read(RoutingJson.write(pinned))).isEqualTo(pinned);
+        assertThat(RoutingJson.toTree(pinned.routes()).toString()).contains("\"pins\":{\"carol@example.com\":\"d2\"}");
+        assertThatThrownBy(() -> RoutingJson.read(
+                        "{\"pools\": [{\"name\": \"p\", \"backends\": [{\"id\": \"a\", \"address\": \"10.0.0.1:143\"}]}],"
+                                + " \"routes\": {\"pins\": {\"bob@example.com\": \"a\"}}}"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("routes.pins.bob@example.com: user 'bob@example.com' has no user route");
+    }
+
+    @Test
+    void crossCheckFindsAPinToABackendThatIsNotInThePool() {
+        RoutingTable t = sample(1);
+        RoutingTable broken =
+                new RoutingTable(2, t.pools(), t.routes().withUser("carol@example.com", "dovecot", Optional.of("d9")));
+
+        assertThat(RoutingJson.crossCheck(broken))
+                .extracting(ConfigProblem::toString)
+                .containsExactly("routes.pins.carol@example.com: no backend 'd9' in pool 'dovecot'");
+    }
+
+    @Test
+    void aPinGoesWithItsUserRoute() {
+        Routes pinned = sample(1).routes().withUser("carol@example.com", "dovecot", Optional.of("d2"));
+
+        assertThat(pinned.pin("CAROL@example.com")).contains("d2");
+        assertThat(pinned.withDefaultPool(Optional.empty()).pin("carol@example.com"))
+                .contains("d2");
+        assertThat(pinned.withUsers(Map.of()).pin("carol@example.com")).isEmpty();
+        assertThat(pinned.withUser("carol@example.com", "dovecot", Optional.empty())
+                        .pin("carol@example.com"))
+                .isEmpty();
+    }
 }

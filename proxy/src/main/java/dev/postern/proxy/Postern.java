@@ -14,8 +14,11 @@ import dev.postern.proxy.auth.AuthSetup;
 import dev.postern.proxy.auth.SharedFailures;
 import dev.postern.proxy.cluster.ClusterClient;
 import dev.postern.proxy.control.ClusterCommands;
+import dev.postern.proxy.control.NodeHolds;
 import dev.postern.proxy.control.PosternControl;
 import dev.postern.proxy.dns.DnsClient;
+import dev.postern.proxy.hold.Holds;
+import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.reload.LiveAuth;
 import dev.postern.proxy.reload.LiveConfig;
@@ -34,6 +37,7 @@ import dev.postern.proxy.transport.ListenerSlot;
 import dev.postern.proxy.transport.Transport;
 import io.netty.channel.ChannelFuture;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -144,6 +148,10 @@ public final class Postern implements AutoCloseable {
                 new BackendCapabilities(),
                 metrics);
         metrics.routeRevision(() -> store.current().revision());
+        // held logins (mailbox moves) wait for a release, which may wait for the routing revision of the move
+        Holds holds = new Holds(config.holds(), Clock.systemUTC(), metrics, () -> routing.table()
+                .revision());
+        store.subscribe(t -> holds.routingChanged(t.revision()));
         metrics.backends(routing::backends);
         if (tls != null) {
             metrics.certificates(tls::certificates);
@@ -166,7 +174,7 @@ public final class Postern implements AutoCloseable {
         DnsClient dns = Startup.dnsClient(config, transport);
         SharedPassedClients passed = ClusterShares.passedClients(config, cluster, metrics);
         Reloader reloader = new Reloader(
-                config.source().orElse(null), live, liveAuth, store, services, sharedThrottle, dns, passed, bound);
+                config.source().orElse(null), live, liveAuth, store, services, sharedThrottle, dns, passed, holds, bound);
         PosternControl control = new PosternControl(
                 live,
                 sessions,
@@ -184,15 +192,20 @@ public final class Postern implements AutoCloseable {
                         control,
                         liveAuth,
                         config.cluster().get().commandTimeout());
+        NodeHolds nodeHolds = new NodeHolds(holds, commands);
         AdminServer admin;
         try {
             for (ListenerConfig l : config.listeners()) {
                 // each listener asks its own chain of providers; the cache and the throttle are shared, and a
                 // listener with throttle: off is left out of the throttle
-                bound.put(l.name(), Startup.bind(services, l, Reloader.loginFlow(services, auth, l), dns, passed));
+                bound.put(l.name(), Startup.bind(services, l, Reloader.loginFlow(services, auth, l, holds), dns, passed));
             }
             admin = Startup.startAdmin(
-                    config, store, services, commands == null ? control : control.withCluster(commands), metrics);
+                    config,
+                    store,
+                    services,
+                    (commands == null ? control : control.withCluster(commands)).withHolds(nodeHolds),
+                    metrics);
         } catch (StartupException e) {
             bound.values().forEach(ListenerSlot::close);
             auth.close();

@@ -12,6 +12,7 @@ import dev.postern.config.TlsMode;
 import dev.postern.proxy.auth.AuthSetup;
 import dev.postern.proxy.auth.SharedFailures;
 import dev.postern.proxy.dns.DnsClient;
+import dev.postern.proxy.hold.Holds;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.reload.ConfigDiff;
 import dev.postern.proxy.reload.LiveAuth;
@@ -59,6 +60,8 @@ final class Reloader {
 
     private volatile ProxyServices services;
     private DnsClient dns;
+    /** Held logins (mailbox moves): one for the process, kept across reloads. */
+    private final Holds holds;
 
     Reloader(
             Path file,
@@ -69,7 +72,9 @@ final class Reloader {
             SharedFailures sharedThrottle,
             DnsClient dns,
             SharedPassedClients passed,
+            Holds holds,
             Map<String, ListenerSlot> slots) {
+        this.holds = holds;
         this.file = file;
         this.live = live;
         this.auth = auth;
@@ -92,8 +97,8 @@ final class Reloader {
     }
 
     /** The login flow of a listener's new sessions: its chain of providers, and the throttle unless it is off. */
-    static LoginFlow loginFlow(ProxyServices services, AuthSetup auth, ListenerConfig l) {
-        return new LoginFlow(services, auth.authenticator(l), l.throttled() ? auth.throttle() : null);
+    static LoginFlow loginFlow(ProxyServices services, AuthSetup auth, ListenerConfig l, Holds holds) {
+        return new LoginFlow(services, auth.authenticator(l), l.throttled() ? auth.throttle() : null, holds);
     }
 
     /** Reads the file and applies it; see the class comment. */
@@ -179,7 +184,7 @@ final class Reloader {
                 boolean probe = diff.changed().getOrDefault(l.name(), List.of()).contains("pool");
                 slots.get(l.name())
                         .swap(Startup.initializer(
-                                nextServices, l, loginFlow(nextServices, authFor, l), dns, passed, probe));
+                                nextServices, l, loginFlow(nextServices, authFor, l, holds), dns, passed, probe));
             }
         }
         for (Map.Entry<String, ListenerSlot> e : bound.entrySet()) {
@@ -238,7 +243,7 @@ final class Reloader {
             if (slot != null && slot.listener().bind().equals(l.bind())) {
                 continue;
             }
-            LoginFlow flow = loginFlow(nextServices, authFor, l);
+            LoginFlow flow = loginFlow(nextServices, authFor, l, holds);
             try {
                 bound.put(l.name(), Startup.bind(nextServices, l, flow, dns, passed));
             } catch (StartupException e) {

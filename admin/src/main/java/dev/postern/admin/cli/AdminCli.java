@@ -35,6 +35,11 @@ public final class AdminCli {
               route-user USER POOL               send one user to a pool
               unroute-domain DOMAIN              delete a domain route
               unroute-user USER                  delete a user route
+              move-user USER --to POOL[/BACKEND] move a mailbox: hold USER's logins, end USER's sessions, route
+                                                 USER to POOL (pinned to BACKEND), release the held logins there
+              hold USER [--timeout D]            hold USER's new logins (default 5m) while a mailbox is copied
+              release USER                       let USER's held logins go on
+              holds                              the users held now, and their waiting logins
               explain USER [--protocol P]        where USER's next login would go, and why
               sessions [--user U] [--pool P] [--backend B] [--protocol P] [--limit N] [--scope cluster]
                                                  live sessions (this node's; every node's with --scope cluster)
@@ -46,7 +51,8 @@ public final class AdminCli {
               reload                             re-read the configuration file (as SIGHUP); --scope cluster: every node
               nodes                              the cluster's nodes, by their heartbeat
               revision                           the routing table's revision
-            in a cluster, kill, kill-user, flush-auth and reload-tls reach every node (--scope local: this node only);
+            in a cluster, kill, kill-user, flush-auth and reload-tls reach every node (--scope local: this node only),
+            and hold, release and move-user always do;
             exit code 3: done here, but not every node answered
             options:
               --url URL          the admin API (default http://127.0.0.1:9025, or POSTERN_ADMIN_URL)
@@ -68,7 +74,9 @@ public final class AdminCli {
             "--backend",
             "--listener",
             "--limit",
-            "--scope");
+            "--scope",
+            "--to",
+            "--timeout");
 
     private final PrintStream out;
     private final Map<String, String> options;
@@ -164,6 +172,7 @@ public final class AdminCli {
         String command = words.get(0);
         List<String> rest = words.subList(1, words.size());
         Commands c = new Commands(out, options, json, client);
+        HoldCommands h = new HoldCommands(out, options, json, client);
         switch (command) {
             case "pools" -> c.pools(args(rest, 0, 0));
             case "pool" -> c.pool(args(rest, 1, 1).get(0));
@@ -176,6 +185,13 @@ public final class AdminCli {
             case "unroute-domain" -> c.unroute("domains", args(rest, 1, 1).get(0));
             case "unroute-user" -> c.unroute("users", args(rest, 1, 1).get(0));
             case "explain" -> c.explain(args(rest, 1, 1).get(0));
+            case "move-user" -> h.moveUser(args(rest, 1, 1).get(0));
+            case "hold" -> h.hold(args(rest, 1, 1).get(0));
+            case "release" -> h.release(args(rest, 1, 1).get(0));
+            case "holds" -> {
+                args(rest, 0, 0);
+                h.holds();
+            }
             case "sessions" -> c.sessions(args(rest, 0, 0));
             case "kill" -> c.kill(args(rest, 1, 1).get(0));
             case "kill-user" -> c.killUser(args(rest, 1, 1).get(0));
@@ -190,7 +206,7 @@ public final class AdminCli {
             case "revision" -> c.revision(args(rest, 0, 0));
             default -> throw new UsageException("unknown command '" + command + "'");
         }
-        return c.incomplete() ? 3 : 0;
+        return c.incomplete() || h.incomplete() ? 3 : 0;
     }
 
     private List<String> args(List<String> rest, int min, int max) throws UsageException {

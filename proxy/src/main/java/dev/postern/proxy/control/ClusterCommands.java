@@ -16,6 +16,7 @@ import dev.postern.proxy.auth.AuthControl;
 import dev.postern.proxy.cluster.ClusterClient;
 import dev.postern.proxy.cluster.CommandChannel;
 import dev.postern.proxy.cluster.Membership;
+import dev.postern.proxy.hold.Holds;
 import dev.postern.proxy.session.SessionRegistry;
 import java.io.IOException;
 import java.time.Duration;
@@ -45,12 +46,15 @@ public final class ClusterCommands implements ClusterControl, AutoCloseable {
     static final String RELOAD_TLS = "reload-tls";
     static final String RELOAD_CONFIG = "reload-config";
     static final String SESSIONS = "sessions";
+    static final String HOLD = "hold";
+    static final String RELEASE = "release";
 
     private final Membership membership;
     private final CommandChannel channel;
     private final PosternControl local;
     private final AuthControl auth;
     private final Duration deadline;
+    private volatile Holds holds;
 
     private ClusterCommands(
             Membership membership, CommandChannel channel, PosternControl local, AuthControl auth, Duration deadline) {
@@ -89,6 +93,37 @@ public final class ClusterCommands implements ClusterControl, AutoCloseable {
                         c.page(ViewJson.filter(args), args.path("limit").asInt(1000))));
         channel.open();
         return c;
+    }
+
+    /** Answers the other nodes' holds and releases with {@code local}: a hold set on one node holds logins on all. */
+    public void shareHolds(Holds local) {
+        holds = local;
+        channel.handle(HOLD, (origin, args) -> {
+            String user = args.path("user").asText();
+            local.hold(user, Duration.ofMillis(args.path("timeout-ms").asLong()), origin);
+            return ViewJson.MAPPER.createObjectNode().put("held", true);
+        });
+        channel.handle(RELEASE, (origin, args) -> {
+            boolean found = local.release(
+                    args.path("user").asText(), args.path("min-revision").asLong());
+            return ViewJson.MAPPER.createObjectNode().put("held", found);
+        });
+    }
+
+    /** Holds {@code user}'s logins here, then on every other node. */
+    public ClusterReport<Boolean> hold(String user, Duration timeout) {
+        holds.hold(user, timeout, nodeId());
+        ObjectNode args = ViewJson.MAPPER.createObjectNode().put("user", user).put("timeout-ms", timeout.toMillis());
+        return report(true, channel.request(HOLD, args, Optional.empty(), deadline), r -> r.path("held")
+                .asBoolean());
+    }
+
+    /** Releases {@code user}'s hold here, then on every other node; each answers whether it held the user. */
+    public ClusterReport<Boolean> release(String user, long minRevision) {
+        boolean mine = holds.release(user, minRevision);
+        ObjectNode args = ViewJson.MAPPER.createObjectNode().put("user", user).put("min-revision", minRevision);
+        return report(mine, channel.request(RELEASE, args, Optional.empty(), deadline), r -> r.path("held")
+                .asBoolean());
     }
 
     @Override

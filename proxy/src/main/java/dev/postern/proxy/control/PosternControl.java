@@ -6,6 +6,7 @@ import dev.postern.admin.CertificateView;
 import dev.postern.admin.ClusterControl;
 import dev.postern.admin.ConfigReloadResult;
 import dev.postern.admin.Explanation;
+import dev.postern.admin.HoldControl;
 import dev.postern.admin.ProxyControl;
 import dev.postern.admin.Readiness;
 import dev.postern.admin.SessionFilter;
@@ -50,6 +51,7 @@ public final class PosternControl implements ProxyControl {
     private final BooleanSupplier listenersBound;
     private final Supplier<ConfigReloadResult> reload;
     private final Optional<ClusterControl> cluster;
+    private final Optional<HoldControl> holds;
 
     /**
      * @param config the configuration in force (a reload changes it)
@@ -64,7 +66,7 @@ public final class PosternControl implements ProxyControl {
             AuthControl auth,
             BooleanSupplier listenersBound,
             Supplier<ConfigReloadResult> reload) {
-        this(config, sessions, routing, tls, auth, listenersBound, reload, Optional.empty());
+        this(config, sessions, routing, tls, auth, listenersBound, reload, Optional.empty(), Optional.empty());
     }
 
     private PosternControl(
@@ -75,7 +77,8 @@ public final class PosternControl implements ProxyControl {
             AuthControl auth,
             BooleanSupplier listenersBound,
             Supplier<ConfigReloadResult> reload,
-            Optional<ClusterControl> cluster) {
+            Optional<ClusterControl> cluster,
+            Optional<HoldControl> holds) {
         this.reload = reload;
         this.config = config;
         this.sessions = sessions;
@@ -84,6 +87,7 @@ public final class PosternControl implements ProxyControl {
         this.auth = auth;
         this.listenersBound = listenersBound;
         this.cluster = cluster;
+        this.holds = holds;
     }
 
     /**
@@ -91,12 +95,24 @@ public final class PosternControl implements ProxyControl {
      * are built over the control without them (this one), which only ever acts on this node.
      */
     public PosternControl withCluster(ClusterControl commands) {
-        return new PosternControl(config, sessions, routing, tls, auth, listenersBound, reload, Optional.of(commands));
+        return new PosternControl(
+                config, sessions, routing, tls, auth, listenersBound, reload, Optional.of(commands), holds);
+    }
+
+    /** This control with the holds of logins (mailbox moves) beside it. */
+    public PosternControl withHolds(HoldControl control) {
+        return new PosternControl(
+                config, sessions, routing, tls, auth, listenersBound, reload, cluster, Optional.of(control));
     }
 
     @Override
     public Optional<ClusterControl> cluster() {
         return cluster;
+    }
+
+    @Override
+    public Optional<HoldControl> holds() {
+        return holds;
     }
 
     @Override

@@ -2,15 +2,14 @@ package dev.postern.proxy.login;
 
 import dev.postern.config.Backend;
 import dev.postern.config.ListenerConfig;
-import dev.postern.config.Pool;
 import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.auth.AuthResult;
 import dev.postern.proxy.auth.Authenticator;
 import dev.postern.proxy.auth.LoginThrottle;
+import dev.postern.proxy.hold.Holds;
 import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.BackendRuntime;
 import dev.postern.proxy.routing.PoolRuntime;
-import dev.postern.proxy.routing.Routing;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
@@ -21,9 +20,6 @@ import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -45,6 +41,7 @@ public final class LoginFlow {
     private final ProxyServices services;
     private final Authenticator authenticator;
     private final LoginThrottle throttle;
+    private final Holds holds;
 
     public LoginFlow(ProxyServices services, Authenticator authenticator) {
         this(services, authenticator, null);
@@ -52,9 +49,18 @@ public final class LoginFlow {
 
     /** @param throttle brute-force throttling, or null for none */
     public LoginFlow(ProxyServices services, Authenticator authenticator, LoginThrottle throttle) {
+        this(services, authenticator, throttle, null);
+    }
+
+    /**
+     * @param throttle brute-force throttling, or null for none
+     * @param holds holds of users' logins (mailbox moves), or null for none
+     */
+    public LoginFlow(ProxyServices services, Authenticator authenticator, LoginThrottle throttle, Holds holds) {
         this.services = services;
         this.authenticator = authenticator;
         this.throttle = throttle;
+        this.holds = holds;
     }
 
     /** The listener's auth chain; LMTP asks it where a recipient lives, with no login to run. */
@@ -193,56 +199,15 @@ public final class LoginFlow {
     }
 
     /**
-     * The pool a login goes to: the backend an auth answer named by host and port (with the settings of the listener
-     * pool's first backend), else what the routing decides (the auth answer's pool, a user or domain route, the
-     * listener's pool, the default pool); null when there is none.
+     * The pool a login of this user goes to (see {@link LoginPools#pool}); LMTP asks it for a recipient, with no login
+     * to run. Null when there is none.
      */
     public PoolRuntime pool(ListenerConfig listener, String user, AuthResult.RouteHint route) {
-        Optional<PoolRuntime> listenerPool = listener.pool().map(services.pools()::get);
-        if (route != null && route.host() != null) {
-            Backend template = listenerPool
-                    .map(p -> p.config().backends().get(0))
-                    .orElse(new Backend(
-                            "template",
-                            route.host(),
-                            0,
-                            Map.of(),
-                            1,
-                            Backend.State.ACTIVE,
-                            0,
-                            dev.postern.config.TlsMode.NONE,
-                            true,
-                            Backend.Identity.NONE,
-                            Optional.empty()));
-            int port = route.port() > 0 ? route.port() : template.portFor(listener.protocol());
-            if (port <= 0) {
-                return null;
-            }
-            String host = route.host();
-            String id = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-            Backend routed = new Backend(
-                    id,
-                    host,
-                    port,
-                    Map.of(),
-                    1,
-                    Backend.State.ACTIVE,
-                    0,
-                    template.tls(),
-                    template.tlsVerify(),
-                    template.identity(),
-                    template.master());
-            // a pool of its own, in no configured pool: the routing issue makes routes richer
-            return new PoolRuntime(new Pool(ROUTED_POOL, Pool.Balancer.ROUND_ROBIN, List.of(routed)));
-        }
-        return services.routing()
-                .resolve(user, listener, route == null ? null : route.pool())
-                .map(Routing.Decision::pool)
-                .orElse(null);
+        return LoginPools.pool(services, listener, user, route);
     }
 
     /** The pool name of a backend that an auth answer named by host and port. */
-    public static final String ROUTED_POOL = "(auth-route)";
+    public static final String ROUTED_POOL = LoginPools.ROUTED_POOL;
 
     /** One login on its way to a backend: what every attempt (one per backend tried) needs. */
     private record Login(
@@ -253,7 +218,12 @@ public final class LoginFlow {
             AuthResult.RouteHint route,
             boolean verified,
             BackendDialogue dialogue,
-            Promise<LoginOutcome> outcome) {}
+            Promise<LoginOutcome> outcome,
+            long holdGeneration) {
+        Login after(long generation) {
+            return new Login(session, request, credentials, user, route, verified, dialogue, outcome, generation);
+        }
+    }
 
     private void connect(
             Session session,
@@ -264,8 +234,48 @@ public final class LoginFlow {
             boolean verified,
             BackendDialogue dialogue,
             Promise<LoginOutcome> outcome) {
-        Login login = new Login(session, request, credentials, user, route, verified, dialogue, outcome);
-        PoolRuntime pool = pool(session.listener(), user, route);
+        admit(new Login(session, request, credentials, user, route, verified, dialogue, outcome, 0));
+    }
+
+    /**
+     * After authentication, before routing: waits while the user is held (a mailbox move), then routes. The wait is
+     * a timer on the session's event loop; at its bound the client gets the protocol's temporary failure.
+     */
+    private void admit(Login waiting) {
+        // read before looking at the hold: a hold that begins after this is seen again in finish()
+        Login login = holds == null ? waiting : waiting.after(holds.generation());
+        Future<Void> held = holds == null
+                ? null
+                : holds.await(login.user(), login.session().client().eventLoop());
+        if (held == null) {
+            route(login);
+            return;
+        }
+        log.debug("{}: login of {} held", login.session(), login.user());
+        held.addListener(f -> {
+            if (!f.isSuccess()) {
+                log.info(
+                        "{}: login of {} held too long: {}",
+                        login.session(),
+                        login.user(),
+                        f.cause().getMessage());
+                login.outcome()
+                        .trySuccess(new LoginOutcome.Unavailable(
+                                "held: " + f.cause().getMessage()));
+            } else if (login.session().isClosing()) {
+                login.outcome().trySuccess(new LoginOutcome.Unavailable("closed while held"));
+            } else {
+                admit(login); // another hold may have begun meanwhile
+            }
+        });
+    }
+
+    private void route(Login login) {
+        Session session = login.session();
+        String user = login.user();
+        Credentials credentials = login.credentials();
+        Promise<LoginOutcome> outcome = login.outcome();
+        PoolRuntime pool = LoginPools.pool(services, session.listener(), user, login.route());
         if (pool == null) {
             outcome.trySuccess(new LoginOutcome.Unavailable("no pool for user"));
             return;
@@ -359,6 +369,13 @@ public final class LoginFlow {
         BackendConnector.PassiveHealth health = services.connector().passive();
         if (result instanceof BackendLoginResult.LoggedIn ok && c.channel().isActive()) {
             health.observe(c.backend(), true, null);
+            if (holds != null && holds.heldSince(login.user(), login.holdGeneration()) && !session.isClosing()) {
+                // routed before a hold (a move) began: the route may have changed, so log in again after it
+                log.info("{}: a hold of {} began during this login; logging in again after it", session, login.user());
+                c.channel().close();
+                admit(login);
+                return;
+            }
             session.attachBackend(c.channel(), c.backend().pool(), c.backend().id());
             session.user(login.user());
             if (!outcome.trySuccess(new LoginOutcome.Success(login.user(), ok.detail()))) {

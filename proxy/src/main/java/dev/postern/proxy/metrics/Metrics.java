@@ -4,6 +4,7 @@ import dev.postern.config.ListenerConfig;
 import dev.postern.config.Protocol;
 import java.util.Collection;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -69,6 +70,17 @@ public interface Metrics {
 
     /** A failed login's answer is delayed by brute-force throttling. */
     default void loginDelayed(Protocol protocol, long millis) {}
+
+    /** Where to read how many logins wait on a hold now (called at every scrape). */
+    default void heldLogins(IntSupplier held) {}
+
+    /**
+     * A login's wait on a hold ended.
+     *
+     * @param outcome {@code released}, {@code expired} (the hold ended on its own), {@code timeout} (the login gave
+     *     up at routing.hold-timeout) or {@code refused} (routing.max-held-logins were waiting)
+     */
+    default void holdWait(String outcome, long nanos) {}
 
     /** Where to read the served certificates from, for their expiry gauge (called at every scrape). */
     default void certificates(Supplier<? extends Collection<? extends CertificateExpiry>> certificates) {}

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
@@ -51,6 +52,7 @@ public final class PrometheusMetrics implements Metrics {
     private final AuthSeries auth;
     private final SmtpSeries smtp;
     private final ClusterSeries cluster;
+    private final HoldSeries holds;
     /*
      * The series touched per session, looked up once and kept: a lookup by label values hashes a fresh list of
      * strings each time (with bounded() over free-form values, about 3 % of the CPU of an IMAPS login before). Series
@@ -108,6 +110,7 @@ public final class PrometheusMetrics implements Metrics {
         auth = new AuthSeries(registry, labels);
         smtp = new SmtpSeries(registry, labels);
         cluster = new ClusterSeries(registry, labels);
+        holds = new HoldSeries(registry);
         backendConnect = Histogram.builder()
                 .name("postern_backend_connect_duration_seconds")
                 .help("Time to connect to a backend, by outcome")
@@ -292,6 +295,16 @@ public final class PrometheusMetrics implements Metrics {
     @Override
     public void loginDelayed(Protocol protocol, long millis) {
         auth.delayed(protocol);
+    }
+
+    @Override
+    public void heldLogins(IntSupplier held) {
+        holds.held(held);
+    }
+
+    @Override
+    public void holdWait(String outcome, long nanos) {
+        holds.waited(outcome, nanos);
     }
 
     @Override

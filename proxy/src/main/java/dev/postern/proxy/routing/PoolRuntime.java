@@ -50,6 +50,19 @@ public final class PoolRuntime {
         return balancer;
     }
 
+    /**
+     * The pool narrowed to one of its backends (a user pinned there): its sessions go there or nowhere, as the
+     * mailbox is there; null when the pool has no such backend.
+     */
+    public PoolRuntime pinned(String backendId) {
+        for (BackendRuntime b : backends) {
+            if (b.id().equals(backendId)) {
+                return new PoolRuntime(config, List.of(b), Balancer.of(config.balancer()));
+            }
+        }
+        return null;
+    }
+
     /** Whether the pool's backends have a port for {@code protocol} (a pool for POP3 only cannot take IMAP). */
     public boolean serves(Protocol protocol) {
         return backends.stream().anyMatch(b -> b.config().portFor(protocol) > 0);

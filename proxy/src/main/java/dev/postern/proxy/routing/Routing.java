@@ -137,7 +137,7 @@ public final class Routing {
         if (user != null) {
             Optional<Routes.Match> match = t.routes().match(user);
             if (match.isPresent()) {
-                PoolRuntime p = current.get(match.get().pool());
+                PoolRuntime p = pinned(t, current.get(match.get().pool()), match.get());
                 if (p != null && p.serves(protocol)) {
                     return Optional.of(
                             new Decision(p, match.get().kind(), match.get().key()));
@@ -160,9 +160,10 @@ public final class Routing {
     /** The same resolution for route explain, without a listener: only routes and the default pool count. */
     public Optional<Decision> resolve(String user, Optional<Protocol> protocol) {
         Map<String, PoolRuntime> current = pools;
-        Optional<Routes.Match> match = table.routes().match(user);
+        RoutingTable t = table;
+        Optional<Routes.Match> match = t.routes().match(user);
         if (match.isPresent()) {
-            PoolRuntime p = current.get(match.get().pool());
+            PoolRuntime p = pinned(t, current.get(match.get().pool()), match.get());
             if (p != null && protocol.map(p::serves).orElse(true)) {
                 return Optional.of(
                         new Decision(p, match.get().kind(), match.get().key()));
@@ -173,6 +174,19 @@ public final class Routing {
                 .map(current::get)
                 .filter(p -> protocol.map(p::serves).orElse(true))
                 .map(p -> new Decision(p, "default", p.name()));
+    }
+
+    /** {@code pool}, or only the backend a user route pins its user to (a moved mailbox). */
+    private static PoolRuntime pinned(RoutingTable t, PoolRuntime pool, Routes.Match match) {
+        if (pool == null || !match.kind().equals("user")) {
+            return pool;
+        }
+        Optional<String> pin = t.routes().pin(match.key());
+        if (pin.isEmpty()) {
+            return pool;
+        }
+        PoolRuntime one = pool.pinned(pin.get());
+        return one == null ? pool : one;
     }
 
     private synchronized void apply(RoutingTable next) {
