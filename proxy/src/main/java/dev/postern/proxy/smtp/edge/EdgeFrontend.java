@@ -8,6 +8,7 @@ import dev.postern.proxy.frontend.FrontendFactory;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.services.ProxyServices;
+import dev.postern.proxy.smtp.MessageDecoder;
 import dev.postern.proxy.smtp.SmtpProbe;
 import dev.postern.proxy.transport.HandlerNames;
 import io.netty.channel.Channel;
@@ -19,7 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The front end of the port-25 edge (listeners with {@code smtp.role: relay}): an {@link EdgeDecoder} and an
+ * The front end of the port-25 edge (listeners with {@code smtp.role: relay}): an {@link MessageDecoder} and an
  * {@link EdgeSession} on each client channel, a {@link EdgeBackend} per backend connection. The sessions of one
  * listener share its {@link Edge}, made at its first connection. Each pool's EHLO keywords are probed at start.
  */
@@ -62,7 +63,7 @@ public final class EdgeFrontend implements FrontendFactory {
         client.pipeline()
                 .addLast(
                         HandlerNames.DECODER,
-                        new EdgeDecoder(
+                        new MessageDecoder(
                                 listener.limits().lineLength(),
                                 listener.smtp().bareLineEndings() == SmtpConfig.BareLineEndings.NORMALIZE))
                 .addLast(

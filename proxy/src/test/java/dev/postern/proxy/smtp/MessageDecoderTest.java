@@ -1,4 +1,4 @@
-package dev.postern.proxy.smtp.edge;
+package dev.postern.proxy.smtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,22 +19,22 @@ import org.junit.jupiter.api.Test;
  * (consecutive slices joined), and the markers. A test session switches modes as the real one does: {@code DATA}
  * starts data mode, {@code BDAT n} a chunk ({@code BDAT n SKIP}: a skipped one).
  */
-class EdgeDecoderTest {
+class MessageDecoderTest {
     private static final int LINE = 512;
 
     /** Plays the session: records what the decoder emits and switches its mode after DATA and BDAT. */
     private static final class Session extends ChannelInboundHandlerAdapter {
         final List<String> transcript = new ArrayList<>();
         private final StringBuilder data = new StringBuilder();
-        private final EdgeDecoder decoder;
+        private final MessageDecoder decoder;
 
-        Session(EdgeDecoder decoder) {
+        Session(MessageDecoder decoder) {
             this.decoder = decoder;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof EdgeInput.Data d) {
+            if (msg instanceof MessageInput.Data d) {
                 try {
                     data.append(d.content().toString(StandardCharsets.ISO_8859_1));
                 } finally {
@@ -83,7 +83,7 @@ class EdgeDecoderTest {
     }
 
     private static List<String> decode(byte[] bytes, boolean normalize, Feed feed, int split) {
-        EdgeDecoder decoder = new EdgeDecoder(LINE, normalize);
+        MessageDecoder decoder = new MessageDecoder(LINE, normalize);
         Session session = new Session(decoder);
         EmbeddedChannel ch = new EmbeddedChannel(decoder, session);
         try {

@@ -1,4 +1,4 @@
-package dev.postern.proxy.smtp.edge;
+package dev.postern.proxy.smtp;
 
 import dev.postern.proxy.codec.CommandDecoder;
 import io.netty.buffer.ByteBuf;
@@ -8,24 +8,24 @@ import io.netty.util.ByteProcessor;
 import java.util.List;
 
 /**
- * Decodes an edge client's bytes in three modes the session switches between:
+ * Decodes an SMTP client's bytes (the port-25 edge's, and a submission session's after its login) in three modes the session switches between:
  *
  * <ul>
  *   <li>commands: lines (CRLF, or a bare LF, removed) as strings, bounded in length;
- *   <li>DATA (RFC 5321, section 4.1.1.4): the message as {@link EdgeInput.Data} slices, then {@link
- *       EdgeInput#DATA_END}. The end of data is {@code CRLF.CRLF} and nothing else. A bare LF or bare CR (one not
- *       part of a CRLF) is, as configured, refused ({@link EdgeInput#BARE_LF}/{@link EdgeInput#BARE_CR}, after which
+ *   <li>DATA (RFC 5321, section 4.1.1.4): the message as {@link MessageInput.Data} slices, then {@link
+ *       MessageInput#DATA_END}. The end of data is {@code CRLF.CRLF} and nothing else. A bare LF or bare CR (one not
+ *       part of a CRLF) is, as configured, refused ({@link MessageInput#BARE_LF}/{@link MessageInput#BARE_CR}, after which
  *       every byte is dropped) or normalized to CRLF; a line that normalization starts and that begins with a dot gets
  *       one more dot, so the next server reads exactly the content the client sent and never an end of data the
  *       client did not send (the {@code <LF>.<CR><LF>} smuggling class). Dot-stuffing is passed on as it is;
- *   <li>a BDAT chunk (RFC 3030): exactly the announced number of bytes as {@link EdgeInput.Data}, then {@link
- *       EdgeInput#CHUNK_END}, or skipped unread. In reject mode a bare LF or CR there is refused too.
+ *   <li>a BDAT chunk (RFC 3030): exactly the announced number of bytes as {@link MessageInput.Data}, then {@link
+ *       MessageInput#CHUNK_END}, or skipped unread. In reject mode a bare LF or CR there is refused too.
  * </ul>
  *
  * <p>Message bytes are never held beyond what a decision needs (a line-start dot, a CR before its LF), so memory stays
  * bounded whatever the line lengths.
  */
-final class EdgeDecoder extends CommandDecoder {
+public final class MessageDecoder extends CommandDecoder {
     private static final ByteBuf CRLF = Unpooled.unreleasableBuffer(
             Unpooled.wrappedBuffer(new byte[] {'\r', '\n'}).asReadOnly());
     private static final ByteBuf DOT =
@@ -60,34 +60,34 @@ final class EdgeDecoder extends CommandDecoder {
      * @param lineLength the longest command line
      * @param normalize normalize bare line endings in DATA instead of refusing them
      */
-    EdgeDecoder(int lineLength, boolean normalize) {
+    public MessageDecoder(int lineLength, boolean normalize) {
         super(lineLength);
         this.normalize = normalize;
     }
 
     /** Decodes what follows as message data, up to {@code CRLF.CRLF}. */
-    void startData() {
+    public void startData() {
         mode = Mode.DATA;
         position = Position.LINE_START;
     }
 
     /**
      * Decodes the next {@code size} bytes as a BDAT chunk: passed on, or skipped when {@code discard}. A size of 0
-     * ends at once with {@link EdgeInput#CHUNK_END}.
+     * ends at once with {@link MessageInput#CHUNK_END}.
      */
-    void startChunk(long size, boolean discard) {
+    public void startChunk(long size, boolean discard) {
         mode = Mode.CHUNK;
         chunkLeft = size;
         chunkDiscard = discard;
     }
 
     /** A new message starts (BDAT's bare-CR state does not carry over). */
-    void newMessage() {
+    public void newMessage() {
         chunkCr = false;
     }
 
     /** Whether the decoder is in command mode. */
-    boolean inCommandMode() {
+    public boolean inCommandMode() {
         return mode == Mode.COMMAND;
     }
 
@@ -127,15 +127,15 @@ final class EdgeDecoder extends CommandDecoder {
                             emit(in, run, i, out);
                             in.readerIndex(i + 3);
                             mode = Mode.COMMAND;
-                            out.add(EdgeInput.DATA_END);
+                            out.add(MessageInput.DATA_END);
                             return;
                         }
                         // ".<CR>x": the dot stuffs an empty line ended by a bare CR
-                        if (refuse(in, run, i, EdgeInput.BARE_CR, out)) {
+                        if (refuse(in, run, i, MessageInput.BARE_CR, out)) {
                             return;
                         }
                         emit(in, run, i, out);
-                        out.add(new EdgeInput.Data(CRLF.duplicate()));
+                        out.add(new MessageInput.Data(CRLF.duplicate()));
                         i += 2;
                         run = i;
                         position = Position.NORMALIZED_LINE_START;
@@ -143,11 +143,11 @@ final class EdgeDecoder extends CommandDecoder {
                     }
                     if (next == '\n') {
                         // ".<LF>": passing it on as ".<CR><LF>" would end the data at the next server
-                        if (refuse(in, run, i, EdgeInput.BARE_LF, out)) {
+                        if (refuse(in, run, i, MessageInput.BARE_LF, out)) {
                             return;
                         }
                         emit(in, run, i, out);
-                        out.add(new EdgeInput.Data(CRLF.duplicate()));
+                        out.add(new MessageInput.Data(CRLF.duplicate()));
                         i += 2;
                         run = i;
                         position = Position.NORMALIZED_LINE_START;
@@ -163,7 +163,7 @@ final class EdgeDecoder extends CommandDecoder {
                 position = Position.MIDDLE;
                 if (in.getByte(i) == '.') {
                     emit(in, run, i, out);
-                    out.add(new EdgeInput.Data(DOT.duplicate()));
+                    out.add(new MessageInput.Data(DOT.duplicate()));
                     run = i;
                     i++;
                     continue;
@@ -175,11 +175,11 @@ final class EdgeDecoder extends CommandDecoder {
                 break;
             }
             if (in.getByte(j) == '\n') {
-                if (refuse(in, run, j, EdgeInput.BARE_LF, out)) {
+                if (refuse(in, run, j, MessageInput.BARE_LF, out)) {
                     return;
                 }
                 emit(in, run, j, out);
-                out.add(new EdgeInput.Data(CRLF.duplicate()));
+                out.add(new MessageInput.Data(CRLF.duplicate()));
                 i = j + 1;
                 run = i;
                 position = Position.NORMALIZED_LINE_START;
@@ -194,11 +194,11 @@ final class EdgeDecoder extends CommandDecoder {
                 position = Position.LINE_START;
                 continue;
             }
-            if (refuse(in, run, j, EdgeInput.BARE_CR, out)) {
+            if (refuse(in, run, j, MessageInput.BARE_CR, out)) {
                 return;
             }
             emit(in, run, j, out);
-            out.add(new EdgeInput.Data(CRLF.duplicate()));
+            out.add(new MessageInput.Data(CRLF.duplicate()));
             i = j + 1;
             run = i;
             position = Position.NORMALIZED_LINE_START;
@@ -221,7 +221,7 @@ final class EdgeDecoder extends CommandDecoder {
 
     private static void emit(ByteBuf in, int from, int to, List<Object> out) {
         if (to > from) {
-            out.add(new EdgeInput.Data(in.retainedSlice(from, to - from)));
+            out.add(new MessageInput.Data(in.retainedSlice(from, to - from)));
         }
     }
 
@@ -239,21 +239,21 @@ final class EdgeDecoder extends CommandDecoder {
                         // a CR that no LF followed is the byte before the one found
                         int end = lf ? bad : Math.max(start, bad - 1);
                         if (end > start) {
-                            out.add(new EdgeInput.Data(in.retainedSlice(start, end - start)));
+                            out.add(new MessageInput.Data(in.retainedSlice(start, end - start)));
                         }
                         in.skipBytes(in.readableBytes());
                         mode = Mode.DISCARD;
-                        out.add(lf ? EdgeInput.BARE_LF : EdgeInput.BARE_CR);
+                        out.add(lf ? MessageInput.BARE_LF : MessageInput.BARE_CR);
                         return;
                     }
                 }
-                out.add(new EdgeInput.Data(in.readRetainedSlice(n)));
+                out.add(new MessageInput.Data(in.readRetainedSlice(n)));
             }
             chunkLeft -= n;
         }
         if (chunkLeft == 0) {
             mode = Mode.COMMAND;
-            out.add(EdgeInput.CHUNK_END);
+            out.add(MessageInput.CHUNK_END);
         }
     }
 
@@ -275,7 +275,7 @@ final class EdgeDecoder extends CommandDecoder {
     }
 
     /** True when the last BDAT byte passed on was a CR that no LF followed (checked after the LAST chunk). */
-    boolean chunkEndsWithBareCr() {
+    public boolean chunkEndsWithBareCr() {
         return !normalize && chunkCr;
     }
 }

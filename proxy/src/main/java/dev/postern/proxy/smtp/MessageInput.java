@@ -1,30 +1,30 @@
-package dev.postern.proxy.smtp.edge;
+package dev.postern.proxy.smtp;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.DefaultByteBufHolder;
 
-/** What the {@link EdgeDecoder} makes of an edge client's bytes, besides command lines (strings). */
-final class EdgeInput {
-    private EdgeInput() {}
+/** What the {@link MessageDecoder} makes of an SMTP client's bytes, besides command lines (strings). */
+public final class MessageInput {
+    private MessageInput() {}
 
     /** Message bytes to pass on as they are (DATA: already checked or normalized; BDAT: the chunk). */
-    static final class Data extends DefaultByteBufHolder {
-        Data(ByteBuf content) {
+    public static final class Data extends DefaultByteBufHolder {
+        public Data(ByteBuf content) {
             super(content);
         }
     }
 
     /** DATA ended: the client sent {@code CRLF.CRLF}; the final {@code .CRLF} is not in any {@link Data}. */
-    static final Object DATA_END = new Marker("DATA_END");
+    public static final Object DATA_END = new Marker("DATA_END");
 
     /** The BDAT chunk announced by the last BDAT command is complete. */
-    static final Object CHUNK_END = new Marker("CHUNK_END");
+    public static final Object CHUNK_END = new Marker("CHUNK_END");
 
     /** A bare LF in the message (reject mode); the decoder drops everything after it. */
-    static final Object BARE_LF = new Marker("BARE_LF");
+    public static final Object BARE_LF = new Marker("BARE_LF");
 
     /** A bare CR in the message (reject mode); the decoder drops everything after it. */
-    static final Object BARE_CR = new Marker("BARE_CR");
+    public static final Object BARE_CR = new Marker("BARE_CR");
 
     private record Marker(String name) {
         @Override
