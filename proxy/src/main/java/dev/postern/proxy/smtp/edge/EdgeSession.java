@@ -8,6 +8,8 @@ import dev.postern.proxy.relay.Relay;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.Session;
+import dev.postern.proxy.smtp.MessageDecoder;
+import dev.postern.proxy.smtp.MessageInput;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
 import io.netty.channel.ChannelHandlerContext;
@@ -127,15 +129,17 @@ final class EdgeSession extends PreAuthHandler<Object> {
                 return;
             }
             if (phase == Phase.COMMAND) {
+                // the timeout is per command, as the README says: every command the client sends is its turn taken
+                restartPreAuthTimer();
                 line(line);
             }
-        } else if (msg instanceof EdgeInput.Data data) {
+        } else if (msg instanceof MessageInput.Data data) {
             transactions.data(data.content());
             touch();
-        } else if (msg == EdgeInput.DATA_END || msg == EdgeInput.CHUNK_END) {
-            transactions.messageEnd(msg == EdgeInput.DATA_END);
-        } else if (msg == EdgeInput.BARE_LF || msg == EdgeInput.BARE_CR) {
-            transactions.bareLineEnding(msg == EdgeInput.BARE_LF ? "<LF>" : "<CR>");
+        } else if (msg == MessageInput.DATA_END || msg == MessageInput.CHUNK_END) {
+            transactions.messageEnd(msg == MessageInput.DATA_END);
+        } else if (msg == MessageInput.BARE_LF || msg == MessageInput.BARE_CR) {
+            transactions.bareLineEnding(msg == MessageInput.BARE_LF ? "<LF>" : "<CR>");
         }
     }
 
@@ -302,8 +306,8 @@ final class EdgeSession extends PreAuthHandler<Object> {
         return phase != Phase.DONE && ctx.channel().isActive();
     }
 
-    EdgeDecoder edgeDecoder() {
-        return (EdgeDecoder) decoder();
+    MessageDecoder edgeDecoder() {
+        return (MessageDecoder) decoder();
     }
 
     EdgeTransactions transactions() {
