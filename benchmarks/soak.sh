@@ -96,7 +96,10 @@ say "run $RUN_ID: Postern pid $POSTERN_PID (submission $P_SUB, mx $P_EDGE, imap 
 kill_tree_in() { # SIGKILL every process whose working directory or command line is under $1 and names $2
     local dir=$1 name=$2 pid
     for pid in $(pgrep -f "$name" || true); do
-        if [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$dir"* ]] || tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$dir"; then
+        # dovecot-lda is Postfix's delivery agent, not the server: killing it mid-delivery makes Postfix deliver
+        # again (at-least-once, a duplicate the proxy had no part in), so it is left alone
+        if tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q dovecot-lda; then continue; fi
+        if [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$dir"* ]] || tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -q "$dir"; then
             kill -9 "$pid" 2>/dev/null || true
         fi
     done
@@ -128,5 +131,6 @@ say "load over; chaos: $(grep -c kill "$WORK/chaos.log" || true) kills ($(tr '\n
 bash "$BACKENDS" start >/dev/null 2>&1 || true
 postqueue -c "$STATE/postfix/etc" -f 2>/dev/null || true
 say "Postern RSS $(awk '/VmRSS/ {print $2, $3}' "/proc/$POSTERN_PID/status" 2>/dev/null)"
-python3 "$ROOT/benchmarks/lib/soak.py" count --run "$RUN_ID" --ledger "$WORK/ledger.jsonl" -- \
+python3 "$ROOT/benchmarks/lib/soak.py" count --run "$RUN_ID" --ledger "$WORK/ledger.jsonl" \
+    --postfix-log "$STATE/postfix.log" -- \
     doveadm -c "$STATE/dovecot/dovecot.conf"

@@ -130,6 +130,12 @@ def count(a):
     delivered = len(accepted & set(seen))
     lost = sorted(accepted - set(seen))
     duplicated = sum(1 for s, n in seen.items() if n > 1)
+    if duplicated and a.postfix_log:
+        # how often each duplicate entered Postfix: once means the copy was made after the proxy (a redelivery)
+        log = open(a.postfix_log, errors="replace").read()
+        entered = [log.count("message-id=<%s@" % s) for s, n in seen.items() if n > 1]
+        print("duplicates that entered Postfix once (a redelivery behind the proxy): %d of %d"
+              % (sum(1 for e in entered if e == 1), duplicated))
     refused_delivered = len(refused & set(seen))
     imap = [r for r in recs if r["kind"] == "imap"]
     errors = sum(1 for r in imap if r["outcome"] == "error")
@@ -167,6 +173,7 @@ def main():
     c.add_argument("--run", required=True)
     c.add_argument("--ledger", required=True)
     c.add_argument("--wait", type=int, default=180)
+    c.add_argument("--postfix-log")
     c.add_argument("doveadm", nargs="+")
     a = p.parse_args()
     if a.cmd == "load":
