@@ -412,6 +412,8 @@ tls:
     - {name: bench, cert: $TLS/cert.pem, key: $TLS/key.pem}
 timeouts:
   idle: 30m
+limits:
+  pre-auth-connections-per-client: 0   # every load client is 127.0.0.1
 EOF
 }
 

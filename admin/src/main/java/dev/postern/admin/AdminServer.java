@@ -117,6 +117,7 @@ public final class AdminServer implements AutoCloseable {
                 long idle = settings.idleTimeout().toMillis();
                 p.addLast("idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS));
                 p.addLast("http", new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, 8192));
+                p.addLast("read-timeout", new RequestReadTimeout(settings.requestReadTimeout()));
                 p.addLast("aggregator", new BodyLimit(settings.maxBodyBytes(), api));
                 p.addLast("api", new AdminHttpHandler(api));
             }

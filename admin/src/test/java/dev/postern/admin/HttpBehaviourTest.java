@@ -10,6 +10,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -214,6 +215,23 @@ class HttpBehaviourTest {
 
         assertThat(response).startsWith("HTTP/1.1 201 Created\r\n");
         assertThat(admin.store.current().revision()).isEqualTo(2);
+    }
+
+    @Test
+    void aBodyShorterThanItsContentLengthIs408AfterTheRequestReadTimeout() throws IOException {
+        admin.close();
+        admin = AdminFixture.start(s -> s.withRequestReadTimeout(Duration.ofMillis(300)));
+        String put = "{\"pool\": \"postfix\"}";
+        long start = System.nanoTime();
+
+        String response = raw("PUT /api/v1/routes/users/p@example.com HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer "
+                + AdminFixture.OPS_TOKEN + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + (put.length() + 10) + "\r\n\r\n" + put);
+
+        assertThat(response).startsWith("HTTP/1.1 408 Request Timeout\r\n");
+        assertThat(response).contains("connection: close");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        assertThat(admin.store.current().revision()).isEqualTo(1);
     }
 
     @Test

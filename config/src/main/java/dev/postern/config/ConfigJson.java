@@ -124,6 +124,7 @@ public final class ConfigJson {
         n.put("literal-size", size(l.literalSize()));
         n.put("bad-commands", l.badCommands());
         n.put("auth-failures", l.authFailures());
+        n.put("pre-auth-connections-per-client", l.preAuthConnectionsPerClient());
         return n;
     }
 

@@ -11,6 +11,9 @@ package dev.postern.config;
  * @param literalSize largest literal ({@code {n}}) accepted before authentication, in bytes
  * @param badCommands invalid commands per connection before it is closed
  * @param authFailures failed logins per connection before it is closed
+ * @param preAuthConnectionsPerClient connections one client address may have open on a listener before they log in
+ *     (all of a port-25 edge's, which never log in); 0 = unlimited. Like Postfix's
+ *     {@code smtpd_client_connection_count_limit}: a slowloris from one address cannot take every slot
  */
 public record LimitsConfig(
         int maxConnections,
@@ -20,8 +23,11 @@ public record LimitsConfig(
         int saslLineLength,
         int literalSize,
         int badCommands,
-        int authFailures) {
+        int authFailures,
+        int preAuthConnectionsPerClient) {
 
-    public static final LimitsConfig DEFAULTS =
-            new LimitsConfig(0, 32 * 1024, 64 * 1024, 8 * 1024, 64 * 1024, 64 * 1024, 10, 3);
+    public static final int DEFAULT_PRE_AUTH_CONNECTIONS_PER_CLIENT = 50;
+
+    public static final LimitsConfig DEFAULTS = new LimitsConfig(
+            0, 32 * 1024, 64 * 1024, 8 * 1024, 64 * 1024, 64 * 1024, 10, 3, DEFAULT_PRE_AUTH_CONNECTIONS_PER_CLIENT);
 }

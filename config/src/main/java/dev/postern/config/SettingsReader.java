@@ -17,7 +17,8 @@ final class SettingsReader {
             "sasl-line-length",
             "literal-size",
             "bad-commands",
-            "auth-failures");
+            "auth-failures",
+            "pre-auth-connections-per-client");
 
     private static final int MIN_LINE = 512;
     private static final int MAX_LINE = 1024 * 1024;
@@ -53,6 +54,8 @@ final class SettingsReader {
         Integer literal = size(section.get("literal-size"), 0, Integer.MAX_VALUE, base.literalSize());
         Integer badCommands = integer(section.get("bad-commands"), 1, base.badCommands());
         Integer authFailures = integer(section.get("auth-failures"), 1, base.authFailures());
+        Integer preAuthPerClient =
+                integer(section.get("pre-auth-connections-per-client"), 0, base.preAuthConnectionsPerClient());
         if (maxConnections == null
                 || low == null
                 || high == null
@@ -60,13 +63,15 @@ final class SettingsReader {
                 || saslLine == null
                 || literal == null
                 || badCommands == null
-                || authFailures == null) {
+                || authFailures == null
+                || preAuthPerClient == null) {
             return null;
         }
         boolean valid = ordered(section, "write-buffer-low", low, "write-buffer-high", high, true);
         valid &= ordered(section, "line-length", line, "sasl-line-length", saslLine, false);
         return valid
-                ? new LimitsConfig(maxConnections, low, high, line, saslLine, literal, badCommands, authFailures)
+                ? new LimitsConfig(
+                        maxConnections, low, high, line, saslLine, literal, badCommands, authFailures, preAuthPerClient)
                 : null;
     }
 

@@ -26,8 +26,10 @@ final class SmtpReader {
             "passed-cache",
             "spf",
             "limits");
-    /** The keys that only mean something for a relay. */
-    static final List<String> RELAY_KEYS = KEYS.subList(2, KEYS.size());
+    /** The keys that only mean something for a relay (a submission listener takes its hostname and data rule). */
+    static final List<String> RELAY_KEYS = KEYS.stream()
+            .filter(k -> !List.of("role", "hostname", "data").contains(k))
+            .toList();
 
     /** The keys an lmtp listener takes. */
     static final List<String> LMTP_KEYS = List.of("hostname", "max-message-size", "data");

@@ -49,10 +49,11 @@ class SettingsValidationTest {
                           literal-size: 0
                           bad-commands: 1
                           auth-failures: 5
+                          pre-auth-connections-per-client: 7
                         """)
                 .limits();
 
-        assertThat(limits).isEqualTo(new LimitsConfig(1000, 65536, 1 << 20, 512, 1 << 30, 0, 1, 5));
+        assertThat(limits).isEqualTo(new LimitsConfig(1000, 65536, 1 << 20, 512, 1 << 30, 0, 1, 5, 7));
     }
 
     @ParameterizedTest(name = "{0} -> {1}")

@@ -123,6 +123,16 @@ class SmtpConfigTest {
     }
 
     @Test
+    void aSubmissionListenerTakesTheDataRule() throws Exception {
+        ListenerConfig l = parse(withListener(
+                        "name: sub\nprotocol: smtp\nbind: 127.0.0.1:1587\nsmtp: {data: {bare-lf: normalize}}"))
+                .listeners()
+                .get(0);
+        assertThat(l.smtp().role()).isEqualTo(SmtpConfig.Role.SUBMISSION);
+        assertThat(l.smtp().bareLineEndings()).isEqualTo(SmtpConfig.BareLineEndings.NORMALIZE);
+    }
+
+    @Test
     void relayKeysNeedTheRelayRole() {
         assertThat(relayProblems("local-domains: [example.com]\ndnsbl-action: drop"))
                 .containsExactly(

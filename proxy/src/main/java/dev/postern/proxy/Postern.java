@@ -18,7 +18,6 @@ import dev.postern.proxy.control.NodeHolds;
 import dev.postern.proxy.control.PosternControl;
 import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.hold.Holds;
-import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.reload.LiveAuth;
 import dev.postern.proxy.reload.LiveConfig;
@@ -174,7 +173,16 @@ public final class Postern implements AutoCloseable {
         DnsClient dns = Startup.dnsClient(config, transport);
         SharedPassedClients passed = ClusterShares.passedClients(config, cluster, metrics);
         Reloader reloader = new Reloader(
-                config.source().orElse(null), live, liveAuth, store, services, sharedThrottle, dns, passed, holds, bound);
+                config.source().orElse(null),
+                live,
+                liveAuth,
+                store,
+                services,
+                sharedThrottle,
+                dns,
+                passed,
+                holds,
+                bound);
         PosternControl control = new PosternControl(
                 live,
                 sessions,
@@ -198,7 +206,8 @@ public final class Postern implements AutoCloseable {
             for (ListenerConfig l : config.listeners()) {
                 // each listener asks its own chain of providers; the cache and the throttle are shared, and a
                 // listener with throttle: off is left out of the throttle
-                bound.put(l.name(), Startup.bind(services, l, Reloader.loginFlow(services, auth, l, holds), dns, passed));
+                bound.put(
+                        l.name(), Startup.bind(services, l, Reloader.loginFlow(services, auth, l, holds), dns, passed));
             }
             admin = Startup.startAdmin(
                     config,

@@ -3,6 +3,7 @@ package dev.postern.proxy.relay;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.transport.HandlerNames;
+import dev.postern.proxy.transport.PreAuthSlots;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
@@ -27,6 +28,8 @@ public final class Relay {
     public static void splice(Session session, List<ByteBuf> pendingFromClient) {
         Channel client = session.client();
         Channel backend = session.backend();
+        // logged in (or a tcp listener's session): no longer a pre-auth connection of its address
+        PreAuthSlots.release(client);
 
         RelayHandler.HalfClose halfClose = new RelayHandler.HalfClose();
         addLast(client.pipeline(), new RelayHandler(session, backend, true, halfClose));

@@ -8,7 +8,7 @@ import io.netty.util.ByteProcessor;
 import java.util.List;
 
 /**
- * Decodes an SMTP or LMTP client's bytes in three modes the session switches between:
+ * Decodes an SMTP or LMTP client's bytes (the port-25 edge's, an LMTP session's, and a submission session's after its login) in three modes the session switches between:
  *
  * <ul>
  *   <li>commands: lines (CRLF, or a bare LF, removed) as strings, bounded in length;

@@ -4,15 +4,18 @@ import dev.postern.config.ListenerConfig;
 import dev.postern.config.ProxyProtocolConfig;
 import dev.postern.config.TlsMode;
 import dev.postern.proxy.metrics.Metrics;
+import dev.postern.proxy.session.Session;
 import dev.postern.proxy.session.SessionRegistry;
 import dev.postern.proxy.tls.TlsManager;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * Builds the pipeline of each accepted client connection of one listener: the connection limit, the session, the
+ * Builds the pipeline of each accepted client connection of one listener: the connection limits (the listener's, and
+ * {@link PreAuthSlots} per client address), the session, the
  * PROXY header reader on listeners with {@code proxy-protocol} (which installs the rest once the header is read), TLS
  * for implicit-TLS listeners, the idle timer, and the listener's front end.
  */
@@ -24,6 +27,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
     private final ListenerConfig listener;
     private final Consumer<Channel> frontend;
     private final AtomicInteger connections;
+    private final PreAuthSlots preAuthSlots;
     private final long idleMillis;
 
     /**
@@ -52,6 +56,7 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
         this.listener = listener;
         this.frontend = frontend;
         this.idleMillis = listener.timeouts().idle().toMillis();
+        this.preAuthSlots = new PreAuthSlots(listener.limits().preAuthConnectionsPerClient());
     }
 
     /**
@@ -92,6 +97,13 @@ public final class ListenerInitializer extends ChannelInitializer<Channel> {
     }
 
     private void addRest(Channel ch) {
+        Session session = Session.of(ch);
+        InetSocketAddress client = session != null ? session.clientAddress() : null;
+        if (!preAuthSlots.take(ch, client != null ? client.getAddress() : null)) {
+            metrics.connectionRefused(listener, "pre-auth-per-client");
+            ch.close();
+            return;
+        }
         if (listener.tls() == TlsMode.IMPLICIT) {
             ch.pipeline()
                     .addLast(

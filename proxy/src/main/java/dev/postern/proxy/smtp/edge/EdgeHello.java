@@ -109,7 +109,8 @@ final class EdgeHello {
         }
         for (int i = 0; i < s.length(); i++) {
             char ch = s.charAt(i);
-            if (ch <= 0x20 || ch == 0x7f) {
+            // U+FFFD is what the decoder made of bytes that are not UTF-8: never part of a host name
+            if (ch <= 0x20 || ch == 0x7f || ch == '\uFFFD') {
                 return false;
             }
         }

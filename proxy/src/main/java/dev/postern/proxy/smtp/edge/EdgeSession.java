@@ -129,6 +129,8 @@ final class EdgeSession extends PreAuthHandler<Object> {
                 return;
             }
             if (phase == Phase.COMMAND) {
+                // the timeout is per command, as the README says: every command the client sends is its turn taken
+                restartPreAuthTimer();
                 line(line);
             }
         } else if (msg instanceof SmtpInput.Data data) {

@@ -312,6 +312,14 @@ final class SmtpSession extends PreAuthHandler<String> {
             if (outcome instanceof LoginOutcome.Success) {
                 state = State.DONE;
                 writeAndFlush(AUTH_SUCCESSFUL);
+                if (role == SmtpRole.SUBMISSION) {
+                    MessageGuard.install(
+                            session,
+                            listener.smtp(),
+                            listener.limits().lineLength(),
+                            hostname,
+                            dialogue.handlerNames());
+                }
                 handOver(dialogue.handlerNames());
             } else if (outcome instanceof LoginOutcome.Failure failure) {
                 state = State.EHLO;

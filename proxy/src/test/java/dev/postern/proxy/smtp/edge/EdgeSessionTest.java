@@ -62,6 +62,8 @@ class EdgeSessionTest {
                      smtp: {%1$s, trusted-networks: [127.0.0.0/8], spf: {policy: reject}}}
                   - {name: notls, protocol: smtp, bind: "127.0.0.1:0", pool: fake, smtp: {%1$s, require-tls: true}}
                   - {name: down, protocol: smtp, bind: "127.0.0.1:0", pool: down, smtp: {%1$s}}
+                  - {name: quick, protocol: smtp, bind: "127.0.0.1:0", pool: fake, timeouts: {pre-auth: 1s},
+                     smtp: {%1$s}}
                 pools:
                   - {name: fake, backends: [{address: "127.0.0.1:%2$d", identity: xclient}]}
                   - {name: other, backends: [{address: "127.0.0.1:%3$d", identity: proxy-v2}]}
@@ -112,6 +114,32 @@ class EdgeSessionTest {
     }
 
     // ---- the dialogue Postern keeps
+
+    @Test
+    void theTimeoutIsPerCommandSoNoopsKeepASessionOpenLongerThanIt() throws InterruptedException {
+        try (SmtpTestClient c = connect("quick")) {
+            long start = System.nanoTime();
+            for (int i = 0; i < 6; i++) {
+                Thread.sleep(400); // the client's pace, not a wait for an event: 2.4 s of NOOPs, timeout 1 s
+                assertThat(c.command("NOOP")).containsExactly("250 2.0.0 Ok");
+            }
+            assertThat(System.nanoTime() - start).isGreaterThan(2_000_000_000L);
+
+            assertThat(c.reply()).containsExactly("421 4.4.2 mx.test Error: timeout exceeded");
+        }
+    }
+
+    @Test
+    void aHeloNameThatIsNotUtf8Is501() {
+        try (SmtpTestClient c = connect("plain")) {
+            c.writeBytes(
+                    new byte[] {'H', 'E', 'L', 'O', ' ', 'a', (byte) 0xff, (byte) 0xc3, '.', 'e', 'x', '\r', '\n'});
+            assertThat(c.reply()).containsExactly("501 5.5.4 Syntax: HELO hostname");
+            c.writeBytes(new byte[] {'E', 'H', 'L', 'O', ' ', (byte) 0xc3, (byte) 0x28, '\r', '\n'});
+            assertThat(c.reply()).containsExactly("501 5.5.4 Syntax: EHLO hostname");
+            assertThat(c.command("HELO client.example")).containsExactly("250 mx.test");
+        }
+    }
 
     @Test
     void ehloOffersPosternsOwnExtensionsAndThePoolsButNeverAuthOrXclient() {
