@@ -180,7 +180,6 @@ public final class Routing {
         Map<String, BackendRuntime> known = new HashMap<>();
         before.values().forEach(p -> p.backends().forEach(b -> known.put(key(p.name(), b.id()), b)));
         Map<String, PoolRuntime> after = new LinkedHashMap<>();
-        List<BackendRuntime> added = new ArrayList<>();
         for (Pool pool : next.pools()) {
             PoolRuntime old = before.get(pool.name());
             List<BackendRuntime> backends = new ArrayList<>();
@@ -188,7 +187,6 @@ public final class Routing {
                 BackendRuntime rt = known.remove(key(pool.name(), b.id()));
                 if (rt == null) {
                     rt = new BackendRuntime(pool.name(), b);
-                    added.add(rt);
                 } else {
                     rt.update(b);
                 }
@@ -203,12 +201,7 @@ public final class Routing {
         table = next;
         if (checker != null) {
             known.values().forEach(checker::unwatch); // backends that left their pool
-            for (BackendRuntime b : added) {
-                PoolRuntime p = after.get(b.pool());
-                if (p.config().healthCheck().enabled()) {
-                    checker.watch(b, settings(p));
-                }
-            }
+            after.values().forEach(this::followChecks);
         }
         // a pending drain ends when its backend stops draining or goes away
         drains.forEach((k, f) -> {
@@ -225,6 +218,29 @@ public final class Routing {
                     next.revision(),
                     after.size(),
                     backends().size());
+        }
+    }
+
+    /**
+     * Checks a pool's backends when its checks are on (each check reads the pool's settings in force then, so a
+     * changed mode or probe user applies from the next check); when they were turned off, stops them and counts the
+     * backends healthy, since nothing else would bring them back.
+     */
+    private void followChecks(PoolRuntime pool) {
+        for (BackendRuntime b : pool.backends()) {
+            if (pool.config().healthCheck().enabled()) {
+                HealthChecker.Settings initial = settings(pool);
+                checker.watch(b, () -> {
+                    PoolRuntime now = pools.get(b.pool());
+                    return now == null ? initial : settings(now);
+                });
+            } else if (checker.watches(b)) {
+                checker.unwatch(b);
+                if (!b.healthy()) {
+                    b.healthy(true);
+                    log.info("backend {}: health checks turned off; it takes sessions again", b);
+                }
+            }
         }
     }
 
@@ -246,7 +262,7 @@ public final class Routing {
     public HealthChecker.Settings settings(PoolRuntime pool) {
         var h = pool.config().healthCheck();
         Protocol protocol = h.protocol().orElseGet(() -> checkProtocol.apply(pool.config()));
-        return new HealthChecker.Settings(protocol, h.interval(), h.timeout(), h.rise(), h.fall());
+        return new HealthChecker.Settings(protocol, h.interval(), h.timeout(), h.rise(), h.fall(), h.mode(), h.login());
     }
 
     /**
