@@ -1,6 +1,7 @@
 package dev.postern.proxy.routing;
 
 import dev.postern.config.Backend;
+import dev.postern.config.HealthCheckConfig;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Pool;
 import dev.postern.config.Protocol;
@@ -272,6 +273,11 @@ public final class Routing {
     public void passive(BackendRuntime backend, boolean ok, String why) {
         PoolRuntime p = pools.get(backend.pool());
         if (checker == null || p == null || !p.config().healthCheck().enabled()) {
+            return;
+        }
+        if (ok && p.config().healthCheck().mode() == HealthCheckConfig.Mode.LOGIN) {
+            // the probe's login is the judge: a client's refused login "answered" too, and would otherwise reset the
+            // failures of a backend that refuses every login (a wrong master password) as fast as traffic comes in
             return;
         }
         checker.passive(backend, ok, settings(p), why);
