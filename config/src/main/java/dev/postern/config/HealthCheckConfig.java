@@ -35,6 +35,12 @@ public record HealthCheckConfig(
     public static final HealthCheckConfig DEFAULTS =
             new HealthCheckConfig(true, Optional.empty(), Duration.ofSeconds(5), Duration.ofSeconds(2), 2, 3);
 
+    /**
+     * The timeout of a {@code login} check when none is given: a login takes longer than a greeting (and a refused one
+     * waits out the server's failure delay, Dovecot's {@code auth_failure_delay} is 2 s).
+     */
+    public static final Duration LOGIN_TIMEOUT = Duration.ofSeconds(5);
+
     /** The protocols a {@code login} check can speak. */
     public static final Set<Protocol> LOGIN_PROTOCOLS = Set.of(Protocol.IMAP, Protocol.POP3, Protocol.SMTP);
 

@@ -126,14 +126,16 @@ final class PoolsReader {
         Protocol protocol = protocolNode.isPresent() ? protocolNode.oneOf(Protocol.class) : null;
         Node intervalNode = node.get("interval");
         java.time.Duration interval = intervalNode.isPresent() ? intervalNode.duration(true) : d.interval();
+        Node modeNode = node.get("mode");
+        HealthCheckConfig.Mode mode = modeNode.isPresent() ? modeNode.oneOf(HealthCheckConfig.Mode.class) : d.mode();
         Node timeoutNode = node.get("timeout");
-        java.time.Duration timeout = timeoutNode.isPresent() ? timeoutNode.duration(true) : d.timeout();
+        java.time.Duration timeout = timeoutNode.isPresent()
+                ? timeoutNode.duration(true)
+                : mode == HealthCheckConfig.Mode.LOGIN ? HealthCheckConfig.LOGIN_TIMEOUT : d.timeout();
         Node riseNode = node.get("rise");
         Integer rise = riseNode.isPresent() ? riseNode.integer(1, 100) : Integer.valueOf(d.rise());
         Node fallNode = node.get("fall");
         Integer fall = fallNode.isPresent() ? fallNode.integer(1, 100) : Integer.valueOf(d.fall());
-        Node modeNode = node.get("mode");
-        HealthCheckConfig.Mode mode = modeNode.isPresent() ? modeNode.oneOf(HealthCheckConfig.Mode.class) : d.mode();
         Optional<HealthCheckConfig.ProbeLogin> login = probeLogin(node, modeNode, mode, protocol);
         if (enabled == null
                 || (protocolNode.isPresent() && protocol == null)

@@ -53,6 +53,7 @@ class HealthCheckModeTest {
         assertThat(h.login().orElseThrow().password().reveal()).isEqualTo("s3cret-probe");
         assertThat(h.login().orElseThrow().toString()).doesNotContain("s3cret");
         assertThat(h.fall()).isEqualTo(2);
+        assertThat(h.timeout()).as("a login's default timeout").isEqualTo(HealthCheckConfig.LOGIN_TIMEOUT);
     }
 
     @Test
