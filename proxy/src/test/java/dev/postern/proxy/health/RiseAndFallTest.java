@@ -100,7 +100,9 @@ class RiseAndFallTest {
         checker.start();
         checker.watch(b, login(2, 3));
 
-        Await.until("the backend is down", Duration.ofSeconds(10), () -> !b.healthy());
+        // the state flips before the listener hears of it: wait for the listener
+        Await.until("the backend is down", Duration.ofSeconds(10), () -> changes.size() == 1);
+        assertThat(b.healthy()).isFalse();
         assertThat(changes).containsExactly("down after 3 failures, 0 logins");
         assertThat(metrics.failures).allMatch("login-refused"::equals);
         assertThat(b.lastFailure().orElseThrow().reason())
@@ -108,7 +110,8 @@ class RiseAndFallTest {
         assertThat(b.available()).isFalse();
 
         loginsWork.set(true);
-        Await.until("the backend is back", Duration.ofSeconds(10), b::healthy);
+        Await.until("the backend is back", Duration.ofSeconds(10), () -> changes.size() == 2);
+        assertThat(b.healthy()).isTrue();
         assertThat(changes).element(1).asString().endsWith(", 2 logins");
         assertThat(metrics.changes).containsExactly("down", "up");
         // the last failure stays on show after the recovery, for the operator who wonders what happened
