@@ -119,6 +119,17 @@ class PoolHealthApiTest {
     }
 
     @Test
+    void aListedBackendWrittenBackIsReadWithoutItsHealth() {
+        admin.proxy.statuses.put("dovecot/d2", new BackendStatus(true, 1));
+        JsonNode listed = admin.get("/api/v1/pools").json().at("/pools/0/backends/1");
+        assertThat(listed.has("health")).isTrue();
+
+        AdminFixture.Reply r = admin.send("PUT", "/api/v1/pools/dovecot/backends/d2", listed.toString());
+
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+    }
+
+    @Test
     void aListedPoolWrittenBackIsReadWithoutItsHealth() {
         admin.proxy.statuses.put("dovecot/d1", new BackendStatus(false, 0, Optional.of("timeout"), Optional.empty()));
         JsonNode listed = admin.get("/api/v1/pools").json().at("/pools/0");
