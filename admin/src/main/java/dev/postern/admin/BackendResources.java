@@ -273,7 +273,14 @@ final class BackendResources {
 
     private static Backend read(JsonNode body) throws ApiException {
         try {
-            return RoutingJson.readBackend(body);
+            // a backend copied from a listed pool carries its read-only live health
+            JsonNode document = body;
+            if (body instanceof ObjectNode o && o.has(PoolResources.HEALTH)) {
+                ObjectNode copy = o.deepCopy();
+                copy.remove(PoolResources.HEALTH);
+                document = copy;
+            }
+            return RoutingJson.readBackend(document);
         } catch (ConfigException e) {
             throw ApiException.invalid(e.problems());
         }

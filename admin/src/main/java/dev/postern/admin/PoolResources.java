@@ -49,9 +49,43 @@ final class PoolResources {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("revision", table.revision());
         ArrayNode pools = root.putArray("pools");
-        table.pools().forEach(p -> pools.add(RoutingJson.toTree(p, true)));
+        table.pools().forEach(p -> pools.add(withHealth(p)));
         return ApiResponse.ok(root).withRevision(table.revision());
     }
+
+    /**
+     * A pool's document with each backend's live health beside its settings, under {@code health} (read-only: a
+     * document written back with it is read without it).
+     */
+    private ObjectNode withHealth(Pool pool) {
+        ObjectNode doc = RoutingJson.toTree(pool, true);
+        JsonNode backends = doc.get("backends");
+        for (int i = 0; i < pool.backends().size(); i++) {
+            ObjectNode health = ((ObjectNode) backends.get(i)).putObject(HEALTH);
+            Optional<BackendStatus> live =
+                    proxy.backendStatus(pool.name(), pool.backends().get(i).id());
+            if (live.isEmpty()) {
+                health.putNull("healthy");
+                continue;
+            }
+            health.put("healthy", live.get().healthy());
+            health.put("sessions", live.get().sessions());
+            lastFailure(health, live.get());
+        }
+        return doc;
+    }
+
+    private static void lastFailure(ObjectNode n, BackendStatus status) {
+        if (status.lastFailure().isPresent()) {
+            n.put("last-failure", status.lastFailure().get());
+            status.lastFailureAt().ifPresent(at -> n.put("last-failure-at", at.toString()));
+        } else {
+            n.putNull("last-failure");
+        }
+    }
+
+    /** The read-only key of a listed backend's live health. */
+    static final String HEALTH = "health";
 
     private ApiResponse get(ApiRequest request) throws ApiException {
         RoutingTable table = changes.current();
@@ -75,6 +109,7 @@ final class PoolResources {
             if (live.isPresent()) {
                 n.put("healthy", live.get().healthy());
                 n.put("sessions", live.get().sessions());
+                lastFailure(n, live.get());
             } else {
                 n.putNull("healthy");
                 n.putNull("sessions");
@@ -185,10 +220,24 @@ final class PoolResources {
 
     private static Pool read(JsonNode body) throws ApiException {
         try {
-            return RoutingJson.readPool(body);
+            return RoutingJson.readPool(withoutHealth(body));
         } catch (ConfigException e) {
             throw ApiException.invalid(e.problems());
         }
+    }
+
+    /** {@code body} without the read-only {@code health} of its backends (a listed pool written back). */
+    private static JsonNode withoutHealth(JsonNode body) {
+        if (!(body instanceof ObjectNode) || !(body.get("backends") instanceof ArrayNode)) {
+            return body;
+        }
+        ObjectNode copy = ((ObjectNode) body).deepCopy();
+        for (JsonNode b : (ArrayNode) copy.get("backends")) {
+            if (b instanceof ObjectNode o) {
+                o.remove(HEALTH);
+            }
+        }
+        return copy;
     }
 
     static Pool existing(RoutingTable table, String name) throws ApiException {

@@ -1,6 +1,7 @@
 package dev.postern.admin;
 
 import dev.postern.config.Backend;
+import dev.postern.config.HealthCheckConfig;
 import dev.postern.config.Pool;
 import dev.postern.config.Secret;
 import java.util.ArrayList;
@@ -30,7 +31,24 @@ final class Secrets {
             Optional<Backend> previous = old.flatMap(p -> p.backend(b.id()));
             backends.add(restore(b, previous, (path.isEmpty() ? "" : path + ".") + "backends[" + i + "]"));
         }
-        return new Pool(pool.name(), pool.balancer(), backends);
+        return pool.withBackends(backends).withHealthCheck(restore(pool.healthCheck(), old, path));
+    }
+
+    /** Health-check settings with a {@code "***"} probe password replaced by {@code old}'s. */
+    static HealthCheckConfig restore(HealthCheckConfig health, Optional<Pool> old, String path) {
+        Optional<HealthCheckConfig.ProbeLogin> login = health.login();
+        if (login.isEmpty() || !login.get().password().reveal().equals(REDACTED)) {
+            return health;
+        }
+        Optional<Secret> kept = old.flatMap(p -> p.healthCheck().login()).map(HealthCheckConfig.ProbeLogin::password);
+        if (kept.isEmpty()) {
+            throw RoutingChanges.abort(ApiException.invalidBody(
+                    (path.isEmpty() ? "" : path + ".") + "health-check.password",
+                    "'***' keeps the current probe password, but the pool has none"));
+        }
+        return health.withMode(
+                health.mode(),
+                Optional.of(new HealthCheckConfig.ProbeLogin(login.get().user(), kept.get())));
     }
 
     /** {@code backend} with a {@code "***"} master password replaced by {@code old}'s. */

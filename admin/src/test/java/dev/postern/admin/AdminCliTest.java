@@ -68,6 +68,21 @@ class AdminCliTest {
     }
 
     @Test
+    void aBackendThatIsOutSaysWhy() {
+        admin.proxy.statuses.put(
+                "dovecot/d2",
+                new BackendStatus(
+                        false,
+                        0,
+                        Optional.of("login refused: NO [AUTHENTICATIONFAILED] Authentication failed."),
+                        Optional.empty()));
+
+        assertThat(cli("pool", "dovecot")).as(err).isZero();
+
+        assertThat(out).contains("NO (login refused: NO [AUTHENTICATIONFAILED] Authentication failed.)");
+    }
+
+    @Test
     void poolShowsOnePoolOrSaysItIsNotThere() {
         assertThat(cli("pool", "postfix")).isZero();
         assertThat(out).contains("postfix  round-robin  p1");

@@ -130,6 +130,7 @@ public final class ConfigLoader {
                 authReader);
         List<ListenerConfig> listeners = listenersReader.read(root.get("listeners"));
         AdminConfig admin = admin(root.get("admin"), listenersReader);
+        loginChecksSpeakAProtocol(pools, listeners, problems);
         java.util.Set<String> poolNames = new java.util.LinkedHashSet<>();
         pools.forEach(p -> {
             if (p.name() != null) {
@@ -155,6 +156,29 @@ public final class ConfigLoader {
                 routing.cluster(),
                 source,
                 holds);
+    }
+
+    /** A login health check of a pool that names no protocol needs one from the listeners that use the pool. */
+    private static void loginChecksSpeakAProtocol(
+            List<PoolsReader.PoolDraft> pools, List<ListenerConfig> listeners, Problems problems) {
+        if (listeners == null) {
+            return; // their problems are reported; which protocol a pool is checked in is unknown
+        }
+        for (PoolsReader.PoolDraft draft : pools) {
+            Pool pool = draft.pool();
+            if (pool == null
+                    || pool.healthCheck().mode() != HealthCheckConfig.Mode.LOGIN
+                    || pool.healthCheck().protocol().isPresent()) {
+                continue;
+            }
+            Protocol derived = HealthCheckConfig.derivedProtocol(pool, listeners);
+            if (!HealthCheckConfig.LOGIN_PROTOCOLS.contains(derived)) {
+                problems.add(
+                        draft.path() + ".health-check.mode",
+                        "login is only for imap, pop3 and smtp pools (pool '" + pool.name() + "' is checked as "
+                                + derived.configName() + "; set health-check.protocol)");
+            }
+        }
     }
 
     /**

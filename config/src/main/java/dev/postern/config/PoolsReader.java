@@ -12,7 +12,8 @@ import java.util.stream.Stream;
 /** Reads the {@code pools} section. */
 final class PoolsReader {
     static final List<String> KEYS = List.of("name", "balancer", "backends", "health-check");
-    static final List<String> HEALTH_KEYS = List.of("enabled", "protocol", "interval", "timeout", "rise", "fall");
+    static final List<String> HEALTH_KEYS =
+            List.of("enabled", "protocol", "interval", "timeout", "rise", "fall", "mode", "user", "password");
     static final List<String> BACKEND_KEYS = List.of(
             "id",
             "address",
@@ -54,8 +55,9 @@ final class PoolsReader {
      * @param name its name; null when missing, invalid or a duplicate (no listener can refer to it then)
      * @param pool the pool; null when anything in it is invalid
      * @param backends its backends, valid or not
+     * @param path where it is, e.g. {@code pools[0]}
      */
-    record PoolDraft(String name, Pool pool, List<BackendDraft> backends) {}
+    record PoolDraft(String name, Pool pool, List<BackendDraft> backends, String path) {}
 
     static List<PoolDraft> read(Node node) {
         List<PoolDraft> drafts = new ArrayList<>();
@@ -105,7 +107,8 @@ final class PoolsReader {
                 backends.add(backend);
             }
         }
-        return new PoolDraft(name, valid ? new Pool(name, balancer, backends, health) : null, backendDrafts);
+        return new PoolDraft(
+                name, valid ? new Pool(name, balancer, backends, health) : null, backendDrafts, element.path());
     }
 
     /** A pool's health-check settings; the defaults when absent; null after a problem (reported). */
@@ -123,21 +126,72 @@ final class PoolsReader {
         Protocol protocol = protocolNode.isPresent() ? protocolNode.oneOf(Protocol.class) : null;
         Node intervalNode = node.get("interval");
         java.time.Duration interval = intervalNode.isPresent() ? intervalNode.duration(true) : d.interval();
+        Node modeNode = node.get("mode");
+        HealthCheckConfig.Mode mode = modeNode.isPresent() ? modeNode.oneOf(HealthCheckConfig.Mode.class) : d.mode();
         Node timeoutNode = node.get("timeout");
-        java.time.Duration timeout = timeoutNode.isPresent() ? timeoutNode.duration(true) : d.timeout();
+        java.time.Duration timeout = timeoutNode.isPresent()
+                ? timeoutNode.duration(true)
+                : mode == HealthCheckConfig.Mode.LOGIN ? HealthCheckConfig.LOGIN_TIMEOUT : d.timeout();
         Node riseNode = node.get("rise");
         Integer rise = riseNode.isPresent() ? riseNode.integer(1, 100) : Integer.valueOf(d.rise());
         Node fallNode = node.get("fall");
         Integer fall = fallNode.isPresent() ? fallNode.integer(1, 100) : Integer.valueOf(d.fall());
+        Optional<HealthCheckConfig.ProbeLogin> login = probeLogin(node, modeNode, mode, protocol);
         if (enabled == null
                 || (protocolNode.isPresent() && protocol == null)
                 || interval == null
                 || timeout == null
                 || rise == null
-                || fall == null) {
+                || fall == null
+                || mode == null
+                || login == null) {
             return null;
         }
-        return new HealthCheckConfig(enabled, Optional.ofNullable(protocol), interval, timeout, rise, fall);
+        return new HealthCheckConfig(
+                enabled, Optional.ofNullable(protocol), interval, timeout, rise, fall, mode, login);
+    }
+
+    /**
+     * The probe user of a {@code login} check: user and password, both required in that mode and refused in the
+     * others; a protocol that cannot log in is refused. Null after a problem (reported); never shows the password.
+     */
+    private static Optional<HealthCheckConfig.ProbeLogin> probeLogin(
+            Node node, Node modeNode, HealthCheckConfig.Mode mode, Protocol protocol) {
+        Node userNode = node.get("user");
+        Node passwordNode = node.get("password");
+        if (mode != HealthCheckConfig.Mode.LOGIN) {
+            boolean valid = true;
+            for (Node extra : List.of(userNode, passwordNode)) {
+                if (extra.isPresent() && mode != null) {
+                    extra.problem("is only for mode login (this check's mode is " + mode.configName() + ")");
+                    valid = false;
+                }
+            }
+            return valid ? Optional.empty() : null;
+        }
+        boolean valid = true;
+        if (protocol != null && !HealthCheckConfig.LOGIN_PROTOCOLS.contains(protocol)) {
+            modeNode.problem("login is only for imap, pop3 and smtp pools (this pool is checked as "
+                    + protocol.configName() + ")");
+            valid = false;
+        }
+        String user = null;
+        if (userNode.isPresent()) {
+            user = userNode.string("a user name");
+            valid &= user != null;
+        } else {
+            node.problem("mode login needs user (the probe user) and password");
+            valid = false;
+        }
+        Secret password = null;
+        if (passwordNode.isPresent()) {
+            password = passwordNode.secret();
+            valid &= password != null;
+        } else if (userNode.isPresent()) {
+            node.problem("mode login needs password (e.g. password: ${file:/etc/postern/probe.pass})");
+            valid = false;
+        }
+        return valid ? Optional.of(new HealthCheckConfig.ProbeLogin(user, password)) : null;
     }
 
     /** One backend on its own (an admin API document); null when invalid (reported). */

@@ -183,6 +183,13 @@ public final class RoutingJson {
             hc.put("timeout", h.timeout().toMillis() + "ms");
             hc.put("rise", h.rise());
             hc.put("fall", h.fall());
+            if (h.mode() != HealthCheckConfig.DEFAULTS.mode()) {
+                hc.put("mode", h.mode().configName());
+            }
+            h.login().ifPresent(l -> {
+                hc.put("user", l.user());
+                hc.put("password", redact ? "***" : l.password().reveal());
+            });
         }
         return p;
     }

@@ -46,6 +46,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -131,7 +132,10 @@ public final class Postern implements AutoCloseable {
         RouteStore store = cluster == null ? local : Startup.sharedStore(config, live, cluster, local, metrics);
         // in a cluster, session ids start with the node's id: unique across the nodes, and they say where they are
         SessionRegistry sessions = new SessionRegistry(metrics, cluster == null ? null : cluster.nodeId());
-        HealthChecker checker = new HealthChecker(transport, metrics, (backend, up) -> {});
+        // the login check's dialogues need the services, which need the routing, which needs the checker
+        AtomicReference<ProxyServices> servicesRef = new AtomicReference<>();
+        HealthChecker checker = new HealthChecker(
+                transport, metrics, (backend, up) -> {}, Startup.healthChecks(transport, tls, servicesRef::get));
         Routing routing = Routing.follow(
                 store,
                 checker,
@@ -146,6 +150,8 @@ public final class Postern implements AutoCloseable {
                 sessions,
                 new BackendCapabilities(),
                 metrics);
+        servicesRef.set(services);
+        checker.start();
         metrics.routeRevision(() -> store.current().revision());
         // held logins (mailbox moves) wait for a release, which may wait for the routing revision of the move
         Holds holds = new Holds(config.holds(), Clock.systemUTC(), metrics, () -> routing.table()

@@ -7,6 +7,7 @@ import dev.postern.admin.ProxyControl;
 import dev.postern.config.ClusterConfig;
 import dev.postern.config.ConfigException;
 import dev.postern.config.ConfigProblem;
+import dev.postern.config.HealthCheckConfig;
 import dev.postern.config.HostPort;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.LocalRouteStore;
@@ -21,11 +22,18 @@ import dev.postern.proxy.cluster.RedisRouteStore;
 import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.dns.NettyDnsClient;
 import dev.postern.proxy.frontend.FrontendFactory;
+import dev.postern.proxy.health.ConnectCheck;
+import dev.postern.proxy.health.GreetingCheck;
+import dev.postern.proxy.health.HealthCheck;
+import dev.postern.proxy.health.LoginCheck;
+import dev.postern.proxy.imap.ImapBackendDialogue;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.metrics.PrometheusMetrics;
+import dev.postern.proxy.pop3.Pop3BackendDialogue;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.smtp.edge.SharedPassedClients;
+import dev.postern.proxy.smtp.submission.SubmissionFrontend;
 import dev.postern.proxy.tcp.TcpFrontend;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.transport.HandlerNames;
@@ -39,11 +47,10 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -144,15 +151,34 @@ final class Startup {
      * else the one protocol its backends have ports for, else a plain TCP connect.
      */
     static Protocol checkProtocol(PosternConfig config, Pool pool) {
-        for (ListenerConfig l : config.listeners()) {
-            if (l.pool().filter(pool.name()::equals).isPresent()) {
-                return l.protocol();
+        return HealthCheckConfig.derivedProtocol(pool, config.listeners());
+    }
+
+    /**
+     * The health check of each mode. A login check speaks the protocols' own backend dialogues, which need the
+     * services: the checker starts once they exist.
+     */
+    static Function<HealthCheckConfig.Mode, HealthCheck> healthChecks(
+            Transport transport, TlsManager tls, Supplier<ProxyServices> services) {
+        HealthCheck connect = new ConnectCheck(transport);
+        HealthCheck greeting = new GreetingCheck(transport, tls);
+        HealthCheck login = new LoginCheck(transport, protocol -> {
+            ProxyServices s = services.get();
+            if (s == null) {
+                return null;
             }
-        }
-        Set<Protocol> protocols = new HashSet<>();
-        pool.backends().forEach(b -> protocols.addAll(b.ports().keySet()));
-        boolean generalPort = pool.backends().stream().anyMatch(b -> b.port() > 0);
-        return protocols.size() == 1 && !generalPort ? protocols.iterator().next() : Protocol.TCP;
+            return switch (protocol) {
+                case IMAP -> new ImapBackendDialogue(s);
+                case POP3 -> new Pop3BackendDialogue(s);
+                case SMTP -> SubmissionFrontend.backendDialogue(s, SmtpFrontend.machineHostName());
+                default -> null;
+            };
+        });
+        return mode -> switch (mode) {
+            case CONNECT -> connect;
+            case GREETING -> greeting;
+            case LOGIN -> login;
+        };
     }
 
     /**

@@ -101,7 +101,12 @@ final class Commands {
                     b.get("state").asText(),
                     l == null || l.get("healthy").isNull()
                             ? "?"
-                            : (l.get("healthy").asBoolean() ? "yes" : "NO"),
+                            : l.get("healthy").asBoolean()
+                                    ? "yes"
+                                    // a backend that is out says why, as the health check saw it last
+                                    : l.path("last-failure").isTextual()
+                                            ? "NO (" + l.get("last-failure").asText() + ")"
+                                            : "NO",
                     l == null || l.get("sessions").isNull()
                             ? "?"
                             : l.get("sessions").asText());

@@ -242,7 +242,11 @@ public final class PosternControl implements ProxyControl {
         return p.backends().stream()
                 .filter(b -> b.id().equals(backend))
                 .findFirst()
-                .map(b -> new BackendStatus(b.healthy(), b.sessions()));
+                .map(b -> new BackendStatus(
+                        b.healthy(),
+                        b.sessions(),
+                        b.lastFailure().map(BackendRuntime.Failure::reason),
+                        b.lastFailure().map(BackendRuntime.Failure::at)));
     }
 
     @Override

@@ -290,6 +290,11 @@ final class ImapBackendHandler extends BackendDialogueHandler {
     /** The ID list with the client's address (Dovecot: x-originating-ip etc. from trusted networks). */
     private String idFields() {
         StringBuilder sb = new StringBuilder("(");
+        if (session == null) {
+            // a health check's probe login: there is no client to tell about
+            field(sb, "name", "Postern");
+            return sb.append(')').toString();
+        }
         InetSocketAddress client = session.clientAddress();
         InetSocketAddress local = session.localAddress();
         if (client != null && client.getAddress() != null) {

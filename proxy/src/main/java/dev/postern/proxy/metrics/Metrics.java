@@ -34,6 +34,9 @@ public interface Metrics {
 
     default void backendHealth(String pool, String backend, boolean healthy) {}
 
+    /** An active health check of a backend failed; {@code reason} is one of a closed set of words. */
+    default void backendCheckFailed(String pool, String backend, String reason) {}
+
     /**
      * A login decided by authentication.
      *

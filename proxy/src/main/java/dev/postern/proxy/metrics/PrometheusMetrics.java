@@ -45,6 +45,7 @@ public final class PrometheusMetrics implements Metrics {
     private final Histogram handshakeDuration;
     private final Histogram backendConnect;
     private final Counter healthChanges;
+    private final Counter checkFailures;
     private final Counter sessionsClosed;
     private final Histogram sessionDuration;
     private final Counter bytes;
@@ -133,6 +134,12 @@ public final class PrometheusMetrics implements Metrics {
                 .name("postern_backend_health_changes_total")
                 .help("Backends going down or coming back, by the state they went to")
                 .labelNames("pool", "backend", "state")
+                .register(registry);
+        checkFailures = Counter.builder()
+                .name("postern_backend_check_failures_total")
+                .help("Failed active health checks of a backend, by reason (connect, timeout, greeting, tls,"
+                        + " login-refused, command, closed, protocol)")
+                .labelNames("pool", "backend", "reason")
                 .register(registry);
         GaugeWithCallback.builder()
                 .name("postern_backend_sessions")
@@ -255,6 +262,13 @@ public final class PrometheusMetrics implements Metrics {
     @Override
     public void backendHealth(String pool, String backend, boolean healthy) {
         healthChanges.labelValues(pool, backend, healthy ? "up" : "down").inc();
+    }
+
+    @Override
+    public void backendCheckFailed(String pool, String backend, String reason) {
+        checkFailures
+                .labelValues(pool, backend, labels.bounded("check_reason", reason))
+                .inc();
     }
 
     @Override

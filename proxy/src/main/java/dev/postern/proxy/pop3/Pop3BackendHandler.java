@@ -235,7 +235,7 @@ final class Pop3BackendHandler extends BackendDialogueHandler {
             loggedIn(null);
             return;
         }
-        if (backend.identity() == Backend.Identity.XCLIENT) {
+        if (backend.identity() == Backend.Identity.XCLIENT && session != null) { // a health check has no client
             if (greetingOffersXclient || has("XCLIENT")) {
                 state = State.XCLIENT;
                 send(Pop3Xclient.command(session));

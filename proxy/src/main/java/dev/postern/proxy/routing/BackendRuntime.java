@@ -2,6 +2,8 @@ package dev.postern.proxy.routing;
 
 import dev.postern.config.Backend;
 import dev.postern.proxy.metrics.BackendGauge;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** A backend as the data plane sees it: its configuration plus live state (sessions, health). */
@@ -14,6 +16,16 @@ public final class BackendRuntime implements BackendGauge {
     private volatile boolean healthy = true;
     /** Consecutive check results in the direction opposite to the current state (guarded by this). */
     private int streak;
+    /** The last failed health check or observation; null before the first. */
+    private volatile Failure lastFailure;
+
+    /**
+     * A failed health check or passive observation.
+     *
+     * @param reason what went wrong ({@code login refused: NO [AUTHENTICATIONFAILED] ...}); never a secret
+     * @param at when
+     */
+    public record Failure(String reason, Instant at) {}
 
     public BackendRuntime(String pool, Backend config) {
         this.pool = pool;
@@ -78,6 +90,16 @@ public final class BackendRuntime implements BackendGauge {
             return true;
         }
         return false;
+    }
+
+    /** The last failed health check or observation, if any. */
+    public Optional<Failure> lastFailure() {
+        return Optional.ofNullable(lastFailure);
+    }
+
+    /** Records a failed health check or observation. */
+    public void failed(String reason, Instant at) {
+        this.lastFailure = new Failure(reason, at);
     }
 
     /** Whether a new session may go here now. */

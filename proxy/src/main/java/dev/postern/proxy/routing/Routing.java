@@ -1,6 +1,7 @@
 package dev.postern.proxy.routing;
 
 import dev.postern.config.Backend;
+import dev.postern.config.HealthCheckConfig;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Pool;
 import dev.postern.config.Protocol;
@@ -194,7 +195,6 @@ public final class Routing {
         Map<String, BackendRuntime> known = new HashMap<>();
         before.values().forEach(p -> p.backends().forEach(b -> known.put(key(p.name(), b.id()), b)));
         Map<String, PoolRuntime> after = new LinkedHashMap<>();
-        List<BackendRuntime> added = new ArrayList<>();
         for (Pool pool : next.pools()) {
             PoolRuntime old = before.get(pool.name());
             List<BackendRuntime> backends = new ArrayList<>();
@@ -202,7 +202,6 @@ public final class Routing {
                 BackendRuntime rt = known.remove(key(pool.name(), b.id()));
                 if (rt == null) {
                     rt = new BackendRuntime(pool.name(), b);
-                    added.add(rt);
                 } else {
                     rt.update(b);
                 }
@@ -217,12 +216,7 @@ public final class Routing {
         table = next;
         if (checker != null) {
             known.values().forEach(checker::unwatch); // backends that left their pool
-            for (BackendRuntime b : added) {
-                PoolRuntime p = after.get(b.pool());
-                if (p.config().healthCheck().enabled()) {
-                    checker.watch(b, settings(p));
-                }
-            }
+            after.values().forEach(this::followChecks);
         }
         // a pending drain ends when its backend stops draining or goes away
         drains.forEach((k, f) -> {
@@ -239,6 +233,29 @@ public final class Routing {
                     next.revision(),
                     after.size(),
                     backends().size());
+        }
+    }
+
+    /**
+     * Checks a pool's backends when its checks are on (each check reads the pool's settings in force then, so a
+     * changed mode or probe user applies from the next check); when they were turned off, stops them and counts the
+     * backends healthy, since nothing else would bring them back.
+     */
+    private void followChecks(PoolRuntime pool) {
+        for (BackendRuntime b : pool.backends()) {
+            if (pool.config().healthCheck().enabled()) {
+                HealthChecker.Settings initial = settings(pool);
+                checker.watch(b, () -> {
+                    PoolRuntime now = pools.get(b.pool());
+                    return now == null ? initial : settings(now);
+                });
+            } else if (checker.watches(b)) {
+                checker.unwatch(b);
+                if (!b.healthy()) {
+                    b.healthy(true);
+                    log.info("backend {}: health checks turned off; it takes sessions again", b);
+                }
+            }
         }
     }
 
@@ -260,7 +277,7 @@ public final class Routing {
     public HealthChecker.Settings settings(PoolRuntime pool) {
         var h = pool.config().healthCheck();
         Protocol protocol = h.protocol().orElseGet(() -> checkProtocol.apply(pool.config()));
-        return new HealthChecker.Settings(protocol, h.interval(), h.timeout(), h.rise(), h.fall());
+        return new HealthChecker.Settings(protocol, h.interval(), h.timeout(), h.rise(), h.fall(), h.mode(), h.login());
     }
 
     /**
@@ -270,6 +287,11 @@ public final class Routing {
     public void passive(BackendRuntime backend, boolean ok, String why) {
         PoolRuntime p = pools.get(backend.pool());
         if (checker == null || p == null || !p.config().healthCheck().enabled()) {
+            return;
+        }
+        if (ok && p.config().healthCheck().mode() == HealthCheckConfig.Mode.LOGIN) {
+            // the probe's login is the judge: a client's refused login "answered" too, and would otherwise reset the
+            // failures of a backend that refuses every login (a wrong master password) as fast as traffic comes in
             return;
         }
         checker.passive(backend, ok, settings(p), why);

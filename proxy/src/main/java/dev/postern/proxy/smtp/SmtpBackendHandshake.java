@@ -186,6 +186,9 @@ public abstract class SmtpBackendHandshake extends BackendDialogueHandler {
             send("STARTTLS");
             return;
         }
+        if (request.backend().identity() == Backend.Identity.XCLIENT && !xclientDone && request.auth() == null) {
+            xclientDone = true; // a health check's probe login: there is no client to tell about
+        }
         if (request.backend().identity() == Backend.Identity.XCLIENT && !xclientDone) {
             String command = EhloKeywords.has(keywords, "XCLIENT")
                     ? Xclient.command(

@@ -178,6 +178,19 @@ class PrometheusMetricsTest {
     }
 
     @Test
+    void failedHealthChecksAreCountedByReason() {
+        metrics.backendCheckFailed("dovecot", "d2", "login-refused");
+        metrics.backendCheckFailed("dovecot", "d2", "login-refused");
+        metrics.backendCheckFailed("dovecot", "d1", "timeout");
+
+        assertThat(text())
+                .contains("postern_backend_check_failures_total{backend=\"d2\",pool=\"dovecot\","
+                        + "reason=\"login-refused\"} 2.0")
+                .contains("postern_backend_check_failures_total{backend=\"d1\",pool=\"dovecot\",reason=\"timeout\"}"
+                        + " 1.0");
+    }
+
+    @Test
     void authAttemptsCacheLoadsAndThrottling() {
         metrics.authDecision(Protocol.IMAP, "PLAIN", "static", "accepted", false);
         metrics.authDecision(Protocol.SMTP, "LOGIN", "http", "rejected", true);

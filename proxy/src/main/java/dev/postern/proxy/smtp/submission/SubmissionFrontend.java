@@ -2,6 +2,7 @@ package dev.postern.proxy.smtp.submission;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.proxy.frontend.FrontendFactory;
+import dev.postern.proxy.login.BackendDialogue;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.services.ProxyServices;
@@ -42,6 +43,11 @@ public final class SubmissionFrontend implements FrontendFactory {
                                 SmtpRole.SUBMISSION,
                                 name,
                                 new SmtpBackendDialogue(services, name)));
+    }
+
+    /** The submission login dialogue as {@code hostname} (a health check's probe login uses it too). */
+    public static BackendDialogue backendDialogue(ProxyServices services, String hostname) {
+        return new SmtpBackendDialogue(services, hostname);
     }
 
     @Override
