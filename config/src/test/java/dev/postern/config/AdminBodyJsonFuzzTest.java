@@ -8,34 +8,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.Set;
 
 /**
- * Fuzzes the JSON readers of routing: the route store's file ({@link RoutingJson#read(String)}) and the admin API's
- * request bodies (a pool, a backend, routes). Properties: a document is read or refused with a {@link
- * ConfigException} naming at least one problem, never another exception; what was read, written out again (as the
- * store and the API write it), reads back equal; a table read passes or fails its cross-check without throwing. The
- * seed corpora are in {@code RoutingJsonFuzzTestInputs/}.
+ * Fuzzes the readers of the admin API's request bodies: a pool, a backend, routes ({@link RoutingJson#parse} then
+ * {@link RoutingJson#readPool}, {@link RoutingJson#readBackend}, {@link RoutingJson#readRoutes}). Properties: a body
+ * is read or refused with a {@link ConfigException} naming at least one problem, never another exception; what was
+ * read, written out again as the API writes it, reads back equal. The seed corpus is in
+ * {@code AdminBodyJsonFuzzTestInputs/}.
  */
-class RoutingJsonFuzzTest {
-
-    @FuzzTest
-    void aRouteStoreFileReadsBackAsWritten(byte[] input) {
-        String json = new String(input, StandardCharsets.UTF_8);
-        RoutingTable table;
-        try {
-            table = RoutingJson.read(json);
-        } catch (ConfigException e) {
-            assertThat(e.problems()).isNotEmpty();
-            return;
-        }
-        RoutingJson.crossCheck(table);
-        String written = RoutingJson.write(table);
-        try {
-            assertThat(RoutingJson.read(written))
-                    .as("read back from %s", written)
-                    .isEqualTo(table);
-        } catch (ConfigException e) {
-            throw new AssertionError("what was written does not read back: " + written + ": " + e.problems(), e);
-        }
-    }
+class AdminBodyJsonFuzzTest {
 
     @FuzzTest
     void anAdminBodyReadsBackAsWritten(byte[] input) {
