@@ -3,6 +3,8 @@
 # DURATION (Jazzer's format: 30s, 5m, 2h). Prints per target the executions and the seconds fuzzed.
 #
 #   benchmarks/fuzz.sh TARGET|all DURATION        e.g. benchmarks/fuzz.sh imap-decoder 1h
+#                                                  (TARGET may be a comma-separated list: sasl,spf-record)
+#   benchmarks/fuzz.sh rotate:N DURATION           N targets, another N each day (what CI runs)
 #   benchmarks/fuzz.sh list                        the targets
 #
 # What it keeps: the corpus each target grows, in <module>/.cifuzz-corpus/<class>/<method>/ (git-ignored, reused by
@@ -34,7 +36,7 @@ admin-body-json  config dev.postern.config.AdminBodyJsonFuzzTest                
 "
 
 usage() {
-    echo "usage: $0 TARGET|all DURATION   (targets: $0 list)" >&2
+    echo "usage: $0 TARGET[,TARGET...]|all|rotate:N DURATION   (targets: $0 list)" >&2
     exit 2
 }
 
@@ -50,7 +52,15 @@ duration=$2
 seconds=${duration%?}
 case $duration in *m) seconds=$((seconds * 60)) ;; *h) seconds=$((seconds * 3600)) ;; esac
 
-selected=$(echo "$TARGETS" | awk -v t="$target" 'NF && (t == "all" || $1 == t)')
+if [[ "$target" =~ ^rotate:([0-9]+)$ ]]; then
+    # N targets, a different N each day, so that short runs (CI's) reach every target in turn
+    n=${BASH_REMATCH[1]}
+    day=$(( $(date -u +%s) / 86400 ))
+    selected=$(echo "$TARGETS" | awk -v n="$n" -v day="$day" 'NF { t[c++] = $0 }
+        END { for (i = 0; i < n && i < c; i++) print t[(day * n + i) % c] }')
+else
+    selected=$(echo "$TARGETS" | awk -v t=",$target," 'NF && (t == ",all," || index(t, "," $1 ","))')
+fi
 [ -n "$selected" ] || { echo "fuzz: no target '$target' (see $0 list)" >&2; exit 2; }
 
 logs=benchmarks/run/fuzz
