@@ -32,6 +32,11 @@ final class PoolsReader {
     private static final List<String> PROTOCOL_NAMES =
             Stream.of(Protocol.values()).map(Protocol::configName).toList();
     private static final Pattern BACKEND_ID = Pattern.compile("[A-Za-z0-9\\[][A-Za-z0-9._:\\[\\]-]*");
+    /**
+     * A host name or an IP address (brackets removed): what can be connected to, and what makes a valid id when the
+     * id is derived from it (host:port), so that a table written out reads back.
+     */
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9:][A-Za-z0-9._:-]*");
 
     private PoolsReader() {}
 
@@ -220,6 +225,8 @@ final class PoolsReader {
             HostPort hp = address.hostPort();
             if (hp != null && hp.isWildcard()) {
                 address.problem("'" + hp + "' is not a backend address (a wildcard is only for bind)");
+            } else if (hp != null && !HOST.matcher(hp.host()).matches()) {
+                address.problem("'" + hp.host() + "' is not a host name or address");
             } else if (hp != null) {
                 host = hp.host();
                 port = hp.port();
@@ -297,7 +304,7 @@ final class PoolsReader {
             return null;
         }
         String host = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
-        if (host.isBlank() || host.chars().anyMatch(Character::isWhitespace)) {
+        if (!HOST.matcher(host).matches()) {
             node.problem("'" + text + "' is not a host name or address");
             return null;
         }

@@ -75,6 +75,29 @@ class RoutingJsonTest {
                                 "routes.users.a@b.c: no pool named 'q' (pools: p)"));
     }
 
+    /**
+     * Found by AdminBodyJsonFuzzTest (found-pool-backend-host-not-a-name): such a pool was accepted, and its id, made
+     * of the host, then refused when the store read the file back.
+     */
+    @Test
+    void aBackendHostMustBeAHostNameOrAddress() throws ConfigException {
+        for (String body : List.of(
+                "{\"name\": \"eu\", \"backends\": [{\"address\": \"10.0.0*1:143\"}]}",
+                "{\"name\": \"eu\", \"backends\": [{\"host\": \"mail/1\", \"port\": 143}]}")) {
+            assertThatThrownBy(() -> RoutingJson.readPool(RoutingJson.parse(body)))
+                    .isInstanceOf(ConfigException.class)
+                    .satisfies(e -> assertThat(((ConfigException) e).problems())
+                            .extracting(ConfigProblem::toString)
+                            .singleElement()
+                            .asString()
+                            .contains("is not a host name or address"));
+        }
+        Pool v6 = RoutingJson.readPool(
+                RoutingJson.parse(
+                        "{\"name\": \"eu\", \"backends\": [{\"address\": \"[::1]:143\"}, {\"host\": \"mail_2.internal\", \"port\": 143}]}"));
+        assertThat(v6.backends()).extracting(Backend::id).containsExactly("[::1]:143", "mail_2.internal:143");
+    }
+
     @Test
     void syntaxErrorsSayWhere() {
         assertThatThrownBy(() -> RoutingJson.read("{\"pools\": [}"))

@@ -98,7 +98,7 @@ public final class ImapDecoder extends CommandDecoder {
         int start = in.readerIndex();
         int readable = in.readableBytes();
         int lf = in.indexOf(start, start + Math.min(readable, saslLineLength), (byte) '\n');
-        int limit = !inCommand && startsAuthenticate(in) ? saslLineLength : lineLength;
+        int limit = !inCommand && mayStartAuthenticate(in, lf) ? saslLineLength : lineLength;
         if (lf >= 0 ? lf - start >= limit : readable >= limit) {
             in.skipBytes(readable);
             clearCommand();
@@ -108,16 +108,28 @@ public final class ImapDecoder extends CommandDecoder {
     }
 
     private static final byte[] AUTHENTICATE = " AUTHENTICATE ".getBytes(StandardCharsets.US_ASCII);
+    /** Tags are short: the space after one is looked for in this many first bytes. */
+    private static final int TAG_WINDOW = 64 + AUTHENTICATE.length;
 
-    /** True when the buffered line is {@code tag AUTHENTICATE ...} (tags are short: look at the first 64 bytes). */
-    private static boolean startsAuthenticate(ByteBuf in) {
+    /**
+     * True when the line is {@code tag AUTHENTICATE ...}, or, while its end ({@code lf}) has not arrived, when the
+     * bytes so far could still begin one: the decision, and so the line's bound, must not depend on how the bytes
+     * were cut into reads. Only the line itself counts, never what follows its LF.
+     */
+    private static boolean mayStartAuthenticate(ByteBuf in, int lf) {
         int start = in.readerIndex();
-        int end = Math.min(in.writerIndex(), start + 64 + AUTHENTICATE.length);
-        int sp = in.indexOf(start, end, (byte) ' ');
-        if (sp <= start || sp + AUTHENTICATE.length > in.writerIndex()) {
+        int available = lf >= 0 ? lf : in.writerIndex();
+        int sp = in.indexOf(start, Math.min(available, start + TAG_WINDOW), (byte) ' ');
+        if (sp < 0) {
+            return lf < 0 && available - start < TAG_WINDOW;
+        }
+        if (sp == start) {
             return false;
         }
         for (int i = 0; i < AUTHENTICATE.length; i++) {
+            if (sp + i >= available) {
+                return lf < 0;
+            }
             int b = in.getByte(sp + i);
             if (b >= 'a' && b <= 'z') {
                 b -= 'a' - 'A';

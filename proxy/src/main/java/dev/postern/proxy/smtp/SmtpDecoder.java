@@ -246,6 +246,15 @@ public final class SmtpDecoder extends CommandDecoder {
                         out.add(lf ? SmtpInput.BARE_LF : SmtpInput.BARE_CR);
                         return;
                     }
+                    if (n < chunkLeft && in.getByte(start + n - 1) == '\r') {
+                        // a CR whose next byte has not arrived: held back, so that a bare one is never passed on
+                        // (whether it is must not depend on where the client's bytes were cut)
+                        chunkCr = false;
+                        n--;
+                        if (n == 0) {
+                            return;
+                        }
+                    }
                 }
                 out.add(new SmtpInput.Data(in.readRetainedSlice(n)));
             }

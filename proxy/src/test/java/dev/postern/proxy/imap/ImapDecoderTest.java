@@ -276,6 +276,19 @@ class ImapDecoderTest {
         assertDecodes("a NOTAUTHENTICATE XOAUTH2 " + token + "\r\n", "LineTooLong");
     }
 
+    /** Found by ImapDecoderFuzzTest (found-long-tag-authenticate): the bound depended on how the line arrived. */
+    @Test
+    void anAuthenticateLineGetsTheSaslBoundHoweverItsTagArrives() {
+        String tag = "t".repeat(LINE - 9);
+        assertDecodes(
+                tag + " AUTHENTICATE PLAIN AGFsaWNlAHB3\r\n",
+                command(tag, "AUTHENTICATE", atom("PLAIN"), atom("AGFsaWNlAHB3")));
+        // what follows the line's LF never makes a long first line an AUTHENTICATE
+        String longLine = "x".repeat(LINE + 6);
+        assertDecodes(longLine + "\na AUTHENTICATE PLAIN\r\n", "LineTooLong");
+        assertDecodes(tag + " AUTHENTICATEX PLAIN AGFsaWNlAHB3\r\n", "LineTooLong");
+    }
+
     @Test
     void saslResponseLinesAfterAuthenticate() {
         assertDecodes(

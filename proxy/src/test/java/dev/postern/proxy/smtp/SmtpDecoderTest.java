@@ -231,6 +231,16 @@ class SmtpDecoderTest {
         assertEveryWay("BDAT 3\r\nok\rBDAT 3\r\nxy\n", false, "L:BDAT 3", "D:ok\r", "CHUNK_END", "L:BDAT 3", "BARE_CR");
     }
 
+    /**
+     * Found by EdgeDecoderFuzzTest (found-bdat-bare-cr-split): a CR that ended one read of a chunk was passed on before
+     * its next byte showed it bare, so the backend got it or not depending on how the client's bytes were cut.
+     */
+    @Test
+    void aBareCrInAChunkIsNeverPassedOnWhereverTheReadsEnd() {
+        assertEveryWay("BDAT 3\r\na\rx", false, "L:BDAT 3", "D:a", "BARE_CR");
+        assertEveryWay("BDAT 4\r\na\r\nb", false, "L:BDAT 4", "D:a\r\nb", "CHUNK_END");
+    }
+
     @Test
     void normalizeModeLeavesChunksAlone() {
         assertEveryWay("BDAT 6\r\na\nb\rc\n", true, "L:BDAT 6", "D:a\nb\rc\n", "CHUNK_END");
