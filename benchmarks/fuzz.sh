@@ -25,7 +25,7 @@ TARGETS="
 imap-decoder     proxy  dev.postern.proxy.imap.ImapDecoderFuzzTest                decodesTheSameHoweverTheBytesArrive
 pop3-decoder     proxy  dev.postern.proxy.pop3.Pop3DecoderFuzzTest                decodesTheSameHoweverTheBytesArrive
 smtp-decoder     proxy  dev.postern.proxy.smtp.submission.SmtpLineDecoderFuzzTest decodesTheSameHoweverTheBytesArrive
-edge-data        proxy  dev.postern.proxy.smtp.edge.EdgeDecoderFuzzTest           passesOnExactlyOneUnambiguousMessageEnd
+edge-data        proxy  dev.postern.proxy.smtp.SmtpDecoderFuzzTest                passesOnExactlyOneUnambiguousMessageEnd
 sasl             proxy  dev.postern.proxy.sasl.SaslServerExchangeFuzzTest         everyMechanismRefusesCleanlyOrRoundTrips
 proxy-header     proxy  dev.postern.proxy.transport.ProxyHeaderParserFuzzTest     decidesOnceAndTheSameAtEveryPrefix
 auth-http        proxy  dev.postern.proxy.auth.NginxAuthProtocolFuzzTest          anAnswerIsADecisionOrAnIoError

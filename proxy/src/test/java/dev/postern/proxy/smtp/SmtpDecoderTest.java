@@ -232,7 +232,7 @@ class SmtpDecoderTest {
     }
 
     /**
-     * Found by EdgeDecoderFuzzTest (found-bdat-bare-cr-split): a CR that ended one read of a chunk was passed on before
+     * Found by SmtpDecoderFuzzTest (found-bdat-bare-cr-split): a CR that ended one read of a chunk was passed on before
      * its next byte showed it bare, so the backend got it or not depending on how the client's bytes were cut.
      */
     @Test

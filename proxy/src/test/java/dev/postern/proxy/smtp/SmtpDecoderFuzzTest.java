@@ -1,4 +1,4 @@
-package dev.postern.proxy.smtp.edge;
+package dev.postern.proxy.smtp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,9 +19,9 @@ import java.util.regex.Pattern;
  * both with bare line endings refused and normalized. Properties: every way of cutting the input gives the same
  * transcript; what DATA passes on has no bare CR or LF and no end of data the client did not send, and ends with the
  * CRLF before the client's own; in DATA the decoder holds at most two bytes; every buffer is released. The seed
- * corpus is in {@code EdgeDecoderFuzzTestInputs/}.
+ * corpus is in {@code SmtpDecoderFuzzTestInputs/}.
  */
-class EdgeDecoderFuzzTest {
+class SmtpDecoderFuzzTest {
     private static final int LINE = 128;
     private static final Pattern BDAT = Pattern.compile("BDAT (\\d{1,6})( LAST| SKIP)?");
 
@@ -65,7 +65,7 @@ class EdgeDecoderFuzzTest {
 
     /** The transcript: {@code L:} a line, {@code D:} DATA bytes, {@code C:} chunk bytes (runs joined), markers. */
     private static List<String> decode(byte[] input, boolean normalize, Chunks.Way way) {
-        EdgeDecoder decoder = new EdgeDecoder(LINE, normalize);
+        SmtpDecoder decoder = new SmtpDecoder(LINE, normalize);
         Session session = new Session(decoder);
         EmbeddedChannel ch = new EmbeddedChannel(decoder, session);
         Chunks.feed(
@@ -90,17 +90,17 @@ class EdgeDecoderFuzzTest {
     private static final class Session extends ChannelInboundHandlerAdapter {
         final List<String> transcript = new ArrayList<>();
         private final StringBuilder bytes = new StringBuilder();
-        private final EdgeDecoder decoder;
+        private final SmtpDecoder decoder;
         private String kind = "";
         boolean inData;
 
-        Session(EdgeDecoder decoder) {
+        Session(SmtpDecoder decoder) {
             this.decoder = decoder;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof EdgeInput.Data d) {
+            if (msg instanceof SmtpInput.Data d) {
                 try {
                     bytes.append(d.content().toString(StandardCharsets.ISO_8859_1));
                 } finally {
