@@ -13,6 +13,7 @@ import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
+import dev.postern.proxy.transport.PreAuthSlots;
 import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.Future;
@@ -126,7 +127,12 @@ public final class LoginFlow {
             } else if (throttle != null && answer instanceof LoginOutcome.Success) {
                 throttle.succeeded(request);
             }
-            if (delay.isZero() || answer instanceof LoginOutcome.Success) {
+            if (answer instanceof LoginOutcome.Success) {
+                // logged in: no longer a pre-auth connection of its address, before the client hears so (a client
+                // that connects again on the success reply must find the slot free)
+                PreAuthSlots.release(session.client());
+                outcome.trySuccess(answer);
+            } else if (delay.isZero()) {
                 outcome.trySuccess(answer);
             } else {
                 // the delay is a timer on the event loop, never a blocked thread
