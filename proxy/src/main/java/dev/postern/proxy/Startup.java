@@ -22,15 +22,13 @@ import dev.postern.proxy.cluster.RedisRouteStore;
 import dev.postern.proxy.dns.DnsClient;
 import dev.postern.proxy.dns.NettyDnsClient;
 import dev.postern.proxy.frontend.FrontendFactory;
-import dev.postern.proxy.health.ConnectCheck;
-import dev.postern.proxy.health.GreetingCheck;
-import dev.postern.proxy.health.HealthCheck;
-import dev.postern.proxy.health.LoginCheck;
+import dev.postern.proxy.health.HealthChecks;
 import dev.postern.proxy.imap.ImapBackendDialogue;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.metrics.PrometheusMetrics;
 import dev.postern.proxy.pop3.Pop3BackendDialogue;
+import dev.postern.proxy.routing.HealthCheck;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.smtp.edge.SharedPassedClients;
 import dev.postern.proxy.smtp.submission.SubmissionFrontend;
@@ -160,9 +158,7 @@ final class Startup {
      */
     static Function<HealthCheckConfig.Mode, HealthCheck> healthChecks(
             Transport transport, TlsManager tls, Supplier<ProxyServices> services) {
-        HealthCheck connect = new ConnectCheck(transport);
-        HealthCheck greeting = new GreetingCheck(transport, tls);
-        HealthCheck login = new LoginCheck(transport, protocol -> {
+        return HealthChecks.of(transport, tls, protocol -> {
             ProxyServices s = services.get();
             if (s == null) {
                 return null;
@@ -174,11 +170,6 @@ final class Startup {
                 default -> null;
             };
         });
-        return mode -> switch (mode) {
-            case CONNECT -> connect;
-            case GREETING -> greeting;
-            case LOGIN -> login;
-        };
     }
 
     /**

@@ -247,7 +247,7 @@ final class Commands {
             row.add(backend);
             row.add(s.get("tls").isNull() ? null : s.get("tls").asText());
             row.addAll(List.of(
-                    age(s.get("age-seconds").asLong()),
+                    Table.age(s.get("age-seconds").asLong()),
                     s.get("bytes-in").asText(),
                     s.get("bytes-out").asText()));
             if (nodes) {
@@ -262,16 +262,6 @@ final class Commands {
                         : "")
                 + ClusterOutput.perNode(r, "count"));
         shortfall(reply);
-    }
-
-    static String age(long seconds) {
-        if (seconds < 60) {
-            return seconds + "s";
-        }
-        if (seconds < 3600) {
-            return seconds / 60 + "m" + seconds % 60 + "s";
-        }
-        return seconds / 3600 + "h" + seconds % 3600 / 60 + "m";
     }
 
     void kill(String id) throws AdminClient.Failure {
@@ -361,42 +351,13 @@ final class Commands {
         if (!ClusterOutput.clusterWide(r)) {
             String node =
                     r.path("node").isTextual() ? " on node " + r.path("node").asText() : "";
-            printReload(r, node);
+            ReloadOutput.print(out, r, node);
             return;
         }
         for (JsonNode n : r.path("nodes")) {
-            printReload(n, " on node " + n.path("node").asText());
+            ReloadOutput.print(out, n, " on node " + n.path("node").asText());
         }
         shortfall(reply);
-    }
-
-    private void printReload(JsonNode r, String node) {
-        if (!r.path("changed").asBoolean()) {
-            out.println("reloaded " + r.path("file").asText() + node + ": nothing changed for new sessions");
-        } else {
-            out.println("reloaded " + r.path("file").asText() + node + "; new sessions get the new settings:");
-        }
-        JsonNode l = r.path("listeners");
-        l.path("added").forEach(n -> out.println("  listener added:   " + n.asText()));
-        l.path("removed").forEach(n -> out.println("  listener removed: " + n.asText() + " (live sessions go on)"));
-        for (JsonNode c : l.path("changed")) {
-            List<String> what = new ArrayList<>();
-            c.path("what").forEach(w -> what.add(w.asText()));
-            out.println("  listener changed: " + c.path("name").asText() + " (" + String.join(", ", what) + ")");
-        }
-        List<String> settings = new ArrayList<>();
-        r.path("settings-changed").forEach(n -> settings.add(n.asText()));
-        if (!settings.isEmpty()) {
-            out.println("  changed: " + String.join(", ", settings));
-        }
-        List<String> restart = new ArrayList<>();
-        r.path("needs-restart").forEach(n -> restart.add(n.asText()));
-        if (!restart.isEmpty()) {
-            out.println("  needs a restart (left as it was): " + String.join(", ", restart));
-        }
-        if (r.path("routing-seeds-ignored").asBoolean()) {
-            out.println("  pools and routes of the file ignored: the live route store is kept");
-        }
     }
 
     void nodes(List<String> none) throws AdminClient.Failure {

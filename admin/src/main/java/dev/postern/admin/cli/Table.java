@@ -48,4 +48,15 @@ final class Table {
             out.println(line.toString().stripTrailing());
         }
     }
+
+    /** A duration in seconds as the tables show it. */
+    static String age(long seconds) {
+        if (seconds < 60) {
+            return seconds + "s";
+        }
+        if (seconds < 3600) {
+            return seconds / 60 + "m" + seconds % 60 + "s";
+        }
+        return seconds / 3600 + "h" + seconds % 3600 / 60 + "m";
+    }
 }

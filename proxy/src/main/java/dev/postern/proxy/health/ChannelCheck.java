@@ -1,6 +1,8 @@
 package dev.postern.proxy.health;
 
 import dev.postern.proxy.login.BackendLoginResult;
+import dev.postern.proxy.routing.CheckFailure;
+import dev.postern.proxy.routing.HealthCheck;
 import dev.postern.proxy.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

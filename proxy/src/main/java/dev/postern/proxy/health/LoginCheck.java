@@ -5,6 +5,7 @@ import dev.postern.config.Protocol;
 import dev.postern.proxy.login.BackendDialogue;
 import dev.postern.proxy.login.BackendLoginRequest;
 import dev.postern.proxy.login.BackendLoginResult;
+import dev.postern.proxy.routing.CheckFailure;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.transport.HandlerNames;

@@ -1,6 +1,7 @@
 package dev.postern.proxy.health;
 
 import dev.postern.config.Protocol;
+import dev.postern.proxy.routing.CheckFailure;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelFuture;

@@ -182,7 +182,7 @@ public final class LoginFlow {
                             ? new LoginOutcome.Unavailable(r.reason())
                             : new LoginOutcome.Failure(r.reason(), r.tokenError()));
         } else if (result instanceof AuthResult.Accepted a) {
-            connect(
+            admit(new PendingLogin(
                     session,
                     request,
                     a.backendCredentials().orElse(request.credentials()),
@@ -190,9 +190,10 @@ public final class LoginFlow {
                     a.route().orElse(null),
                     true,
                     dialogue,
-                    outcome);
+                    outcome,
+                    0));
         } else {
-            connect(
+            admit(new PendingLogin(
                     session,
                     request,
                     request.credentials(),
@@ -200,7 +201,8 @@ public final class LoginFlow {
                     null,
                     false,
                     dialogue,
-                    outcome);
+                    outcome,
+                    0));
         }
     }
 
@@ -215,41 +217,13 @@ public final class LoginFlow {
     /** The pool name of a backend that an auth answer named by host and port. */
     public static final String ROUTED_POOL = LoginPools.ROUTED_POOL;
 
-    /** One login on its way to a backend: what every attempt (one per backend tried) needs. */
-    private record Login(
-            Session session,
-            AuthRequest request,
-            Credentials credentials,
-            String user,
-            AuthResult.RouteHint route,
-            boolean verified,
-            BackendDialogue dialogue,
-            Promise<LoginOutcome> outcome,
-            long holdGeneration) {
-        Login after(long generation) {
-            return new Login(session, request, credentials, user, route, verified, dialogue, outcome, generation);
-        }
-    }
-
-    private void connect(
-            Session session,
-            AuthRequest request,
-            Credentials credentials,
-            String user,
-            AuthResult.RouteHint route,
-            boolean verified,
-            BackendDialogue dialogue,
-            Promise<LoginOutcome> outcome) {
-        admit(new Login(session, request, credentials, user, route, verified, dialogue, outcome, 0));
-    }
-
     /**
      * After authentication, before routing: waits while the user is held (a mailbox move), then routes. The wait is
      * a timer on the session's event loop; at its bound the client gets the protocol's temporary failure.
      */
-    private void admit(Login waiting) {
+    private void admit(PendingLogin waiting) {
         // read before looking at the hold: a hold that begins after this is seen again in finish()
-        Login login = holds == null ? waiting : waiting.after(holds.generation());
+        PendingLogin login = holds == null ? waiting : waiting.after(holds.generation());
         Future<Void> held = holds == null
                 ? null
                 : holds.await(login.user(), login.session().client().eventLoop());
@@ -276,7 +250,7 @@ public final class LoginFlow {
         });
     }
 
-    private void route(Login login) {
+    private void route(PendingLogin login) {
         Session session = login.session();
         String user = login.user();
         Credentials credentials = login.credentials();
@@ -301,7 +275,7 @@ public final class LoginFlow {
     }
 
     /** Connects to the best backend not tried yet and runs the dialogue there. */
-    private void attempt(Login login, PoolRuntime pool, Set<BackendRuntime> tried) {
+    private void attempt(PendingLogin login, PoolRuntime pool, Set<BackendRuntime> tried) {
         Session session = login.session();
         ListenerConfig listener = session.listener();
         WriteBufferWaterMark wm = new WriteBufferWaterMark(
@@ -364,7 +338,7 @@ public final class LoginFlow {
     }
 
     private void finish(
-            Login login,
+            PendingLogin login,
             PoolRuntime pool,
             Set<BackendRuntime> tried,
             BackendConnector.Connection c,

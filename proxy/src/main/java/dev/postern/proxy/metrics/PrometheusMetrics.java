@@ -43,9 +43,6 @@ public final class PrometheusMetrics implements Metrics {
     private final Counter startTlsInjections;
     private final Counter handshakes;
     private final Histogram handshakeDuration;
-    private final Histogram backendConnect;
-    private final Counter healthChanges;
-    private final Counter checkFailures;
     private final Counter sessionsClosed;
     private final Histogram sessionDuration;
     private final Counter bytes;
@@ -54,16 +51,14 @@ public final class PrometheusMetrics implements Metrics {
     private final SmtpSeries smtp;
     private final ClusterSeries cluster;
     private final HoldSeries holds;
+    private final BackendSeries backendSeries;
     /*
      * The series touched per session, looked up once and kept: a lookup by label values hashes a fresh list of
      * strings each time (with bounded() over free-form values, about 3 % of the CPU of an IMAPS login before). Series
      * are never removed here, so a kept data point stays the one that is scraped.
      */
     private final ConcurrentHashMap<String, ListenerSeries> listenerSeries = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, ConcurrentHashMap<String, DistributionDataPoint[]>> connectSeries =
-            new ConcurrentHashMap<>();
     private volatile Supplier<? extends Collection<? extends CertificateExpiry>> certificates = List::of;
-    private volatile Supplier<? extends Collection<? extends BackendGauge>> backends = List::of;
 
     /** Registers Postern's series, and the JVM's, in a new registry. */
     public static PrometheusMetrics create() {
@@ -112,45 +107,7 @@ public final class PrometheusMetrics implements Metrics {
         smtp = new SmtpSeries(registry, labels);
         cluster = new ClusterSeries(registry, labels);
         holds = new HoldSeries(registry);
-        backendConnect = Histogram.builder()
-                .name("postern_backend_connect_duration_seconds")
-                .help("Time to connect to a backend, by outcome")
-                .unit(Unit.SECONDS)
-                .labelNames("pool", "backend", "outcome")
-                .classicOnly()
-                .classicUpperBounds(CONNECT_BUCKETS)
-                .register(registry);
-        GaugeWithCallback.builder()
-                .name("postern_backend_healthy")
-                .help("1 while a backend passes its health checks, 0 while it fails them")
-                .labelNames("pool", "backend")
-                .callback(cb -> {
-                    for (BackendGauge b : backends.get()) {
-                        cb.call(b.healthy() ? 1 : 0, b.pool(), b.id());
-                    }
-                })
-                .register(registry);
-        healthChanges = Counter.builder()
-                .name("postern_backend_health_changes_total")
-                .help("Backends going down or coming back, by the state they went to")
-                .labelNames("pool", "backend", "state")
-                .register(registry);
-        checkFailures = Counter.builder()
-                .name("postern_backend_check_failures_total")
-                .help("Failed active health checks of a backend, by reason (connect, timeout, greeting, tls,"
-                        + " login-refused, command, closed, protocol)")
-                .labelNames("pool", "backend", "reason")
-                .register(registry);
-        GaugeWithCallback.builder()
-                .name("postern_backend_sessions")
-                .help("Live sessions on a backend")
-                .labelNames("pool", "backend")
-                .callback(cb -> {
-                    for (BackendGauge b : backends.get()) {
-                        cb.call(b.sessions(), b.pool(), b.id());
-                    }
-                })
-                .register(registry);
+        backendSeries = new BackendSeries(registry, labels, CONNECT_BUCKETS);
         sessionsClosed = Counter.builder()
                 .name("postern_sessions_closed_total")
                 .help("Sessions ended, by close reason")
@@ -251,24 +208,17 @@ public final class PrometheusMetrics implements Metrics {
 
     @Override
     public void backendConnect(String pool, String backend, boolean ok, long nanos) {
-        DistributionDataPoint[] points = connectSeries
-                .computeIfAbsent(pool, p -> new ConcurrentHashMap<>())
-                .computeIfAbsent(backend, b -> new DistributionDataPoint[] {
-                    backendConnect.labelValues(pool, backend, "ok"), backendConnect.labelValues(pool, backend, "failed")
-                });
-        points[ok ? 0 : 1].observe(Unit.nanosToSeconds(nanos));
+        backendSeries.connect(pool, backend, ok, nanos);
     }
 
     @Override
     public void backendHealth(String pool, String backend, boolean healthy) {
-        healthChanges.labelValues(pool, backend, healthy ? "up" : "down").inc();
+        backendSeries.healthChanged(pool, backend, healthy);
     }
 
     @Override
     public void backendCheckFailed(String pool, String backend, String reason) {
-        checkFailures
-                .labelValues(pool, backend, labels.bounded("check_reason", reason))
-                .inc();
+        backendSeries.checkFailed(pool, backend, reason);
     }
 
     @Override
@@ -333,7 +283,7 @@ public final class PrometheusMetrics implements Metrics {
 
     @Override
     public void backends(Supplier<? extends Collection<? extends BackendGauge>> source) {
-        this.backends = source;
+        backendSeries.backends(source);
     }
 
     @Override

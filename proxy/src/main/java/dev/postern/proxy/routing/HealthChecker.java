@@ -2,11 +2,6 @@ package dev.postern.proxy.routing;
 
 import dev.postern.config.HealthCheckConfig;
 import dev.postern.config.Protocol;
-import dev.postern.proxy.health.CheckFailure;
-import dev.postern.proxy.health.ConnectCheck;
-import dev.postern.proxy.health.GreetingCheck;
-import dev.postern.proxy.health.HealthCheck;
-import dev.postern.proxy.health.LoginCheck;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.transport.Transport;
 import io.netty.channel.EventLoop;
@@ -78,12 +73,6 @@ public final class HealthChecker implements AutoCloseable {
     private volatile boolean closed;
     private boolean started; // guarded by this
 
-    /** Connect and greeting checks only, without TLS towards backends (tests and tools). */
-    public HealthChecker(Transport transport, Metrics metrics, BiConsumer<BackendRuntime, Boolean> onChange) {
-        this(transport, metrics, onChange, defaultChecks(transport));
-        start();
-    }
-
     /**
      * A checker whose checks begin at {@link #start} (once what the checks need, such as the login dialogues, is in
      * place); backends watched before wait for it.
@@ -100,17 +89,6 @@ public final class HealthChecker implements AutoCloseable {
         this.onChange = onChange;
         this.checks = checks;
         this.clock = Clock.systemUTC();
-    }
-
-    private static Function<HealthCheckConfig.Mode, HealthCheck> defaultChecks(Transport transport) {
-        HealthCheck connect = new ConnectCheck(transport);
-        HealthCheck greeting = new GreetingCheck(transport, null);
-        HealthCheck login = new LoginCheck(transport, p -> null);
-        return mode -> switch (mode) {
-            case CONNECT -> connect;
-            case GREETING -> greeting;
-            case LOGIN -> login;
-        };
     }
 
     /** Starts checking {@code backend}; the first check runs at once. */

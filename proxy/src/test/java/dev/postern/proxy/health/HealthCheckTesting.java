@@ -10,6 +10,8 @@ import dev.postern.proxy.login.BackendDialogue;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.pop3.Pop3BackendDialogue;
 import dev.postern.proxy.routing.BackendCapabilities;
+import dev.postern.proxy.routing.CheckFailure;
+import dev.postern.proxy.routing.HealthCheck;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.SessionRegistry;
 import dev.postern.proxy.smtp.submission.SubmissionFrontend;

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.postern.config.Backend;
 import dev.postern.config.Protocol;
 import dev.postern.config.Secret;
+import dev.postern.proxy.routing.CheckFailure;
 import dev.postern.proxy.transport.Transport;
 import dev.postern.testkit.Await;
 import dev.postern.testkit.FakeLineBackend;

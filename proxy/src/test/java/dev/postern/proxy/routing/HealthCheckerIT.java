@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.postern.config.Backend;
 import dev.postern.config.Protocol;
 import dev.postern.config.TlsMode;
+import dev.postern.proxy.health.HealthChecks;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
@@ -36,7 +37,12 @@ class HealthCheckerIT {
     static void start() {
         DevBackends.ensureStarted();
         transport = Transport.create(1, true);
-        checker = new HealthChecker(transport, Metrics.NOOP, (b, up) -> changes.add(b.id() + (up ? " up" : " down")));
+        checker = new HealthChecker(
+                transport,
+                Metrics.NOOP,
+                (b, up) -> changes.add(b.id() + (up ? " up" : " down")),
+                HealthChecks.basic(transport));
+        checker.start();
     }
 
     @AfterAll

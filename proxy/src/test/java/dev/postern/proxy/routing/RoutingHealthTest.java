@@ -11,7 +11,6 @@ import dev.postern.config.Routes;
 import dev.postern.config.RoutingTable;
 import dev.postern.config.Secret;
 import dev.postern.config.TlsMode;
-import dev.postern.proxy.health.HealthCheck;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.transport.Transport;
 import dev.postern.testkit.Await;

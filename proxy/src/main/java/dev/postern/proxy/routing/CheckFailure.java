@@ -1,4 +1,4 @@
-package dev.postern.proxy.health;
+package dev.postern.proxy.routing;
 
 import java.util.Locale;
 

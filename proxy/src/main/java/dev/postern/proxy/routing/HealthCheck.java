@@ -1,4 +1,4 @@
-package dev.postern.proxy.health;
+package dev.postern.proxy.routing;
 
 import dev.postern.config.Backend;
 import dev.postern.config.HealthCheckConfig;
