@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
 final class DnsReader {
     static final List<String> DNS_KEYS = List.of("servers", "timeout", "cache-min-ttl", "cache-max-ttl");
     static final List<String> DNSBL_KEYS = List.of("sites", "threshold", "allowlist-threshold", "timeout", "cache-ttl");
-    static final List<String> SPF_KEYS = List.of("policy", "timeout");
+    static final List<String> SPF_KEYS = List.of("policy", "timeout", "temperror");
 
     /** Every site costs a DNS query per new client. */
     static final int MAX_SITES = 32;
@@ -95,10 +95,12 @@ final class DnsReader {
         SpfConfig.Policy policy =
                 policyNode.isPresent() ? policyNode.oneOf(SpfConfig.Policy.class) : SpfConfig.Policy.ANNOTATE;
         Duration timeout = duration(section.get("timeout"), true, SpfConfig.DEFAULT_TIMEOUT);
-        if (policy == null || timeout == null) {
+        Node temperrorNode = section.get("temperror");
+        DnsFailure temperror = temperrorNode.isPresent() ? temperrorNode.oneOf(DnsFailure.class) : DnsFailure.ACCEPT;
+        if (policy == null || timeout == null || temperror == null) {
             return null;
         }
-        return new SpfConfig(policy, timeout);
+        return new SpfConfig(policy, timeout, temperror);
     }
 
     private static List<HostPort> servers(Node node) {

@@ -15,9 +15,16 @@ import java.util.Objects;
  *     (postscreen_dnsbl_allowlist_threshold)
  * @param timeout how long the lists may take together; a list that has not answered by then counts 0
  * @param cacheTtl how long a client's result is reused (0: not cached); results with an unanswered list are not
+ * @param onFailure what a client gets when a list does not answer ({@code smtp.dnsbl-failure}): counted as not
+ *     listed, or a temporary failure of its recipients
  */
 public record DnsblConfig(
-        List<DnsblSite> sites, int threshold, int allowlistThreshold, Duration timeout, Duration cacheTtl) {
+        List<DnsblSite> sites,
+        int threshold,
+        int allowlistThreshold,
+        Duration timeout,
+        Duration cacheTtl,
+        DnsFailure onFailure) {
     public static final int DEFAULT_THRESHOLD = 1;
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_CACHE_TTL = Duration.ofHours(1);
@@ -32,6 +39,18 @@ public record DnsblConfig(
         }
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(cacheTtl, "cacheTtl");
+        Objects.requireNonNull(onFailure, "onFailure");
+    }
+
+    /** Lists that fail open (an unanswered list counts 0). */
+    public DnsblConfig(
+            List<DnsblSite> sites, int threshold, int allowlistThreshold, Duration timeout, Duration cacheTtl) {
+        this(sites, threshold, allowlistThreshold, timeout, cacheTtl, DnsFailure.ACCEPT);
+    }
+
+    /** These lists with {@code failure} as what an unanswered list means. */
+    public DnsblConfig withFailure(DnsFailure failure) {
+        return new DnsblConfig(sites, threshold, allowlistThreshold, timeout, cacheTtl, failure);
     }
 
     /** Whether {@code score} blocks a client. */

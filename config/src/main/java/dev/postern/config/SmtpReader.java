@@ -22,6 +22,7 @@ final class SmtpReader {
             "pregreet",
             "dnsbl",
             "dnsbl-action",
+            "dnsbl-failure",
             "allowlist",
             "passed-cache",
             "spf",
@@ -134,6 +135,17 @@ final class SmtpReader {
         if (role == SmtpConfig.Role.RELAY && actionNode.isPresent() && dnsbl != null && dnsbl.isEmpty()) {
             actionNode.problem("has no effect without dnsbl");
             valid = false;
+        }
+        Node failureNode = node.get("dnsbl-failure");
+        DnsFailure failure = failureNode.isPresent() ? failureNode.oneOf(DnsFailure.class) : DnsFailure.ACCEPT;
+        if (failureNode.isPresent() && dnsbl != null && dnsbl.isEmpty()) {
+            failureNode.problem("has no effect without dnsbl");
+            valid = false;
+        }
+        if (failure == null) {
+            valid = false;
+        } else if (dnsbl != null) {
+            dnsbl = dnsbl.map(c -> c.withFailure(failure));
         }
         List<Cidr> allowlist = Cidr.list(node.get("allowlist"));
         Node passedNode = node.get("passed-cache");

@@ -271,6 +271,8 @@ class DnsValidationTest {
                 .as("a section without a policy annotates")
                 .isEqualTo(new SpfConfig(SpfConfig.Policy.ANNOTATE, SpfConfig.DEFAULT_TIMEOUT));
         assertThat(spf("other: 1\n")).as("no section, no checks").isEqualTo(SpfConfig.OFF);
+        assertThat(spf("spf: {}\n").temperror()).as("temperror fails open").isEqualTo(DnsFailure.ACCEPT);
+        assertThat(spf("spf: {temperror: tempfail}\n").temperror()).isEqualTo(DnsFailure.TEMPFAIL);
     }
 
     @Test

@@ -197,6 +197,22 @@ class SmtpConfigTest {
     }
 
     @Test
+    void dnsblFailureFailsOpenByDefaultAndCanTempfail() throws Exception {
+        String lists = "role: relay\ndnsbl: {sites: [zen.example.test]}\n";
+        assertThat(relay(lists).smtp().dnsbl().orElseThrow().onFailure()).isEqualTo(DnsFailure.ACCEPT);
+        assertThat(relay(lists + "dnsbl-failure: tempfail")
+                        .smtp()
+                        .dnsbl()
+                        .orElseThrow()
+                        .onFailure())
+                .isEqualTo(DnsFailure.TEMPFAIL);
+        assertThat(relayProblems(lists + "dnsbl-failure: reject"))
+                .containsExactly("listeners[0].smtp.dnsbl-failure: 'reject' is not one of accept, tempfail");
+        assertThat(relayProblems("role: relay\ndnsbl-failure: tempfail"))
+                .containsExactly("listeners[0].smtp.dnsbl-failure: has no effect without dnsbl");
+    }
+
+    @Test
     void unknownKeysAreSuggested() {
         assertThat(relayProblems("role: relay\nlocal-domain: [example.com]"))
                 .containsExactly("listeners[0].smtp.local-domain: unknown key (did you mean 'local-domains'?)");

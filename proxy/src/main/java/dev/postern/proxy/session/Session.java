@@ -241,6 +241,29 @@ public final class Session {
         }
     }
 
+    /**
+     * Closes the session at the end of the shutdown grace. An SMTP-family client first gets {@code 421 4.3.2} (RFC
+     * 5321 section 3.8: a server that must close says so), so a sender in the middle of a message knows it was not
+     * taken and sends it again later; the backend connection closes first, so the backend never sees the message
+     * end.
+     */
+    public void closeForShutdown() {
+        Protocol protocol = listener.protocol();
+        if (!(protocol == Protocol.SMTP || protocol == Protocol.LMTP) || !client.isActive()) {
+            close(CloseReason.SHUTDOWN, null);
+            return;
+        }
+        markClosing(CloseReason.SHUTDOWN, null);
+        Channel b = backend;
+        if (b != null) {
+            b.close();
+        }
+        String host = listener.smtp().hostname().map(h -> h + " ").orElse("");
+        client.writeAndFlush(io.netty.buffer.ByteBufUtil.writeAscii(
+                        client.alloc(), "421 4.3.2 " + host + "Service shutting down; try again later\r\n"))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
     @Override
     public String toString() {
         return "session " + id;

@@ -136,7 +136,13 @@ public final class SessionRegistry {
     /** Closes every live session with {@code reason}. */
     public void closeAll(CloseReason reason) {
         for (Session s : live.values()) {
-            s.client().eventLoop().execute(() -> s.close(reason, null));
+            s.client().eventLoop().execute(() -> {
+                if (reason == CloseReason.SHUTDOWN) {
+                    s.closeForShutdown();
+                } else {
+                    s.close(reason, null);
+                }
+            });
         }
     }
 }

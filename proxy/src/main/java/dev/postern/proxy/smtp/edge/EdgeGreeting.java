@@ -1,5 +1,6 @@
 package dev.postern.proxy.smtp.edge;
 
+import dev.postern.config.DnsFailure;
 import dev.postern.config.DnsblConfig;
 import dev.postern.config.SmtpConfig;
 import dev.postern.proxy.session.CloseReason;
@@ -262,6 +263,12 @@ final class EdgeGreeting {
         if (!blocked && (dnsbl == null || verdict != null && verdict.complete())) {
             // passed every test that ran, with every list answering: remembered
             edge.passed.add(client);
+        }
+        if (!blocked && dnsbl != null && dnsbl.onFailure() == DnsFailure.TEMPFAIL) {
+            // fail closed: a list that did not answer might list the client; its recipients get a 451
+            s.dnsUnanswered = verdict == null
+                    ? "the DNS lists did not answer in time"
+                    : verdict.complete() ? null : String.join(", ", verdict.unanswered()) + " did not answer";
         }
         decide(new Greet(blocked ? String.join(", ", verdict.listedBy()) : null));
     }

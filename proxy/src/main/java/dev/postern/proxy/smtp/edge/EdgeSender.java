@@ -1,5 +1,6 @@
 package dev.postern.proxy.smtp.edge;
 
+import dev.postern.config.DnsFailure;
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.SmtpConfig;
 import dev.postern.config.SpfConfig;
@@ -137,6 +138,10 @@ final class EdgeSender {
             services.metrics().smtpRejected(listener, "spf");
             s.error("550 5.7.23 " + path.path() + ": Sender address rejected: SPF fail"
                     + (outcome.explanation() == null ? "" : " (" + printable(outcome.explanation()) + ")"));
+        } else if (smtp.spf().temperror() == DnsFailure.TEMPFAIL && outcome.result() == SenderPolicy.Result.TEMPERROR) {
+            // RFC 7208 section 8.6: a temporary failure, 451 4.4.3
+            services.metrics().smtpRejected(listener, "spf-temperror");
+            s.error("451 4.4.3 " + path.path() + ": Sender address rejected: SPF temporary error; try again later");
         } else {
             accepted(path, outcome);
         }

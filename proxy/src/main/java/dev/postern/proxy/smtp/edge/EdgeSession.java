@@ -57,6 +57,8 @@ final class EdgeSession extends PreAuthHandler<Object> {
     boolean trusted;
     /** The DNS lists that block this client when the action is enforce, else null. */
     String blockedBy;
+    /** Why the DNS lists could not judge this client when a failure tempfails ({@code dnsbl-failure}), else null. */
+    String dnsUnanswered;
 
     final EdgeHello hello;
 

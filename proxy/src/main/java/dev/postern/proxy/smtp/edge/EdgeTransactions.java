@@ -97,6 +97,12 @@ final class EdgeTransactions implements TransactionBackend.Owner {
                     + s.blockedBy);
             return;
         }
+        if (s.dnsUnanswered != null) {
+            services.metrics().smtpRejected(listener, "dnsbl-failure");
+            s.error("451 4.7.1 Service unavailable; client [" + s.clientIp.getHostAddress() + "] not checked: "
+                    + s.dnsUnanswered + "; try again later");
+            return;
+        }
         Optional<String> routed =
                 !s.trusted && recipient.hasRoutingInLocalPart() ? Optional.empty() : s.edge.route(recipient, s.trusted);
         if (routed.isEmpty()) {

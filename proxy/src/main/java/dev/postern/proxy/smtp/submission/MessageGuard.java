@@ -142,6 +142,7 @@ final class MessageGuard extends ChannelInboundHandlerAdapter {
     /** The backend is gone (closed, half-closed or failed): tell a client that waits for an answer. */
     void backendLost() {
         if (lossReported
+                || session.closeReason() == CloseReason.SHUTDOWN // the client has its 421 4.3.2
                 || !(inMessage || !awaiting.isEmpty())
                 || !session.client().isActive()) {
             return;
