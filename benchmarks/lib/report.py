@@ -295,7 +295,9 @@ def main():
                    " logged (almost) no compilation for the quiet window; the warm-up's log is"
                    " benchmarks/results/compare-warmup.txt:")
         path = env.get("warmup_log")
-        if path and os.path.exists(path):
+        if not (path and os.path.exists(path)):  # the copy kept with the raw measurements
+            path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "results", "compare-warmup.txt")
+        if os.path.exists(path):
             with open(path) as f:
                 for line in f:
                     if line.startswith(("steady", "NOT STEADY", "after the measurements")):
