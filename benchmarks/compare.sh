@@ -25,6 +25,7 @@
 #   --steady-state     --warmup 900
 #   --quiet S          the quiet window of --warmup (default 30)
 #   --quiet-max N      a cycle with at most N compilations logged counts as quiet (default 0)
+#   --quiet-cpu PCT    ... or one whose compiler threads used at most PCT % of the process's CPU (default: off)
 #
 # Writes benchmarks/RESULTS.md (the tables; benchmarks/results-notes.md is appended as the findings),
 # benchmarks/results/compare-latest.{jsonl,env} (the raw measurements) and benchmarks/run/ (configs, logs;
@@ -67,6 +68,7 @@ EXTRA=
 WARMUP=0
 QUIET=30
 QUIET_MAX=0
+QUIET_CPU=
 JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
 
 while (($#)); do
@@ -85,6 +87,7 @@ while (($#)); do
     --steady-state) WARMUP=900 ;;
     --quiet) QUIET=$2 && shift ;;
     --quiet-max) QUIET_MAX=$2 && shift ;;
+    --quiet-cpu) QUIET_CPU=$2 && shift ;;
     -h | --help)
         sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
         exit 0
@@ -683,28 +686,35 @@ if ((WARMUP > 0)); then
         echo "# compare.sh --warmup $WARMUP --quiet $QUIET, $(date -u +'%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
         echo "# per cycle and Postern: ${CYCLE} s each of imap-login, pop3-login, smtp-submit (c=16); compilations"
         echo "# logged by -Xlog:jit+compilation (cumulative, new in this cycle), C1 and C2 compiler threads' CPU ms"
-        echo "# (cumulative); the target is steady once ${QUIET} s of its own load logged at most $QUIET_MAX compilations a cycle"
+        echo "# (cumulative); the target is steady once ${QUIET} s of its own load logged at most $QUIET_MAX compilations a cycle${QUIET_CPU:+ or its compilers used at most $QUIET_CPU % of its CPU}"
     } >"$WARM_LOG"
-    say "steady-state warm-up: up to $WARMUP s, until $QUIET s of load compile nothing (log: $WARM_LOG)"
+    say "steady-state warm-up: up to $WARMUP s, until $QUIET s of load compile (almost) nothing (log: $WARM_LOG)"
     cycle=0
     while :; do
         pending=0
         for target in "${AVAILABLE[@]}"; do
             [[ $target == postern* && -z ${STEADY_AT[$target]:-} ]] || continue
             pending=1
-            read -r l0 _ _ <<<"$(jit_state "$target")"
+            read -r l0 c10 c20 <<<"$(jit_state "$target")"
+            p0=$(sample "${PID_OF[$target]}")
             for scenario in imap-login pop3-login smtp-submit; do
                 wport=$(port "$target" "${scenario%%-*}" implicit)
                 "${LOAD_JVM[@]}" "$scenario" --port "$wport" --tls implicit --concurrency 16 --duration $CYCLE \
                     >/dev/null 2>>"$RUN/load.log" || true
             done
             read -r l1 c1 c2 <<<"$(jit_state "$target")"
-            if ((l1 - l0 <= QUIET_MAX)); then
+            p1=$(sample "${PID_OF[$target]}")
+            # the compiler threads' share of the process's CPU in this cycle, in %
+            share=$(python3 -c 'import json,sys; a,b=json.loads(sys.argv[1]),json.loads(sys.argv[2]); d=(b["cpu_ns"]-a["cpu_ns"])/1e6; j=sum(float(x) for x in sys.argv[3:5])-sum(float(x) for x in sys.argv[5:7]); print(f"{100*j/d:.1f}" if d>0 else "100")' \
+                "$p0" "$p1" "${c1/\?/0}" "${c2/\?/0}" "${c10/\?/0}" "${c20/\?/0}")
+            cpu_quiet=0
+            [[ -n $QUIET_CPU ]] && python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' "$share" "$QUIET_CPU" && cpu_quiet=1
+            if ((l1 - l0 <= QUIET_MAX || cpu_quiet)); then
                 QUIET_FOR[$target]=$((${QUIET_FOR[$target]:-0} + 3 * CYCLE))
             else
                 QUIET_FOR[$target]=0
             fi
-            echo "cycle $cycle t=$((SECONDS - warm_start))s $target: compilations $l1 (+$((l1 - l0))), C1 ${c1} ms, C2 ${c2} ms, quiet ${QUIET_FOR[$target]} s" >>"$WARM_LOG"
+            echo "cycle $cycle t=$((SECONDS - warm_start))s $target: compilations $l1 (+$((l1 - l0))), C1 ${c1} ms, C2 ${c2} ms, compilers ${share}% of its CPU, quiet ${QUIET_FOR[$target]} s" >>"$WARM_LOG"
             if ((QUIET_FOR[$target] >= QUIET)); then
                 STEADY_AT[$target]=$((SECONDS - warm_start))
                 echo "steady $target after ${STEADY_AT[$target]} s" >>"$WARM_LOG"
@@ -800,6 +810,7 @@ fi
     echo "warmup_log=${WARM_LOG:-}"
     echo "quiet=$QUIET"
     echo "quiet_max=$QUIET_MAX"
+    echo "quiet_cpu=$QUIET_CPU"
     echo "extra=$EXTRA"
     for extra in ${EXTRA//,/ }; do
         echo "flags_$extra=$("$(extra_java "$extra")" -version 2>&1 | head -1 | sed 's/^openjdk version //'); $(extra_flags "$extra")"
