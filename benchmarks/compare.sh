@@ -3,6 +3,7 @@
 #
 # Usage: benchmarks/compare.sh [--quick] [--repeat N] [--duration S] [--idle-sessions N] [--capacity N]
 #                              [--only VARIANT,...] [--targets T,...] [--no-build] [--keep]
+#                              [--extra E,...] [--warmup S | --steady-state] [--quiet S]
 #
 #   --quick            a smoke run of a few seconds per measurement, 1 repeat, 100 idle sessions, no capacity run
 #   --repeat N         rounds of every measurement (default 3); the report shows the median and min-max
@@ -14,6 +15,17 @@
 #   --targets LIST     direct,nginx,haproxy,postern-tcp,postern (default: all that this build supports)
 #   --no-build         use the jars already in proxy/target and benchmarks/target
 #   --keep             leave the proxies and the private backends running at the end
+#   --extra LIST       more Postern processes (IMAP/POP3/SMTP listeners, implicit TLS only), measured beside the
+#                      others in every round: postern-tiered (C1 and C2, JDK 17), postern-jdk25 (Temurin 25 at
+#                      $JDK25, default flags plus -XX:+UseCompactObjectHeaders), postern-jdk25-tiered
+#   --warmup S         steady-state mode: before measuring, load every Postern (IMAPS, POP3S and SMTPS logins) in
+#                      cycles until its JIT has compiled nothing for --quiet seconds of its own load (counted in its
+#                      -Xlog:jit+compilation log, benchmarks/run/NAME/jit.log, and its compiler threads' CPU), at
+#                      most S seconds in all; the warm-up is recorded in benchmarks/results/compare-warmup.txt
+#   --steady-state     --warmup 900
+#   --quiet S          the quiet window of --warmup (default 30)
+#   --quiet-max N      a cycle with at most N compilations logged counts as quiet (default 0)
+#   --quiet-cpu PCT    ... or one whose compiler threads used at most PCT % of the process's CPU (default: off)
 #
 # Writes benchmarks/RESULTS.md (the tables; benchmarks/results-notes.md is appended as the findings),
 # benchmarks/results/compare-latest.{jsonl,env} (the raw measurements) and benchmarks/run/ (configs, logs;
@@ -52,6 +64,12 @@ TARGETS=
 BUILD=1
 KEEP=0
 QUICK=0
+EXTRA=
+WARMUP=0
+QUIET=30
+QUIET_MAX=0
+QUIET_CPU=
+JDK25=${JDK25:-/usr/lib/jvm/temurin-25-jdk-amd64}
 
 while (($#)); do
     case $1 in
@@ -64,6 +82,12 @@ while (($#)); do
     --targets) TARGETS=$2 && shift ;;
     --no-build) BUILD=0 ;;
     --keep) KEEP=1 ;;
+    --extra) EXTRA=$2 && shift ;;
+    --warmup) WARMUP=$2 && shift ;;
+    --steady-state) WARMUP=900 ;;
+    --quiet) QUIET=$2 && shift ;;
+    --quiet-max) QUIET_MAX=$2 && shift ;;
+    --quiet-cpu) QUIET_CPU=$2 && shift ;;
     -h | --help)
         sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
         exit 0
@@ -85,10 +109,16 @@ say() { echo "compare: $*" >&2; }
 # ---------------------------------------------------------------- prerequisites
 
 missing=()
-for tool in nginx haproxy openssl python3 java dovecot postfix; do
+# nginx is needed only when it is measured (--targets without nginx runs without it)
+need_nginx=1
+[[ -z $TARGETS || ,$TARGETS, == *,nginx,* ]] || need_nginx=0
+for tool in haproxy openssl python3 java dovecot postfix; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
-[[ -e /usr/lib/nginx/modules/ngx_mail_module.so ]] || missing+=("libnginx-mod-mail")
+if ((need_nginx)); then
+    command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+    [[ -e /usr/lib/nginx/modules/ngx_mail_module.so ]] || missing+=("libnginx-mod-mail")
+fi
 if ((${#missing[@]})); then
     die "missing: ${missing[*]}; install with: apt-get install nginx libnginx-mod-mail haproxy openssl python3" \
         "default-jre-headless dovecot-imapd dovecot-pop3d dovecot-submissiond postfix"
@@ -146,7 +176,35 @@ port() {
     postern/pop3/starttls) echo 23110 ;;
     postern/smtp/implicit) echo 23465 ;;
     postern/smtp/starttls) echo 23587 ;;
+    postern-*/*/implicit)
+        local base
+        base=$(extra_base "$target") || return 0
+        case $proto in imap) echo $((base + 993)) ;; pop3) echo $((base + 995)) ;; smtp) echo $((base + 465)) ;; esac
+        ;;
     esac
+}
+
+# The extra Postern processes of --extra: each a port base (24000, 25000, ...), a java and flags
+EXTRAS=(postern-tiered postern-jdk25 postern-jdk25-tiered)
+DEFAULT_FLAGS=$(sed -n 's/^JAVA_FLAGS_DEFAULT="\(.*\)"$/\1/p' "$ROOT/bin/postern")
+extra_base() {
+    local i
+    for i in "${!EXTRAS[@]}"; do
+        [[ ${EXTRAS[$i]} == "$1" ]] && echo $((24000 + 1000 * i)) && return 0
+    done
+    return 1
+}
+extra_java() {
+    case $1 in
+    postern-jdk25*) echo "$JDK25/bin/java" ;;
+    *) echo java ;;
+    esac
+}
+extra_flags() {
+    local flags=$DEFAULT_FLAGS
+    [[ $1 == *-tiered ]] && flags=${flags//-XX:TieredStopAtLevel=1 /}
+    [[ $1 == postern-jdk25* ]] && flags="$flags -XX:+UseCompactObjectHeaders --enable-native-access=ALL-UNNAMED"
+    echo "$flags"
 }
 
 # ---------------------------------------------------------------- backends
@@ -389,7 +447,14 @@ start_postern() {
     local name=$1 d=$RUN/$1
     postern_bin=$ROOT/bin/postern
     [[ -x $postern_bin ]] || die "$postern_bin is missing"
-    "$postern_bin" --config "$d/postern.yaml" >"$d/postern.log" 2>&1 &
+    local jit_opts=
+    ((WARMUP > 0)) && jit_opts="-Xlog:jit+compilation=debug:file=$d/jit.log"
+    if [[ $name == postern-?* && $name != postern-tcp ]]; then
+        POSTERN_JAVA=$(extra_java "$name") POSTERN_JAVA_FLAGS=$(extra_flags "$name") \
+            POSTERN_JAVA_OPTS="${POSTERN_JAVA_OPTS:-} $jit_opts" "$postern_bin" --config "$d/postern.yaml" >"$d/postern.log" 2>&1 &
+    else
+        POSTERN_JAVA_OPTS="${POSTERN_JAVA_OPTS:-} $jit_opts" "$postern_bin" --config "$d/postern.yaml" >"$d/postern.log" 2>&1 &
+    fi
     local pid=$!
     if ! wait_port "$2" "$pid" "$name"; then
         if grep -q "is not supported by this build" "$d/postern.log"; then
@@ -457,6 +522,24 @@ EOF
     start_postern postern "$(port postern imap implicit)" || true
 }
 
+start_postern_extra() {
+    local name=$1 d=$RUN/$1
+    mkdir -p "$d"
+    {
+        cat <<EOF
+listeners:
+  - {name: imaps, protocol: imap, bind: "127.0.0.1:$(port "$name" imap implicit)", tls: implicit, pool: dovecot}
+  - {name: pop3s, protocol: pop3, bind: "127.0.0.1:$(port "$name" pop3 implicit)", tls: implicit, pool: dovecot}
+  - {name: smtps, protocol: smtp, bind: "127.0.0.1:$(port "$name" smtp implicit)", tls: implicit, pool: submission}
+pools:
+  - {name: dovecot, backends: [{host: 127.0.0.1, ports: {imap: $B_IMAP, pop3: $B_POP3}}]}
+  - {name: submission, backends: [{address: "127.0.0.1:$B_SUBMISSION"}]}
+EOF
+        postern_common
+    } >"$d/postern.yaml"
+    start_postern "$name" "$(port "$name" imap implicit)" || true
+}
+
 # restart TARGET: a fresh process, so that its memory figures are not flattered or burdened by earlier runs
 restart() {
     local target=$1 pid=${PID_OF[$1]}
@@ -467,6 +550,7 @@ restart() {
     haproxy) start_haproxy ;;
     postern-tcp) start_postern_tcp ;;
     postern) start_postern_mail ;;
+    postern-?*) start_postern_extra "$target" ;;
     esac
 }
 
@@ -475,6 +559,11 @@ wanted nginx && start_nginx
 wanted haproxy && start_haproxy
 wanted postern-tcp && start_postern_tcp
 wanted postern && start_postern_mail
+for extra in ${EXTRA//,/ }; do
+    extra_base "$extra" >/dev/null || die "--extra: unknown '$extra' (known: ${EXTRAS[*]})"
+    [[ $extra != postern-jdk25* || -x $JDK25/bin/java ]] || die "--extra $extra: no $JDK25/bin/java"
+    start_postern_extra "$extra"
+done
 wanted direct || AVAILABLE=("${AVAILABLE[@]:1}")
 say "targets: ${AVAILABLE[*]}"
 
@@ -556,7 +645,8 @@ if [[ -n $ONLY && -f $RESULTS ]]; then
 import json, sys
 path, only = sys.argv[1], set(sys.argv[2].split(","))
 rows = [json.loads(l) for l in open(path) if l.strip()]
-keep = [r for r in rows if r["variant"] not in only and not (r["round"] == "capacity" and "capacity" in only)]
+keep = [r for r in rows if r["variant"] not in only and not r["variant"].startswith("process/")
+        and not (r["round"] == "capacity" and "capacity" in only)]
 with open(path, "w") as f:
     for r in keep:
         f.write(json.dumps(r, separators=(",", ":")) + "\n")
@@ -569,9 +659,84 @@ START_DATE=$(date -u +"%Y-%m-%d %H:%M UTC")
 # the build measured: the tree as it was when the jars were built, not when the report is written
 POSTERN_REV=$(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- proxy config || echo '+dirty')
 
+# The whole process's RSS as started (a few seconds after its port opened, before any session) and, at the end,
+# idle again after the load: recorded as variant process/start and process/idle
+sleep 3
+for target in "${AVAILABLE[@]}"; do
+    [[ $target == direct ]] && continue
+    s0=$(sample "${PID_OF[$target]}")
+    record start "$target" process/start "$s0" "$s0" null
+done
+
+# jit_state TARGET -> "LINES C1_MS C2_MS": compilations logged so far and the compiler threads' CPU
+jit_state() {
+    local lines=0
+    [[ -f $RUN/$1/jit.log ]] && lines=$(grep -c . "$RUN/$1/jit.log" || true)
+    echo "$lines $(python3 "$BENCH/lib/jitcpu.py" "${PID_OF[$1]}" 2>/dev/null || echo "? ?")"
+}
+
+# steady-state warm-up: cycles of IMAPS, POP3S and SMTPS logins through each Postern until a whole cycle's
+# worth of quiet (no compilation logged) adds up to QUIET seconds, within WARMUP seconds in all
+if ((WARMUP > 0)); then
+    WARM_LOG=$RUN/warmup.txt
+    CYCLE=10 # seconds of each scenario per cycle
+    warm_start=$SECONDS
+    declare -A QUIET_FOR STEADY_AT
+    {
+        echo "# compare.sh --warmup $WARMUP --quiet $QUIET, $(date -u +'%Y-%m-%d %H:%M UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+        echo "# per cycle and Postern: ${CYCLE} s each of imap-login, pop3-login, smtp-submit (c=16); compilations"
+        echo "# logged by -Xlog:jit+compilation (cumulative, new in this cycle), C1 and C2 compiler threads' CPU ms"
+        echo "# (cumulative); the target is steady once ${QUIET} s of its own load logged at most $QUIET_MAX compilations a cycle${QUIET_CPU:+ or its compilers used at most $QUIET_CPU % of its CPU}"
+    } >"$WARM_LOG"
+    say "steady-state warm-up: up to $WARMUP s, until $QUIET s of load compile (almost) nothing (log: $WARM_LOG)"
+    cycle=0
+    while :; do
+        pending=0
+        for target in "${AVAILABLE[@]}"; do
+            [[ $target == postern* && -z ${STEADY_AT[$target]:-} ]] || continue
+            pending=1
+            read -r l0 c10 c20 <<<"$(jit_state "$target")"
+            p0=$(sample "${PID_OF[$target]}")
+            for scenario in imap-login pop3-login smtp-submit; do
+                wport=$(port "$target" "${scenario%%-*}" implicit)
+                "${LOAD_JVM[@]}" "$scenario" --port "$wport" --tls implicit --concurrency 16 --duration $CYCLE \
+                    >/dev/null 2>>"$RUN/load.log" || true
+            done
+            read -r l1 c1 c2 <<<"$(jit_state "$target")"
+            p1=$(sample "${PID_OF[$target]}")
+            # the compiler threads' share of the process's CPU in this cycle, in %
+            share=$(python3 -c 'import json,sys; a,b=json.loads(sys.argv[1]),json.loads(sys.argv[2]); d=(b["cpu_ns"]-a["cpu_ns"])/1e6; j=sum(float(x) for x in sys.argv[3:5])-sum(float(x) for x in sys.argv[5:7]); print(f"{100*j/d:.1f}" if d>0 else "100")' \
+                "$p0" "$p1" "${c1/\?/0}" "${c2/\?/0}" "${c10/\?/0}" "${c20/\?/0}")
+            cpu_quiet=0
+            [[ -n $QUIET_CPU ]] && python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) <= float(sys.argv[2]) else 1)' "$share" "$QUIET_CPU" && cpu_quiet=1
+            if ((l1 - l0 <= QUIET_MAX || cpu_quiet)); then
+                QUIET_FOR[$target]=$((${QUIET_FOR[$target]:-0} + 3 * CYCLE))
+            else
+                QUIET_FOR[$target]=0
+            fi
+            echo "cycle $cycle t=$((SECONDS - warm_start))s $target: compilations $l1 (+$((l1 - l0))), C1 ${c1} ms, C2 ${c2} ms, compilers ${share}% of its CPU, quiet ${QUIET_FOR[$target]} s" >>"$WARM_LOG"
+            if ((QUIET_FOR[$target] >= QUIET)); then
+                STEADY_AT[$target]=$((SECONDS - warm_start))
+                echo "steady $target after ${STEADY_AT[$target]} s" >>"$WARM_LOG"
+            fi
+        done
+        ((pending)) || break
+        if ((SECONDS - warm_start >= WARMUP)); then
+            for target in "${AVAILABLE[@]}"; do
+                [[ $target == postern* && -z ${STEADY_AT[$target]:-} ]] &&
+                    echo "NOT STEADY $target: still compiling after $WARMUP s (measured anyway)" >>"$WARM_LOG"
+            done
+            break
+        fi
+        cycle=$((cycle + 1))
+    done
+    say "$(grep -E '^(steady|NOT)' "$WARM_LOG" | tr '\n' ';')"
+fi
+
 say "warming up every target (JIT, pools; not recorded)"
 for target in "${AVAILABLE[@]}"; do
     [[ $target == direct ]] && continue
+    ((WARMUP > 0)) && [[ $target == postern* ]] && continue
     port=$(port "$target" imap implicit)
     "${LOAD_JVM[@]}" imap-login --port "$port" --concurrency 16 --duration $((QUICK ? 2 : 8)) >/dev/null 2>>"$RUN/load.log" || true
     "${LOAD_JVM[@]}" imap-fetch-big --port "$port" --concurrency 2 --duration $((QUICK ? 2 : 5)) \
@@ -592,6 +757,18 @@ for ((round = 1; round <= REPEAT; round++)); do
     done
 done
 
+sleep 3
+for target in "${AVAILABLE[@]}"; do
+    [[ $target == direct ]] && continue
+    s0=$(sample "${PID_OF[$target]}")
+    record end "$target" process/idle "$s0" "$s0" null
+done
+if ((WARMUP > 0)); then
+    for target in "${AVAILABLE[@]}"; do
+        [[ $target == postern* ]] && echo "after the measurements $target: compilations, C1 ms, C2 ms: $(jit_state "$target")" >>"$WARM_LOG"
+    done
+fi
+
 if ((CAPACITY > 0)) && selected capacity; then
     say "capacity: $CAPACITY idle TLS sessions through each proxy"
     for target in "${AVAILABLE[@]}"; do
@@ -608,10 +785,14 @@ fi
     echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
     echo "memory=$(free -g | awk '/^Mem:/ {print $2 " GiB"}')"
     echo "kernel=$(uname -r)"
-    echo "nginx=${VERSION_OF[nginx]:-$(nginx -v 2>&1 | sed 's/^nginx version: nginx\///')}"
+    if ((need_nginx)); then
+        echo "nginx=${VERSION_OF[nginx]:-$(nginx -v 2>&1 | sed 's/^nginx version: nginx\///')}"
+    else
+        echo "nginx=(not measured)"
+    fi
     echo "haproxy=${VERSION_OF[haproxy]:-$(haproxy -v | sed -n '1s/^HAProxy version \([^ ]*\).*/\1/p')}"
     echo "haproxy_ssl=$(haproxy -vv 2>/dev/null | sed -n 's/^Running on OpenSSL version : //p')"
-    echo "nginx_ssl=$(nginx -V 2>&1 | sed -n 's/^built with //p')"
+    ((need_nginx)) && echo "nginx_ssl=$(nginx -V 2>&1 | sed -n 's/^built with //p')"
     echo "dovecot=$(dovecot --version)"
     echo "postfix=$(postconf -d -h mail_version 2>/dev/null)"
     echo "java=$(java -version 2>&1 | head -1)"
@@ -625,6 +806,15 @@ fi
     echo "big_bytes=$BIG_BYTES"
     echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
     echo "quick=$QUICK"
+    echo "warmup=$WARMUP"
+    echo "warmup_log=${WARM_LOG:-}"
+    echo "quiet=$QUIET"
+    echo "quiet_max=$QUIET_MAX"
+    echo "quiet_cpu=$QUIET_CPU"
+    echo "extra=$EXTRA"
+    for extra in ${EXTRA//,/ }; do
+        echo "flags_$extra=$("$(extra_java "$extra")" -version 2>&1 | head -1 | sed 's/^openjdk version //'); $(extra_flags "$extra")"
+    done
 } >"$RUN/machine.env"
 python3 "$BENCH/lib/report.py" "$RESULTS" "$RUN/machine.env" >"$BENCH/RESULTS.md.new"
 mv "$BENCH/RESULTS.md.new" "$BENCH/RESULTS.md"
@@ -632,4 +822,5 @@ mv "$BENCH/RESULTS.md.new" "$BENCH/RESULTS.md"
 mkdir -p "$BENCH/results"
 cp "$RESULTS" "$BENCH/results/compare-latest.jsonl"
 cp "$RUN/machine.env" "$BENCH/results/compare-latest.env"
+((WARMUP > 0)) && cp "$WARM_LOG" "$BENCH/results/compare-warmup.txt"
 say "wrote $BENCH/RESULTS.md (raw: benchmarks/results/compare-latest.jsonl)"

@@ -118,6 +118,10 @@ def headline(rows, targets):
          "cpu_ms_per_op", 3),
         ("CPU s per GiB of a large FETCH through TLS", "imap-fetch-big/implicit", "cpu_s_per_gib", 2),
         ("KiB of RSS per idle TLS IMAP session (both sides)", "imap-idle/implicit", "kib_per_session", 1),
+        ("CPU ms per POP3S login session (connect, USER/PASS, STAT, QUIT; c=32)", "pop3-login/implicit",
+         "cpu_ms_per_op", 3),
+        ("CPU ms per SMTPS submission (connect, EHLO, AUTH, one message, QUIT; c=16)", "smtp-submit/implicit",
+         "cpu_ms_per_op", 3),
         ("IMAPS logins per second (c=32)", "imap-login/implicit", "ops_per_s", 1),
         ("IMAPS login session p50 latency, ms (c=32)", "imap-login/implicit", "p50", 1),
         ("IMAPS login session p50 latency, ms (c=1)", "imap-login-c1/implicit", "p50", 2),
@@ -139,13 +143,18 @@ def headline(rows, targets):
     lines.append("Ratios, computed within each round (median, min-max; below 1 means Postern uses less):")
     lines.append("")
     pairs = [(m, p) for m in POSTERNS if m in proxies for p in PEERS if p in proxies]
+    # the extra Postern processes of compare.sh --extra (JIT, JDK variants) against HAProxy only
+    pairs += [(m, "haproxy") for m in proxies if m.startswith("postern-") and m not in POSTERNS
+              and "haproxy" in proxies]
     if not pairs:
         lines.append("(no pair of Postern and a peer was measured)")
         return lines
     lines.append("| figure | " + " | ".join(f"{m} / {p}" for m, p in pairs) + " |")
     lines.append("|---|" + "---|" * len(pairs))
-    for title, variant, name, digits in figures[:3]:
+    for title, variant, name, digits in figures[:5]:
         cells = [summary(ratios(rows, variant, name, m, p), 2) for m, p in pairs]
+        if all(c == "n/a" for c in cells):
+            continue
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     if "direct" in targets:
         lines.append("")
@@ -174,7 +183,7 @@ def details(rows, targets):
     lines = []
     variants = []
     for r in rows:
-        if r["variant"] not in variants and r["round"] != "capacity":
+        if r["variant"] not in variants and r["round"] != "capacity" and not r["variant"].startswith("process/"):
             variants.append(r["variant"])
     for variant in variants:
         groups = by(rows, variant)
@@ -214,6 +223,34 @@ def details(rows, targets):
     return lines
 
 
+def process_rss(rows, targets):
+    """Whole-process RSS as started (before any session) and idle after the measurements (compare.sh's
+    process/start and process/idle rows)."""
+    start, idle = by(rows, "process/start"), by(rows, "process/idle")
+    if not start:
+        return []
+    lines = ["| target | RSS started MiB | RSS idle after the load MiB | / HAProxy started | / HAProxy idle |",
+             "|---|---|---|---|---|"]
+    med = lambda rs: statistics.median(r["after"]["rss_kib"] / 1024 for r in rs) if rs else None
+    h0, h1 = med(start.get("haproxy")), med(idle.get("haproxy"))
+    for t in targets:
+        if t == "direct" or t not in start:
+            continue
+        a, b = med(start.get(t)), med(idle.get(t))
+        lines.append(f"| {t} | {a:.0f} | {'n/a' if b is None else f'{b:.0f}'} | "
+                     f"{'n/a' if not h0 else f'{a / h0:.1f}'} | {'n/a' if not (h1 and b) else f'{b / h1:.1f}'} |")
+    return lines
+
+
+def errors(rows, targets):
+    """The load generator's errors over every measurement, per target: a run with errors says so."""
+    total = {}
+    for r in rows:
+        if r.get("load"):
+            total[r["target"]] = total.get(r["target"], 0) + r["load"]["errors"]
+    return ", ".join(f"{t} {total.get(t, 0)}" for t in targets)
+
+
 def capacity(rows):
     caps = [r for r in rows if r["round"] == "capacity"]
     if not caps:
@@ -235,6 +272,7 @@ def main():
     env = machine(sys.argv[2])
     present = {r["target"] for r in rows}
     targets = [t for t in TARGETS if t in present]
+    targets += sorted(t for t in present if t not in TARGETS)
     out = []
     out.append("# Postern benchmark results")
     out.append("")
@@ -244,10 +282,26 @@ def main():
     out.append(f"- date: {env.get('date')}")
     out.append(f"- machine: {env.get('cores')} cores, {env.get('cpu')}, {env.get('memory')}, Linux {env.get('kernel')};"
                f" load average at the end {env.get('load')} (the machine is shared: other work ran meanwhile)")
-    out.append(f"- nginx {env.get('nginx')} + libnginx-mod-mail ({env.get('nginx_ssl')}), 2 workers")
+    if "nginx_ssl" in env:
+        out.append(f"- nginx {env.get('nginx')} + libnginx-mod-mail ({env.get('nginx_ssl')}), 2 workers")
     out.append(f"- HAProxy {env.get('haproxy')} ({env.get('haproxy_ssl')}), nbthread 2, mode tcp")
     out.append(f"- Postern {env.get('postern')}, TLS {env.get('postern_tls')}, 2 I/O threads; {env.get('java')};"
                f" flags `{env.get('postern_flags')}` (bin/postern)")
+    for key in sorted(k for k in env if k.startswith("flags_")):
+        out.append(f"- {key[6:]} (compare.sh --extra): {env[key].split(';')[0]}; flags `{env[key].split('; ', 1)[-1]}`")
+    if env.get("warmup", "0") != "0":
+        out.append(f"- steady state (compare.sh --warmup {env.get('warmup')} --quiet {env.get('quiet')} --quiet-max"
+                   f" {env.get('quiet_max', '0')}): every Postern was loaded before the measurements until its JIT"
+                   " logged (almost) no compilation for the quiet window; the warm-up's log is"
+                   " benchmarks/results/compare-warmup.txt:")
+        path = env.get("warmup_log")
+        if not (path and os.path.exists(path)):  # the copy kept with the raw measurements
+            path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "results", "compare-warmup.txt")
+        if os.path.exists(path):
+            with open(path) as f:
+                for line in f:
+                    if line.startswith(("steady", "NOT STEADY", "after the measurements")):
+                        out.append(f"  - {line.strip()}")
     out.append(f"- backends: Dovecot {env.get('dovecot')}, Postfix {env.get('postfix')}")
     out.append(f"- TLS 1.3, ECDSA P-256 certificate, full handshake on every connection (no resumption)")
     out.append(f"- {env.get('repeat')} rounds of {env.get('duration')} s per measurement; {env.get('idle_sessions')}"
@@ -263,6 +317,14 @@ def main():
     out.append("")
     out += headline(rows, targets)
     out.append("")
+    out.append(f"Load generator errors, summed over every measurement in this report: {errors(rows, targets)}.")
+    out.append("")
+    proc = process_rss(rows, targets)
+    if proc:
+        out.append("## Whole process RSS")
+        out.append("")
+        out += proc
+        out.append("")
     cap = capacity(rows)
     if cap:
         out.append("## Capacity: idle TLS IMAP sessions held at once")
