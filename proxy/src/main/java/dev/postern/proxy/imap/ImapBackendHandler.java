@@ -3,6 +3,7 @@ package dev.postern.proxy.imap;
 import dev.postern.config.Backend;
 import dev.postern.config.Protocol;
 import dev.postern.config.TlsMode;
+import dev.postern.proxy.codec.QuotedStrings;
 import dev.postern.proxy.login.BackendDialogueHandler;
 import dev.postern.proxy.login.BackendLoginRequest;
 import dev.postern.proxy.login.BackendLoginResult;
@@ -314,7 +315,7 @@ final class ImapBackendHandler extends BackendDialogueHandler {
         if (sb.length() > 1) {
             sb.append(' ');
         }
-        sb.append(ImapStrings.quote(name)).append(' ').append(ImapStrings.quote(value));
+        sb.append(QuotedStrings.quote(name)).append(' ').append(QuotedStrings.quote(value));
     }
 
     private static String address(InetSocketAddress a) {

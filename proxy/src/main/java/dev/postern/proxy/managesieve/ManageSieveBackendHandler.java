@@ -3,6 +3,7 @@ package dev.postern.proxy.managesieve;
 import dev.postern.config.Backend;
 import dev.postern.config.Protocol;
 import dev.postern.config.TlsMode;
+import dev.postern.proxy.codec.QuotedStrings;
 import dev.postern.proxy.login.BackendDialogueHandler;
 import dev.postern.proxy.login.BackendLoginRequest;
 import dev.postern.proxy.login.BackendLoginResult;
@@ -246,7 +247,7 @@ final class ManageSieveBackendHandler extends BackendDialogueHandler {
             failed("backend does not offer SASL " + mechanism.wireName());
             return;
         }
-        send("AUTHENTICATE " + SieveStrings.quote(mechanism.wireName()) + " " + SieveStrings.argument(response));
+        send("AUTHENTICATE " + QuotedStrings.quote(mechanism.wireName()) + " " + SieveStrings.argument(response));
     }
 
     private void authReply(SieveReply reply) {
@@ -284,7 +285,7 @@ final class ManageSieveBackendHandler extends BackendDialogueHandler {
     /** The OK line for the client: the backend's text, re-quoted (no response code: those were the backend's). */
     private static String joinOk(SieveReply reply) {
         String text = reply.text();
-        return text.isEmpty() || !SieveStrings.quotable(text) ? "OK" : "OK " + SieveStrings.quote(text);
+        return text.isEmpty() || !SieveStrings.quotable(text) ? "OK" : "OK " + QuotedStrings.quote(text);
     }
 
     private boolean has(String name) {
