@@ -9,7 +9,6 @@ import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.transport.HandlerNames;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import java.util.Collections;
 import java.util.Set;
 import java.util.WeakHashMap;
@@ -36,15 +35,9 @@ public final class Pop3Frontend implements FrontendFactory {
     @Override
     public void probe(ProxyServices services, PoolRuntime pool) {
         if (PROBED.add(pool)) {
-            CapabilityProbe.start(services, pool, Protocol.POP3, (backend, result) -> {
-                Pop3BackendHandler handler = Pop3BackendHandler.probe(backend, services, result);
-                return new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        handler.install(ch);
-                    }
-                };
-            });
+            CapabilityProbe.start(services, pool, Protocol.POP3, (backend, result) -> Pop3BackendHandler.probe(
+                            backend, services, result)
+                    .initializer());
         }
     }
 }
