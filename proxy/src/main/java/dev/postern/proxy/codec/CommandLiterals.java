@@ -2,6 +2,7 @@ package dev.postern.proxy.codec;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 
 /**
  * The literals of one command ({@code {n}} or {@code {n+}} at the end of a line, then n bytes), as IMAP and
@@ -69,30 +70,28 @@ public final class CommandLiterals {
         skipping = skip;
     }
 
-    /** True while a literal's bytes are awaited. */
-    public boolean pending() {
-        return remaining >= 0;
-    }
-
     /**
-     * Consumes what has come of the pending literal: its content once it is all there (a kept literal is read in one
-     * piece, so {@code in} accumulates until then), else null.
+     * Consumes what has come of a pending literal, and hands its content to {@code sink} once it is all there (a kept
+     * literal is read in one piece, so {@code in} accumulates until then; a skipped one reaches no sink). True while
+     * the literal's bytes are still awaited, so no line can be read yet.
      */
-    public String read(ByteBuf in) {
-        String value = null;
+    public boolean awaiting(ByteBuf in, Consumer<String> sink) {
+        if (remaining < 0) {
+            return false;
+        }
         if (skipping) {
             int n = Math.min(remaining, in.readableBytes());
             in.skipBytes(n);
             remaining -= n;
         } else if (in.readableBytes() >= remaining) {
-            value = in.readCharSequence(remaining, StandardCharsets.UTF_8).toString();
+            sink.accept(in.readCharSequence(remaining, StandardCharsets.UTF_8).toString());
             remaining = 0;
         }
         if (remaining == 0) {
             remaining = -1;
             skipping = false;
         }
-        return value;
+        return remaining >= 0;
     }
 
     /** Forgets the command's literals: the next command starts with the whole bound. */

@@ -68,16 +68,10 @@ public final class ImapDecoder extends CommandDecoder {
 
     @Override
     protected void decodeCommand(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (literals.pending()) {
-            String literal = literals.read(in);
-            if (literal != null) {
-                args.add(ImapArg.literal(literal));
-            }
-            if (literals.pending()) {
-                return;
-            }
-            // the literal is complete (or was empty): the rest of the command line may already be here
+        if (literals.awaiting(in, literal -> args.add(ImapArg.literal(literal)))) {
+            return;
         }
+        // any literal is complete (or was empty): the rest of the command line may already be here
         if (saslMode) {
             String line = readLine(in);
             if (line != null) {

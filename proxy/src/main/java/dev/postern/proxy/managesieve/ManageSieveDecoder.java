@@ -63,14 +63,8 @@ public final class ManageSieveDecoder extends CommandDecoder {
 
     @Override
     protected void decodeCommand(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (literals.pending()) {
-            String literal = literals.read(in);
-            if (literal != null) {
-                args.add(new SieveRequest.Arg(true, literal));
-            }
-            if (literals.pending()) {
-                return;
-            }
+        if (literals.awaiting(in, literal -> args.add(new SieveRequest.Arg(true, literal)))) {
+            return;
         }
         boolean sasl = saslMode || !inCommand && startsAuthenticate(in);
         maxLineLength(sasl ? saslLineLength : lineLength);
