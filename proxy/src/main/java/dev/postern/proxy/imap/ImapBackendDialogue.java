@@ -1,17 +1,12 @@
 package dev.postern.proxy.imap;
 
-import dev.postern.config.Backend;
 import dev.postern.proxy.login.BackendDialogue;
-import dev.postern.proxy.login.BackendDialogueHandler;
 import dev.postern.proxy.login.BackendLoginRequest;
 import dev.postern.proxy.login.BackendLoginResult;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
 import io.netty.util.concurrent.Promise;
-import java.util.List;
 
 /**
  * Logs an IMAP session in on a backend: one {@link ImapBackendHandler} per attempt, behind a PROXY v2 header when the
@@ -26,18 +21,6 @@ public final class ImapBackendDialogue implements BackendDialogue {
 
     @Override
     public ChannelHandler newHandler(Session session, BackendLoginRequest request, Promise<BackendLoginResult> result) {
-        return new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                Backend backend = request.backend();
-                BackendDialogueHandler.install(
-                        ch, services.tls(), backend, new ImapBackendHandler(session, request, services, result));
-            }
-        };
-    }
-
-    @Override
-    public List<String> handlerNames() {
-        return BackendDialogueHandler.HANDLER_NAMES;
+        return new ImapBackendHandler(session, request, services, result).initializer();
     }
 }

@@ -3,12 +3,12 @@ package dev.postern.proxy.imap;
 import dev.postern.config.Backend;
 import dev.postern.config.Protocol;
 import dev.postern.config.TlsMode;
+import dev.postern.proxy.codec.QuotedStrings;
 import dev.postern.proxy.login.BackendDialogueHandler;
 import dev.postern.proxy.login.BackendLoginRequest;
 import dev.postern.proxy.login.BackendLoginResult;
-import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.login.BackendSasl;
 import dev.postern.proxy.sasl.Credentials;
-import dev.postern.proxy.sasl.SaslClient;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
 import io.netty.util.concurrent.Promise;
@@ -146,14 +146,7 @@ final class ImapBackendHandler extends BackendDialogueHandler {
             return;
         }
         state = State.HANDSHAKE;
-        startTls().addListener(f -> {
-            if (isDone()) {
-                return;
-            }
-            if (!f.isSuccess()) {
-                failed("TLS handshake with backend failed: " + f.cause().getMessage());
-                return;
-            }
+        startTls(() -> {
             // RFC 2595: what the backend said before TLS is forgotten
             tlsDone = true;
             capabilities = null;
@@ -176,16 +169,11 @@ final class ImapBackendHandler extends BackendDialogueHandler {
     private void login() {
         state = State.LOGIN;
         Credentials credentials = request.credentials();
-        if (backend.master().isPresent()) {
-            Backend.MasterLogin master = backend.master().get();
-            authenticate(
-                    "PLAIN",
-                    SaslClient.plain(
-                            request.user(), master.user(), master.password().reveal()));
-        } else if (credentials.isToken()) {
-            authenticate(credentials.mechanism().wireName(), SaslClient.token(credentials));
-        } else if (!credentials.authzid().isEmpty() || ImapCapabilities.has(capabilities, "LOGINDISABLED")) {
-            authenticate("PLAIN", SaslClient.plain(credentials.authzid(), credentials.user(), credentials.secret()));
+        if (!BackendSasl.isPlainPassword(request)
+                || !credentials.authzid().isEmpty()
+                || ImapCapabilities.has(capabilities, "LOGINDISABLED")) {
+            BackendSasl sasl = BackendSasl.of(request);
+            authenticate(sasl.mechanism().wireName(), sasl.response());
         } else {
             List<String> parts = ImapStrings.command(
                     nextTag() + " LOGIN",
@@ -264,11 +252,7 @@ final class ImapBackendHandler extends BackendDialogueHandler {
     }
 
     private void succeed() {
-        for (PoolRuntime pool : services.pools().values()) {
-            if (pool.config().backends().contains(backend)) {
-                services.capabilities().learned(pool.name(), Protocol.IMAP, loginCapabilities);
-            }
-        }
+        learned(services, Protocol.IMAP, loginCapabilities);
         loggedIn(ImapCapabilities.afterLogin(loginCapabilities));
     }
 
@@ -314,7 +298,7 @@ final class ImapBackendHandler extends BackendDialogueHandler {
         if (sb.length() > 1) {
             sb.append(' ');
         }
-        sb.append(ImapStrings.quote(name)).append(' ').append(ImapStrings.quote(value));
+        sb.append(QuotedStrings.quote(name)).append(' ').append(QuotedStrings.quote(value));
     }
 
     private static String address(InetSocketAddress a) {

@@ -1,6 +1,8 @@
 package dev.postern.proxy.imap;
 
 import dev.postern.proxy.codec.CommandDecoder;
+import dev.postern.proxy.codec.CommandLiterals;
+import dev.postern.proxy.codec.QuotedStrings;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +27,7 @@ import java.util.List;
 public final class ImapDecoder extends CommandDecoder {
     private final int lineLength;
     private final int saslLineLength;
-    private final int literalSize;
+    private final CommandLiterals literals;
 
     private boolean saslMode;
 
@@ -35,17 +37,12 @@ public final class ImapDecoder extends CommandDecoder {
     private String name;
     private final List<ImapArg> args = new ArrayList<>();
     private String error;
-    private int literalBytes;
-    /** Bytes of the literal still to come, or -1 when a line comes next. */
-    private int literalRemaining = -1;
-    /** The literal's bytes are skipped, not kept (the command is already known to be malformed). */
-    private boolean skippingLiteral;
 
     public ImapDecoder(int lineLength, int saslLineLength, int literalSize) {
         super(lineLength);
         this.lineLength = lineLength;
         this.saslLineLength = Math.max(lineLength, saslLineLength);
-        this.literalSize = literalSize;
+        this.literals = new CommandLiterals(literalSize);
     }
 
     /** The next line is a SASL response, bounded by {@code saslLineLength}; then commands again. */
@@ -71,13 +68,10 @@ public final class ImapDecoder extends CommandDecoder {
 
     @Override
     protected void decodeCommand(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (literalRemaining >= 0) {
-            readLiteral(in);
-            if (literalRemaining >= 0) {
-                return;
-            }
-            // the literal is complete (or was empty): the rest of the command line may already be here
+        if (literals.awaiting(in, literal -> args.add(ImapArg.literal(literal)))) {
+            return;
         }
+        // any literal is complete (or was empty): the rest of the command line may already be here
         if (saslMode) {
             String line = readLine(in);
             if (line != null) {
@@ -141,27 +135,10 @@ public final class ImapDecoder extends CommandDecoder {
         return true;
     }
 
-    private void readLiteral(ByteBuf in) {
-        if (skippingLiteral) {
-            int n = Math.min(literalRemaining, in.readableBytes());
-            in.skipBytes(n);
-            literalRemaining -= n;
-        } else if (in.readableBytes() >= literalRemaining) {
-            args.add(ImapArg.literal(in.readCharSequence(literalRemaining, StandardCharsets.UTF_8)
-                    .toString()));
-            literalRemaining = 0;
-        }
-        if (literalRemaining == 0) {
-            literalRemaining = -1;
-            skippingLiteral = false;
-        }
-    }
-
     /** One line of a command: the first (tag and name), or one that follows a literal. */
     private void commandLine(String line, List<Object> out) {
-        int length = line.length();
-        int literalStart = literalMarkerStart(line);
-        String body = literalStart < 0 ? line : line.substring(0, literalStart);
+        CommandLiterals.Marker literal = CommandLiterals.Marker.find(line);
+        String body = literal == null ? line : line.substring(0, literal.start());
         int pos = 0;
         if (!inCommand) {
             inCommand = true;
@@ -170,15 +147,15 @@ public final class ImapDecoder extends CommandDecoder {
         if (error == null) {
             tokenize(body, pos);
         }
-        if (literalStart < 0) {
+        if (literal == null) {
             out.add(error == null ? new ImapRequest.Command(tag, name, args) : malformed(error, false));
             clearCommand();
             return;
         }
-        boolean sync = line.charAt(length - 2) != '+';
-        long size = parseSize(line, literalStart + 1, sync ? length - 1 : length - 2);
-        if (size > literalSize - literalBytes) {
-            out.add(malformed(size > literalSize ? "Literal too big" : "Literals too big", !sync));
+        boolean sync = !literal.plus();
+        String refusal = literals.refusal(literal.size());
+        if (refusal != null) {
+            out.add(malformed(refusal, !sync));
             clearCommand();
             return;
         }
@@ -188,9 +165,7 @@ public final class ImapDecoder extends CommandDecoder {
             clearCommand();
             return;
         }
-        literalBytes += (int) size;
-        literalRemaining = (int) size;
-        skippingLiteral = error != null;
+        literals.expect((int) literal.size(), error != null);
         if (sync) {
             out.add(new ImapRequest.LiteralWanted(tag, name));
         }
@@ -245,33 +220,13 @@ public final class ImapDecoder extends CommandDecoder {
                 args.add(new ImapArg(ImapArg.Kind.LIST_END, ""));
                 i++;
             } else if (c == '"') {
-                StringBuilder sb = new StringBuilder();
-                i++;
-                boolean closed = false;
-                while (i < n) {
-                    char q = s.charAt(i++);
-                    if (q == '"') {
-                        closed = true;
-                        break;
-                    }
-                    if (q == '\\') {
-                        char e = i < n ? s.charAt(i++) : 0;
-                        if (e != '"' && e != '\\') {
-                            error = "Invalid escape in quoted string";
-                            return;
-                        }
-                        q = e;
-                    } else if (q < 0x20 || q == 0x7f) {
-                        error = "Invalid character in quoted string";
-                        return;
-                    }
-                    sb.append(q);
-                }
-                if (!closed) {
-                    error = "Unterminated quoted string";
+                QuotedStrings.Quoted quoted = QuotedStrings.read(s, i, ImapDecoder::forbiddenInQuoted);
+                if (quoted.error() != null) {
+                    error = quoted.error();
                     return;
                 }
-                args.add(ImapArg.quoted(sb.toString()));
+                args.add(ImapArg.quoted(quoted.value()));
+                i = quoted.end();
             } else {
                 int start = i;
                 while (i < n && isAtomChar(s.charAt(i))) {
@@ -308,32 +263,9 @@ public final class ImapDecoder extends CommandDecoder {
         return true;
     }
 
-    /** Where a {@code {n}} or {@code {n+}} ending the line starts, or -1. */
-    static int literalMarkerStart(String line) {
-        int end = line.length() - 1;
-        if (end < 2 || line.charAt(end) != '}') {
-            return -1;
-        }
-        int i = end - 1;
-        if (line.charAt(i) == '+') {
-            i--;
-        }
-        int digitsEnd = i;
-        while (i >= 0 && line.charAt(i) >= '0' && line.charAt(i) <= '9') {
-            i--;
-        }
-        if (i < 0 || i == digitsEnd || line.charAt(i) != '{') {
-            return -1;
-        }
-        return i;
-    }
-
-    /** The literal's size; {@link Long#MAX_VALUE} when it does not fit a long (certainly too big). */
-    private static long parseSize(String line, int from, int to) {
-        if (to - from > 18) {
-            return Long.MAX_VALUE;
-        }
-        return Long.parseLong(line.substring(from, to));
+    /** Raw characters a quoted string may not hold: controls (CR and LF among them) and DEL; 8-bit ones pass. */
+    static boolean forbiddenInQuoted(int c) {
+        return c < 0x20 || c == 0x7f;
     }
 
     private void clearCommand() {
@@ -342,8 +274,6 @@ public final class ImapDecoder extends CommandDecoder {
         name = null;
         args.clear();
         error = null;
-        literalBytes = 0;
-        literalRemaining = -1;
-        skippingLiteral = false;
+        literals.clear();
     }
 }

@@ -4,7 +4,6 @@ import dev.postern.config.ListenerConfig;
 import dev.postern.proxy.frontend.FrontendFactory;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.services.ProxyServices;
-import dev.postern.proxy.transport.HandlerNames;
 import io.netty.channel.Channel;
 
 /**
@@ -15,15 +14,12 @@ import io.netty.channel.Channel;
 public final class ImapFrontend implements FrontendFactory {
     @Override
     public void install(Channel client, ProxyServices services, ListenerConfig listener, LoginFlow loginFlow) {
-        client.pipeline()
-                .addLast(
-                        HandlerNames.DECODER,
-                        new ImapDecoder(
-                                listener.limits().lineLength(),
-                                listener.limits().saslLineLength(),
-                                listener.limits().literalSize()))
-                .addLast(
-                        HandlerNames.SESSION,
-                        new ImapSession(services, listener, loginFlow, new ImapBackendDialogue(services)));
+        FrontendFactory.addPreAuthHandlers(
+                client,
+                new ImapDecoder(
+                        listener.limits().lineLength(),
+                        listener.limits().saslLineLength(),
+                        listener.limits().literalSize()),
+                new ImapSession(services, listener, loginFlow, new ImapBackendDialogue(services)));
     }
 }

@@ -1,5 +1,6 @@
 package dev.postern.proxy.imap;
 
+import dev.postern.proxy.codec.QuotedStrings;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,19 +20,6 @@ final class ImapStrings {
         return true;
     }
 
-    /** {@code "value"} with {@code "} and {@code \} escaped. */
-    static String quote(String value) {
-        StringBuilder sb = new StringBuilder(value.length() + 2).append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c == '"' || c == '\\') {
-                sb.append('\\');
-            }
-            sb.append(c);
-        }
-        return sb.append('"').toString();
-    }
-
     /**
      * A command with string arguments, split where a synchronizing literal makes the sender wait for the server's
      * continuation request: every part but the last ends with {@code {n}}, and each part is sent as one line (CRLF
@@ -46,7 +34,7 @@ final class ImapStrings {
         for (String value : arguments) {
             current.append(' ');
             if (quotable(value)) {
-                current.append(quote(value));
+                current.append(QuotedStrings.quote(value));
                 continue;
             }
             int n = value.getBytes(StandardCharsets.UTF_8).length;

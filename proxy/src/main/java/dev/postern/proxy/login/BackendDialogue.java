@@ -3,6 +3,7 @@ package dev.postern.proxy.login;
 import dev.postern.proxy.session.Session;
 import io.netty.channel.ChannelHandler;
 import io.netty.util.concurrent.Promise;
+import java.util.List;
 
 /**
  * A protocol's login dialogue with a backend: greeting, optional STARTTLS, client identity (ID, XCLIENT), login.
@@ -13,6 +14,11 @@ import io.netty.util.concurrent.Promise;
 public interface BackendDialogue {
     ChannelHandler newHandler(Session session, BackendLoginRequest request, Promise<BackendLoginResult> result);
 
-    /** Names of the handlers the dialogue leaves on the backend channel, decoder last. */
-    java.util.List<String> handlerNames();
+    /**
+     * Names of the handlers the dialogue leaves on the backend channel, decoder last: by default those of a {@link
+     * BackendDialogueHandler}.
+     */
+    default List<String> handlerNames() {
+        return BackendDialogueHandler.HANDLER_NAMES;
+    }
 }

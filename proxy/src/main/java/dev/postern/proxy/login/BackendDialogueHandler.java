@@ -1,10 +1,13 @@
 package dev.postern.proxy.login;
 
 import dev.postern.config.Backend;
+import dev.postern.config.Protocol;
 import dev.postern.config.TlsMode;
 import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.codec.CommandDecoder;
 import dev.postern.proxy.codec.LineDecoder;
+import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
 import dev.postern.proxy.tls.TlsManager;
 import dev.postern.proxy.transport.HandlerNames;
@@ -13,13 +16,17 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +45,9 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
 
     private static final Logger log = LoggerFactory.getLogger(BackendDialogueHandler.class);
     private static final int MAX_BACKEND_LINE = 64 * 1024;
+
+    /** Backends configured for XCLIENT that do not offer it, warned about once each. */
+    private static final Set<String> WARNED_NO_XCLIENT = ConcurrentHashMap.newKeySet();
 
     protected final Session session;
     protected final BackendLoginRequest request;
@@ -70,6 +80,21 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
         }
         p.addLast(HandlerNames.BACKEND_DECODER, new LineDecoder(MAX_BACKEND_LINE));
         p.addLast(HandlerNames.BACKEND_DIALOGUE, handler);
+    }
+
+    /** Installs this dialogue on a new backend channel. */
+    public final void install(Channel ch) {
+        install(ch, tls, request.backend(), this);
+    }
+
+    /** The new backend channel's initializer, which installs this dialogue. */
+    public final ChannelHandler initializer() {
+        return new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                install(ch);
+            }
+        };
     }
 
     private static SslHandler newTlsHandler(Channel ch, TlsManager tls, Backend backend) {
@@ -224,6 +249,48 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
         SslHandler ssl = newTlsHandler(ctx.channel(), tls, request.backend());
         ctx.pipeline().addFirst(HandlerNames.BACKEND_TLS, ssl);
         return ssl.handshakeFuture();
+    }
+
+    /**
+     * {@link #startTls()}, then {@code afterHandshake} once the handshake succeeded; a failed handshake fails the
+     * login, and nothing runs when the dialogue ended meanwhile.
+     */
+    protected final void startTls(Runnable afterHandshake) {
+        startTls().addListener(f -> {
+            if (isDone()) {
+                return;
+            }
+            if (!f.isSuccess()) {
+                failed("TLS handshake with backend failed: " + f.cause().getMessage());
+                return;
+            }
+            afterHandshake.run();
+        });
+    }
+
+    /** Makes what the backend offers known to every pool that has it. */
+    protected final void learned(ProxyServices services, Protocol protocol, List<String> capabilities) {
+        Backend backend = request.backend();
+        for (PoolRuntime pool : services.pools().values()) {
+            if (pool.config().backends().contains(backend)) {
+                services.capabilities().learned(pool.name(), protocol, capabilities);
+            }
+        }
+    }
+
+    /** Warns, once per backend, that it is configured for XCLIENT but does not offer it. */
+    protected static void warnNoXclient(Backend backend) {
+        if (WARNED_NO_XCLIENT.add(backend.id())) {
+            log.warn(
+                    "backend {} is configured for XCLIENT but does not offer it (is Postern in its trusted"
+                            + " networks?); client addresses are not passed on",
+                    backend.id());
+        }
+    }
+
+    /** A backend text for logs: bounded. Backend replies carry no secrets. */
+    protected static String brief(String text) {
+        return text.length() <= 120 ? text : text.substring(0, 120) + "...";
     }
 
     protected final boolean isDone() {

@@ -20,4 +20,9 @@ public record BackendLoginRequest(
     public BackendLoginRequest(AuthRequest auth, Credentials credentials, String user, Backend backend) {
         this(auth, credentials, user, backend, null);
     }
+
+    /** The request of a probe, which logs no one in: it only learns what {@code backend} offers. */
+    public static BackendLoginRequest probe(Backend backend) {
+        return new BackendLoginRequest(null, null, null, backend);
+    }
 }

@@ -12,7 +12,12 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -33,6 +38,9 @@ public final class CapabilityProbe {
     }
 
     private static final Logger log = LoggerFactory.getLogger(CapabilityProbe.class);
+
+    /** Pools already probed, per protocol: several listeners may share one pool, which needs one probe. */
+    private static final Map<Protocol, Set<PoolRuntime>> PROBED = new ConcurrentHashMap<>();
 
     static final int ATTEMPTS = 5;
     static final Duration FIRST_PAUSE = Duration.ofSeconds(1);
@@ -60,6 +68,15 @@ public final class CapabilityProbe {
         }
         CapabilityProbe probe = new CapabilityProbe(services, pool, protocol, dialogue);
         probe.loop.execute(() -> probe.attempt(0));
+    }
+
+    /** {@link #start}, unless {@code pool} was already probed for {@code protocol}. */
+    public static void startOnce(ProxyServices services, PoolRuntime pool, Protocol protocol, Dialogue dialogue) {
+        Set<PoolRuntime> probed = PROBED.computeIfAbsent(
+                protocol, p -> Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>())));
+        if (probed.add(pool)) {
+            start(services, pool, protocol, dialogue);
+        }
     }
 
     private void attempt(int n) {

@@ -1,14 +1,12 @@
 package dev.postern.proxy.managesieve;
 
 import dev.postern.proxy.login.BackendDialogue;
-import dev.postern.proxy.login.BackendDialogueHandler;
 import dev.postern.proxy.login.BackendLoginRequest;
 import dev.postern.proxy.login.BackendLoginResult;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
 import io.netty.channel.ChannelHandler;
 import io.netty.util.concurrent.Promise;
-import java.util.List;
 
 /** Logs a ManageSieve session in on a backend: one {@link ManageSieveBackendHandler} per attempt. */
 public final class ManageSieveBackendDialogue implements BackendDialogue {
@@ -22,10 +20,5 @@ public final class ManageSieveBackendDialogue implements BackendDialogue {
     public ChannelHandler newHandler(Session session, BackendLoginRequest request, Promise<BackendLoginResult> result) {
         return ManageSieveBackendHandler.login(session, request, services, result)
                 .initializer();
-    }
-
-    @Override
-    public List<String> handlerNames() {
-        return BackendDialogueHandler.HANDLER_NAMES;
     }
 }

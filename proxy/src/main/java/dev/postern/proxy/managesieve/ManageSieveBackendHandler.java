@@ -3,25 +3,20 @@ package dev.postern.proxy.managesieve;
 import dev.postern.config.Backend;
 import dev.postern.config.Protocol;
 import dev.postern.config.TlsMode;
+import dev.postern.proxy.codec.QuotedStrings;
 import dev.postern.proxy.login.BackendDialogueHandler;
 import dev.postern.proxy.login.BackendLoginRequest;
 import dev.postern.proxy.login.BackendLoginResult;
-import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.login.BackendSasl;
 import dev.postern.proxy.sasl.Credentials;
-import dev.postern.proxy.sasl.SaslClient;
 import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
 import io.netty.util.concurrent.Promise;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,9 +31,6 @@ import org.slf4j.LoggerFactory;
  */
 final class ManageSieveBackendHandler extends BackendDialogueHandler {
     private static final Logger log = LoggerFactory.getLogger(ManageSieveBackendHandler.class);
-
-    /** Backends configured for XCLIENT that do not offer it, warned about once each. */
-    private static final Set<String> WARNED_NO_XCLIENT = ConcurrentHashMap.newKeySet();
 
     /** Where the dialogue is. */
     enum State {
@@ -89,27 +81,11 @@ final class ManageSieveBackendHandler extends BackendDialogueHandler {
     /** A handler that only learns {@code backend}'s capabilities and says LOGOUT; {@code LoggedIn} when it did. */
     static ManageSieveBackendHandler probe(
             Backend backend, ProxyServices services, Promise<BackendLoginResult> result) {
-        return new ManageSieveBackendHandler(
-                null, new BackendLoginRequest(null, null, null, backend), services, result, true);
+        return new ManageSieveBackendHandler(null, BackendLoginRequest.probe(backend), services, result, true);
     }
 
     State state() {
         return state;
-    }
-
-    /** Installs the dialogue on a new backend channel. */
-    void install(Channel ch) {
-        install(ch, tls, backend, this);
-    }
-
-    /** The new backend channel's initializer, which installs the dialogue. */
-    ChannelHandler initializer() {
-        return new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                install(ch);
-            }
-        };
     }
 
     @Override
@@ -165,14 +141,7 @@ final class ManageSieveBackendHandler extends BackendDialogueHandler {
             return;
         }
         state = State.HANDSHAKE;
-        startTls().addListener(f -> {
-            if (isDone()) {
-                return;
-            }
-            if (!f.isSuccess()) {
-                failed("TLS handshake with backend failed: " + f.cause().getMessage());
-                return;
-            }
+        startTls(() -> {
             // RFC 5804 section 2.2: the server re-issues its capabilities; what it said before TLS is forgotten
             capabilities.clear();
             state = State.TLS_CAPABILITIES;
@@ -193,12 +162,7 @@ final class ManageSieveBackendHandler extends BackendDialogueHandler {
                 send(xclient());
                 return;
             }
-            if (WARNED_NO_XCLIENT.add(backend.id())) {
-                log.warn(
-                        "backend {} is configured for XCLIENT but does not offer it (is Postern in its trusted"
-                                + " networks?); client addresses are not passed on",
-                        backend.id());
-            }
+            warnNoXclient(backend);
         }
         authenticate();
     }
@@ -216,37 +180,18 @@ final class ManageSieveBackendHandler extends BackendDialogueHandler {
 
     /** Makes what was learned known to every pool that has this backend. */
     private void record() {
-        List<String> shown = ManageSieveCapabilities.fromBackend(capabilities);
-        for (PoolRuntime pool : services.pools().values()) {
-            if (pool.config().backends().contains(backend)) {
-                services.capabilities().learned(pool.name(), Protocol.MANAGESIEVE, shown);
-            }
-        }
+        learned(services, Protocol.MANAGESIEVE, ManageSieveCapabilities.fromBackend(capabilities));
     }
 
     private void authenticate() {
         state = State.AUTH;
-        Credentials c = request.credentials();
-        SaslMechanism mechanism;
-        String response;
-        if (backend.master().isPresent()) {
-            Backend.MasterLogin master = backend.master().get();
-            // Dovecot master users: authorize as the user, authenticate as the master
-            mechanism = SaslMechanism.PLAIN;
-            response = SaslClient.plain(
-                    request.user(), master.user(), master.password().reveal());
-        } else if (c.isToken()) {
-            mechanism = c.mechanism();
-            response = SaslClient.token(c);
-        } else {
-            mechanism = SaslMechanism.PLAIN;
-            response = SaslClient.plain(c.authzid(), c.user(), c.secret());
-        }
-        if (!offers(mechanism)) {
-            failed("backend does not offer SASL " + mechanism.wireName());
+        BackendSasl sasl = BackendSasl.of(request);
+        String mechanism = sasl.mechanism().wireName();
+        if (!offers(sasl.mechanism())) {
+            failed("backend does not offer SASL " + mechanism);
             return;
         }
-        send("AUTHENTICATE " + SieveStrings.quote(mechanism.wireName()) + " " + SieveStrings.argument(response));
+        send("AUTHENTICATE " + QuotedStrings.quote(mechanism) + " " + SieveStrings.argument(sasl.response()));
     }
 
     private void authReply(SieveReply reply) {
@@ -284,7 +229,7 @@ final class ManageSieveBackendHandler extends BackendDialogueHandler {
     /** The OK line for the client: the backend's text, re-quoted (no response code: those were the backend's). */
     private static String joinOk(SieveReply reply) {
         String text = reply.text();
-        return text.isEmpty() || !SieveStrings.quotable(text) ? "OK" : "OK " + SieveStrings.quote(text);
+        return text.isEmpty() || !SieveStrings.quotable(text) ? "OK" : "OK " + QuotedStrings.quote(text);
     }
 
     private boolean has(String name) {
@@ -327,10 +272,5 @@ final class ManageSieveBackendHandler extends BackendDialogueHandler {
         }
         sb.append(" SESSION=").append(session.id());
         return sb.toString();
-    }
-
-    /** A backend text for logs: bounded. Backend replies carry no secrets. */
-    private static String brief(String text) {
-        return text.length() <= 120 ? text : text.substring(0, 120) + "...";
     }
 }

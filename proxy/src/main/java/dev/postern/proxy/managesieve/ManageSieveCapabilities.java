@@ -1,5 +1,6 @@
 package dev.postern.proxy.managesieve;
 
+import dev.postern.proxy.codec.QuotedStrings;
 import dev.postern.proxy.sasl.SaslMechanism;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,7 +75,7 @@ final class ManageSieveCapabilities {
                 sasl.append(sasl.length() == 0 ? "" : " ").append(m.wireName());
             }
         }
-        out.add("\"SASL\" " + SieveStrings.quote(sasl.toString()));
+        out.add("\"SASL\" " + QuotedStrings.quote(sasl.toString()));
         boolean sieve = false;
         for (String line : backend) {
             sieve |= name(line).equals("SIEVE");

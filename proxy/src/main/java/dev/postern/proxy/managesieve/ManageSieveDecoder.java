@@ -1,6 +1,8 @@
 package dev.postern.proxy.managesieve;
 
 import dev.postern.proxy.codec.CommandDecoder;
+import dev.postern.proxy.codec.CommandLiterals;
+import dev.postern.proxy.codec.QuotedStrings;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import java.nio.charset.StandardCharsets;
@@ -33,24 +35,19 @@ public final class ManageSieveDecoder extends CommandDecoder {
 
     private final int lineLength;
     private final int saslLineLength;
-    private final int literalSize;
+    private final CommandLiterals literals;
 
     private boolean saslMode;
     private boolean inCommand;
     private String name;
     private final List<SieveRequest.Arg> args = new ArrayList<>();
     private String error;
-    private int literalBytes;
-    /** Bytes of the literal still to come, or -1 when a line comes next. */
-    private int literalRemaining = -1;
-    /** The literal's bytes are skipped, not kept (the command is already known to be malformed). */
-    private boolean skippingLiteral;
 
     public ManageSieveDecoder(int lineLength, int saslLineLength, int literalSize) {
         super(lineLength);
         this.lineLength = lineLength;
         this.saslLineLength = Math.max(lineLength, saslLineLength);
-        this.literalSize = literalSize;
+        this.literals = new CommandLiterals(literalSize);
     }
 
     /** The next request is an answer to a SASL challenge: one string; then commands again. */
@@ -66,11 +63,8 @@ public final class ManageSieveDecoder extends CommandDecoder {
 
     @Override
     protected void decodeCommand(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        if (literalRemaining >= 0) {
-            readLiteral(in);
-            if (literalRemaining >= 0) {
-                return;
-            }
+        if (literals.awaiting(in, literal -> args.add(new SieveRequest.Arg(true, literal)))) {
+            return;
         }
         boolean sasl = saslMode || !inCommand && startsAuthenticate(in);
         maxLineLength(sasl ? saslLineLength : lineLength);
@@ -85,28 +79,10 @@ public final class ManageSieveDecoder extends CommandDecoder {
         }
     }
 
-    private void readLiteral(ByteBuf in) {
-        if (skippingLiteral) {
-            int n = Math.min(literalRemaining, in.readableBytes());
-            in.skipBytes(n);
-            literalRemaining -= n;
-        } else if (in.readableBytes() >= literalRemaining) {
-            args.add(new SieveRequest.Arg(
-                    true,
-                    in.readCharSequence(literalRemaining, StandardCharsets.UTF_8)
-                            .toString()));
-            literalRemaining = 0;
-        }
-        if (literalRemaining == 0) {
-            literalRemaining = -1;
-            skippingLiteral = false;
-        }
-    }
-
     /** One line of a command: the first, or one that follows a literal. Returns the request when it is complete. */
     private SieveRequest line(String line) {
-        int literalStart = literalMarkerStart(line);
-        String body = literalStart < 0 ? line : line.substring(0, literalStart);
+        CommandLiterals.Marker literal = CommandLiterals.Marker.find(line);
+        String body = literal == null ? line : line.substring(0, literal.start());
         int pos = 0;
         if (!inCommand) {
             inCommand = true;
@@ -117,24 +93,21 @@ public final class ManageSieveDecoder extends CommandDecoder {
         if (error == null) {
             tokenize(body, pos);
         }
-        if (literalStart < 0) {
+        if (literal == null) {
             SieveRequest request = complete();
             clearCommand();
             return request;
         }
-        boolean plus = line.charAt(line.length() - 2) == '+';
-        long size = parseSize(line, literalStart + 1, line.length() - (plus ? 2 : 1));
-        if (size > literalSize - literalBytes) {
+        String refusal = literals.refusal(literal.size());
+        if (refusal != null) {
             clearCommand();
             saslMode = false;
-            return new SieveRequest.Malformed(size > literalSize ? "Literal too big" : "Literals too big", true);
+            return new SieveRequest.Malformed(refusal, true);
         }
-        literalBytes += (int) size;
-        literalRemaining = (int) size;
         if (error == null && args.size() >= MAX_ARGS) {
             error = "Too many arguments";
         }
-        skippingLiteral = error != null;
+        literals.expect((int) literal.size(), error != null);
         return null;
     }
 
@@ -185,37 +158,17 @@ public final class ManageSieveDecoder extends CommandDecoder {
                 return;
             }
             if (c == '"') {
-                StringBuilder sb = new StringBuilder();
-                i++;
-                boolean closed = false;
-                while (i < n) {
-                    char q = s.charAt(i++);
-                    if (q == '"') {
-                        closed = true;
-                        break;
-                    }
-                    if (q == '\\') {
-                        char e = i < n ? s.charAt(i++) : 0;
-                        if (e != '"' && e != '\\') {
-                            error = "Invalid escape in quoted string";
-                            return;
-                        }
-                        q = e;
-                    } else if (q == '\r' || q == '\n' || q == 0) {
-                        error = "Invalid character in quoted string";
-                        return;
-                    }
-                    sb.append(q);
-                }
-                if (!closed) {
-                    error = "Unterminated quoted string";
+                QuotedStrings.Quoted quoted = QuotedStrings.read(s, i, ManageSieveDecoder::forbiddenInQuoted);
+                if (quoted.error() != null) {
+                    error = quoted.error();
                     return;
                 }
-                if (sb.length() > MAX_QUOTED) {
+                if (quoted.value().length() > MAX_QUOTED) {
                     error = "Quoted string too long (use a literal)";
                     return;
                 }
-                args.add(new SieveRequest.Arg(true, sb.toString()));
+                args.add(new SieveRequest.Arg(true, quoted.value()));
+                i = quoted.end();
             } else {
                 int start = i;
                 while (i < n && isAtomChar(s.charAt(i))) {
@@ -235,32 +188,9 @@ public final class ManageSieveDecoder extends CommandDecoder {
         return c > 0x20 && c < 0x7f && c != '"' && c != '{' && c != '}' && c != '(' && c != ')' && c != '\\';
     }
 
-    /** Where a {@code {n}} or {@code {n+}} ending the line starts, or -1. */
-    static int literalMarkerStart(String line) {
-        int end = line.length() - 1;
-        if (end < 2 || line.charAt(end) != '}') {
-            return -1;
-        }
-        int i = end - 1;
-        if (line.charAt(i) == '+') {
-            i--;
-        }
-        int digitsEnd = i;
-        while (i >= 0 && line.charAt(i) >= '0' && line.charAt(i) <= '9') {
-            i--;
-        }
-        if (i < 0 || i == digitsEnd || line.charAt(i) != '{') {
-            return -1;
-        }
-        return i;
-    }
-
-    /** The literal's size; {@link Long#MAX_VALUE} when it does not fit a long (certainly too big). */
-    private static long parseSize(String line, int from, int to) {
-        if (to - from > 18) {
-            return Long.MAX_VALUE;
-        }
-        return Long.parseLong(line.substring(from, to));
+    /** RFC 5804's QUOTED-CHAR: any character but CR, LF and NUL. */
+    static boolean forbiddenInQuoted(int c) {
+        return c == '\r' || c == '\n' || c == 0;
     }
 
     /** True when the buffered line starts with {@code AUTHENTICATE } (any case). */
@@ -286,8 +216,6 @@ public final class ManageSieveDecoder extends CommandDecoder {
         name = null;
         args.clear();
         error = null;
-        literalBytes = 0;
-        literalRemaining = -1;
-        skippingLiteral = false;
+        literals.clear();
     }
 }

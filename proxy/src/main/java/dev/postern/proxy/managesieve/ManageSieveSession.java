@@ -2,6 +2,7 @@ package dev.postern.proxy.managesieve;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.Protocol;
+import dev.postern.proxy.codec.QuotedStrings;
 import dev.postern.proxy.frontend.PreAuthHandler;
 import dev.postern.proxy.login.BackendDialogue;
 import dev.postern.proxy.login.LoginFlow;
@@ -173,7 +174,7 @@ public final class ManageSieveSession extends PreAuthHandler<SieveRequest> {
                 && args.get(0).string()
                 && SieveStrings.quotable(args.get(0).value())) {
             // RFC 5804 section 2.13: the TAG response code echoes the client's string
-            write("OK (TAG " + SieveStrings.quote(args.get(0).value()) + ") \"Done.\"");
+            write("OK (TAG " + QuotedStrings.quote(args.get(0).value()) + ") \"Done.\"");
         } else {
             reject("NO \"NOOP takes one optional string.\"");
         }
@@ -227,7 +228,7 @@ public final class ManageSieveSession extends PreAuthHandler<SieveRequest> {
                     !challengeNext
                             ? line
                             : SieveStrings.quotable(line)
-                                    ? SieveStrings.quote(line)
+                                    ? QuotedStrings.quote(line)
                                     : "{" + line.length() + "}\r\n" + line);
             challengeNext = false;
         }
@@ -239,7 +240,7 @@ public final class ManageSieveSession extends PreAuthHandler<SieveRequest> {
                     reply.equals(UNSUPPORTED) || !reply.startsWith(PROFILE.invalidPrefix())
                             ? reply
                             : "NO "
-                                    + SieveStrings.quote(reply.substring(
+                                    + QuotedStrings.quote(reply.substring(
                                             PROFILE.invalidPrefix().length())));
         }
 
@@ -321,10 +322,10 @@ public final class ManageSieveSession extends PreAuthHandler<SieveRequest> {
         if (m.fatal()) {
             state = State.DONE;
             services.metrics().connectionRefused(listener, "literal-too-big");
-            writeAndClose("BYE " + SieveStrings.quote(m.reason() + "."), CloseReason.LIMIT);
+            writeAndClose("BYE " + QuotedStrings.quote(m.reason() + "."), CloseReason.LIMIT);
             return;
         }
-        reject("NO " + SieveStrings.quote(m.reason() + "."));
+        reject("NO " + QuotedStrings.quote(m.reason() + "."));
     }
 
     private ManageSieveDecoder sieveDecoder() {

@@ -1,23 +1,11 @@
 package dev.postern.proxy.managesieve;
 
+import dev.postern.proxy.codec.QuotedStrings;
 import java.nio.charset.StandardCharsets;
 
 /** ManageSieve strings as Postern writes them (RFC 5804 section 4): quoted when they can be, else a literal. */
 final class SieveStrings {
     private SieveStrings() {}
-
-    /** {@code value} as a quoted string, escapes included; for values that {@link #quotable} says may be quoted. */
-    static String quote(String value) {
-        StringBuilder sb = new StringBuilder(value.length() + 2).append('"');
-        for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c == '"' || c == '\\') {
-                sb.append('\\');
-            }
-            sb.append(c);
-        }
-        return sb.append('"').toString();
-    }
 
     /** True when {@code value} fits a quoted string: no CR, LF or NUL, at most 1024 octets. */
     static boolean quotable(String value) {
@@ -26,8 +14,7 @@ final class SieveStrings {
             return false;
         }
         for (int i = 0; i < value.length(); i++) {
-            char c = value.charAt(i);
-            if (c == '\r' || c == '\n' || c == 0) {
+            if (ManageSieveDecoder.forbiddenInQuoted(value.charAt(i))) {
                 return false;
             }
         }
@@ -41,7 +28,7 @@ final class SieveStrings {
      */
     static String argument(String value) {
         if (quotable(value)) {
-            return quote(value);
+            return QuotedStrings.quote(value);
         }
         return "{" + value.getBytes(StandardCharsets.UTF_8).length + "+}\r\n" + value;
     }

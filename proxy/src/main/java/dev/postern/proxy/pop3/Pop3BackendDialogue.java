@@ -1,16 +1,12 @@
 package dev.postern.proxy.pop3;
 
 import dev.postern.proxy.login.BackendDialogue;
-import dev.postern.proxy.login.BackendDialogueHandler;
 import dev.postern.proxy.login.BackendLoginRequest;
 import dev.postern.proxy.login.BackendLoginResult;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
 import io.netty.util.concurrent.Promise;
-import java.util.List;
 
 /** Logs a POP3 session in on a backend: one {@link Pop3BackendHandler} per attempt. */
 public final class Pop3BackendDialogue implements BackendDialogue {
@@ -22,17 +18,6 @@ public final class Pop3BackendDialogue implements BackendDialogue {
 
     @Override
     public ChannelHandler newHandler(Session session, BackendLoginRequest request, Promise<BackendLoginResult> result) {
-        Pop3BackendHandler handler = Pop3BackendHandler.login(session, request, services, result);
-        return new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                handler.install(ch);
-            }
-        };
-    }
-
-    @Override
-    public List<String> handlerNames() {
-        return BackendDialogueHandler.HANDLER_NAMES;
+        return Pop3BackendHandler.login(session, request, services, result).initializer();
     }
 }

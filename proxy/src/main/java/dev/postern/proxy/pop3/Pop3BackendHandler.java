@@ -6,19 +6,15 @@ import dev.postern.config.TlsMode;
 import dev.postern.proxy.login.BackendDialogueHandler;
 import dev.postern.proxy.login.BackendLoginRequest;
 import dev.postern.proxy.login.BackendLoginResult;
-import dev.postern.proxy.routing.PoolRuntime;
+import dev.postern.proxy.login.BackendSasl;
 import dev.postern.proxy.sasl.Credentials;
-import dev.postern.proxy.sasl.SaslClient;
 import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
-import io.netty.channel.Channel;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,9 +30,6 @@ final class Pop3BackendHandler extends BackendDialogueHandler {
 
     /** RFC 5034 (via RFC 2449): an AUTH command line with its initial response stays within 255 octets. */
     static final int MAX_AUTH_LINE = 255;
-
-    /** Backends configured for XCLIENT that do not offer it, warned about once each. */
-    private static final Set<String> WARNED_NO_XCLIENT = ConcurrentHashMap.newKeySet();
 
     /** Where the dialogue is. */
     enum State {
@@ -98,16 +91,11 @@ final class Pop3BackendHandler extends BackendDialogueHandler {
      * did.
      */
     static Pop3BackendHandler probe(Backend backend, ProxyServices services, Promise<BackendLoginResult> result) {
-        return new Pop3BackendHandler(null, new BackendLoginRequest(null, null, null, backend), services, result, true);
+        return new Pop3BackendHandler(null, BackendLoginRequest.probe(backend), services, result, true);
     }
 
     State state() {
         return state;
-    }
-
-    /** Installs the dialogue on a new backend channel. */
-    void install(Channel ch) {
-        install(ch, tls, backend, this);
     }
 
     @Override
@@ -241,38 +229,21 @@ final class Pop3BackendHandler extends BackendDialogueHandler {
                 send(Pop3Xclient.command(session));
                 return;
             }
-            if (WARNED_NO_XCLIENT.add(backend.id())) {
-                log.warn(
-                        "backend {} is configured for XCLIENT but does not offer it (is Postern in its trusted"
-                                + " networks?); client addresses are not passed on",
-                        backend.id());
-            }
+            warnNoXclient(backend);
         }
         login();
     }
 
     /** Makes what was learned known to every pool that has this backend. */
     private void record() {
-        for (PoolRuntime pool : services.pools().values()) {
-            if (pool.config().backends().contains(backend)) {
-                services.capabilities().learned(pool.name(), Protocol.POP3, capabilities);
-            }
-        }
+        learned(services, Protocol.POP3, capabilities);
     }
 
     private void login() {
         Credentials c = request.credentials();
-        if (backend.master().isPresent()) {
-            Backend.MasterLogin master = backend.master().get();
-            // Dovecot master users: authorize as the user, authenticate as the master
-            auth(
-                    SaslMechanism.PLAIN,
-                    SaslClient.plain(
-                            request.user(), master.user(), master.password().reveal()));
-        } else if (c.isToken()) {
-            auth(c.mechanism(), SaslClient.token(c));
-        } else if (offersPlain()) {
-            auth(SaslMechanism.PLAIN, SaslClient.plain(c.authzid(), c.user(), c.secret()));
+        if (!BackendSasl.isPlainPassword(request) || offersPlain()) {
+            BackendSasl sasl = BackendSasl.of(request);
+            auth(sasl.mechanism(), sasl.response());
         } else if (!c.authzid().isEmpty() && !c.authzid().equals(c.user())) {
             refused("backend offers no SASL PLAIN to carry an authorization identity", false);
         } else {
@@ -329,10 +300,5 @@ final class Pop3BackendHandler extends BackendDialogueHandler {
 
     private static boolean ok(String line) {
         return line.startsWith("+OK");
-    }
-
-    /** A backend line for logs: bounded. Backend replies carry no secrets. */
-    private static String brief(String line) {
-        return line.length() <= 120 ? line : line.substring(0, 120) + "...";
     }
 }
