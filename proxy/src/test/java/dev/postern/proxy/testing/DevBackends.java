@@ -159,6 +159,7 @@ public final class DevBackends {
          */
         public synchronized void crashDovecot() {
             Path root = state.toAbsolutePath().normalize();
+            java.util.List<ProcessHandle> killed = new java.util.ArrayList<>();
             ProcessHandle.allProcesses().forEach(p -> {
                 try {
                     Path cwd = Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd"));
@@ -166,11 +167,23 @@ public final class DevBackends {
                     if (cwd.startsWith(root)
                             && (cmd.contains("dovecot") || cwd.toString().contains("/mail"))) {
                         p.destroyForcibly();
+                        killed.add(p);
                     }
                 } catch (IOException | UnsupportedOperationException e) {
                     // a process that ended meanwhile, or one we may not inspect
                 }
             });
+            // returns once every process is gone, so "after the crash" means no piece of this Dovecot is left
+            for (ProcessHandle p : killed) {
+                try {
+                    p.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    throw new IllegalStateException("process " + p.pid() + " did not end after SIGKILL", e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
             started = false;
         }
 
