@@ -94,6 +94,7 @@ final class LmtpDelivery {
         bytes = 0;
         failure = null;
         s.reply("354 Start mail input; end with <CRLF>.<CRLF>");
+        s.smtpDecoder().startData();
         s.startMessage();
         s.clientReading(e.allWritable());
     }

@@ -9,6 +9,7 @@ import dev.postern.proxy.smtp.MailPath;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
 import dev.postern.proxy.smtp.TransactionBackend;
+import dev.postern.proxy.smtp.TransactionSession;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -299,7 +300,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
 
     /** The session ends: QUIT to every backend, or, while message bytes flow, close them (no partial message). */
     void close() {
-        boolean midMessage = s.phase == LmtpSession.Phase.MESSAGE;
+        boolean midMessage = s.phase() == TransactionSession.Phase.MESSAGE;
         for (Target t : targets.values()) {
             if (midMessage) {
                 t.link.abort();
@@ -321,7 +322,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
     }
 
     void flushBackends() {
-        if (s.phase == LmtpSession.Phase.MESSAGE) {
+        if (s.phase() == TransactionSession.Phase.MESSAGE) {
             for (Target t : targets.values()) {
                 t.link.flush();
             }

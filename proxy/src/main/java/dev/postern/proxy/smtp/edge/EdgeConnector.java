@@ -80,7 +80,7 @@ final class EdgeConnector {
                                     services.tls(),
                                     result[0],
                                     services.capabilities(),
-                                    s.hostname,
+                                    s.hostname(),
                                     s.hello.esmtp(),
                                     listener.timeouts().preAuth());
                             made[0] = handler;

@@ -7,6 +7,7 @@ import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
 import dev.postern.proxy.smtp.TransactionBackend;
+import dev.postern.proxy.smtp.TransactionSession;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import org.slf4j.Logger;
@@ -58,12 +59,12 @@ final class EdgeMessage {
         earlyChunkReply = null;
         awaitingChunkReply = false;
         started = false;
-        s.edgeDecoder().newMessage();
+        s.smtpDecoder().newMessage();
     }
 
     /** The backend went away while the message flowed: the rest is dropped and the end answered 451. */
     void backendLost() {
-        if (s.phase == EdgeSession.Phase.MESSAGE) {
+        if (s.phase() == TransactionSession.Phase.MESSAGE) {
             failure = EdgeTransactions.LOST;
             s.clientReading(true);
         }
@@ -93,7 +94,7 @@ final class EdgeMessage {
                     }
                     s.forward(r);
                     start(b);
-                    s.edgeDecoder().startData();
+                    s.smtpDecoder().startData();
                     s.startMessage();
                 }));
     }
@@ -225,7 +226,7 @@ final class EdgeMessage {
             endOfChunk();
             return;
         }
-        s.edgeDecoder().startChunk(size, false);
+        s.smtpDecoder().startChunk(size, false);
         s.startMessage();
     }
 
@@ -235,7 +236,7 @@ final class EdgeMessage {
             endOfChunk();
             return;
         }
-        s.edgeDecoder().startChunk(size, true);
+        s.smtpDecoder().startChunk(size, true);
         s.startMessage();
     }
 
@@ -250,7 +251,7 @@ final class EdgeMessage {
             s.proceed();
             return;
         }
-        if (chunkLast && s.edgeDecoder().chunkEndsWithBareCr()) {
+        if (chunkLast && s.smtpDecoder().chunkEndsWithBareCr()) {
             bareLineEnding("<CR>");
             return;
         }
@@ -285,7 +286,7 @@ final class EdgeMessage {
         log.info("{}: bare {} in the message data from {}; refused", s.session(), what, s.clientIp);
         services.metrics().smtpRejected(listener, "bare-line-ending");
         t.abort();
-        s.drop("521 5.5.2 " + s.hostname + " Error: bare " + what + " received", CloseReason.PROTOCOL_ERROR);
+        s.drop("521 5.5.2 " + s.hostname() + " Error: bare " + what + " received", CloseReason.PROTOCOL_ERROR);
     }
 
     /** {@code text} and CRLF, as message bytes for the backend (a header line of Postern's own). */

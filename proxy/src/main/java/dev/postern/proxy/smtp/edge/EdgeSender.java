@@ -7,6 +7,7 @@ import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
 import dev.postern.proxy.smtp.MailPath;
 import dev.postern.proxy.smtp.SmtpCommand;
+import dev.postern.proxy.smtp.TransactionSession;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -73,7 +74,7 @@ final class EdgeSender {
         int limit = smtp.limits().messagesPerConnection();
         if (limit > 0 && transactions >= limit) {
             services.metrics().connectionRefused(listener, "messages-per-connection");
-            s.drop("421 4.7.0 " + s.hostname + " Error: too many messages in one connection", CloseReason.LIMIT);
+            s.drop("421 4.7.0 " + s.hostname() + " Error: too many messages in one connection", CloseReason.LIMIT);
             return;
         }
         MailPath path;
@@ -129,7 +130,7 @@ final class EdgeSender {
     }
 
     private void spfChecked(int sequence, MailPath path, SenderPolicy.Outcome outcome) {
-        if (sequence != spfSequence || !s.isOpen() || s.phase != EdgeSession.Phase.WAITING) {
+        if (sequence != spfSequence || !s.isOpen() || s.phase() != TransactionSession.Phase.WAITING) {
             return;
         }
         spfSequence++;

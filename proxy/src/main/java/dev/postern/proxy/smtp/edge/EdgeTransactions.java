@@ -7,6 +7,7 @@ import dev.postern.proxy.smtp.MailPath;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
 import dev.postern.proxy.smtp.TransactionBackend;
+import dev.postern.proxy.smtp.TransactionSession;
 import io.netty.buffer.ByteBuf;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -285,7 +286,7 @@ final class EdgeTransactions implements TransactionBackend.Owner {
     }
 
     void flushBackend() {
-        if (backend != null && s.phase == EdgeSession.Phase.MESSAGE) {
+        if (backend != null && s.phase() == TransactionSession.Phase.MESSAGE) {
             backend.flush();
         }
     }
