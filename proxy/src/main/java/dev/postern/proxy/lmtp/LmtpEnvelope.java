@@ -9,6 +9,7 @@ import dev.postern.proxy.smtp.MailPath;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
 import dev.postern.proxy.smtp.TransactionBackend;
+import dev.postern.proxy.smtp.TransactionConnector;
 import dev.postern.proxy.smtp.TransactionSession;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,7 +21,7 @@ import java.util.function.Consumer;
 /**
  * The envelope of an LMTP transaction and the backend connections that carry it. MAIL is checked and remembered;
  * each RCPT is looked up ({@link RecipientLookup}) and goes to the backend the recipient's pool picks for that user:
- * a connection of this session to that backend is reused, else one is opened ({@link LmtpConnector}). A backend hears
+ * a connection of this session to that backend is reused, else one is opened ({@link TransactionConnector}). A backend hears
  * MAIL before its first recipient, so each backend has one transaction with the recipients it holds. The backend's
  * RCPT reply is the client's answer. Connections outlive a transaction, for the session's next one.
  */
@@ -55,7 +56,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
     private final LmtpSession s;
     private final ProxyServices services;
     private final ListenerConfig listener;
-    private final LmtpConnector connector;
+    private final TransactionConnector connector;
     /** The session's backend connections, by pool and backend id. */
     private final Map<String, Target> targets = new LinkedHashMap<>();
 
@@ -66,7 +67,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
         this.s = session;
         this.services = session.services();
         this.listener = session.listener();
-        this.connector = new LmtpConnector(session);
+        this.connector = new TransactionConnector(session, this, LmtpBackend::new);
     }
 
     boolean hasSender() {
@@ -258,6 +259,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
         }
         connector.connect(
                 pool,
+                s.identity(null),
                 user,
                 link -> {
                     Target existing = targets.get(link.id());

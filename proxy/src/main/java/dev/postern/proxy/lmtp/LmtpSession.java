@@ -36,7 +36,7 @@ final class LmtpSession extends TransactionSession {
             LoginFlow loginFlow,
             String hostname,
             RecipientLookup lookup) {
-        super(services, listener, loginFlow, hostname, Phase.COMMAND);
+        super(services, listener, loginFlow, Protocol.LMTP, hostname, Phase.COMMAND);
         this.smtp = listener.smtp();
         this.lookup = lookup;
         this.envelope = new LmtpEnvelope(this);
@@ -157,19 +157,7 @@ final class LmtpSession extends TransactionSession {
 
     /** The session's facts for auth services and backends: client, TLS, LHLO name, and the sender if known. */
     AuthRequest identity(String sender) {
-        return new AuthRequest(
-                null,
-                Protocol.LMTP,
-                listener.name(),
-                session.clientAddress(),
-                session.localAddress(),
-                session.tlsProtocol(),
-                session.tlsCipher(),
-                0,
-                session.id(),
-                lhlo,
-                sender,
-                null);
+        return identity(lhlo, sender);
     }
 
     /** Writes a syntax or sequence error and counts it; past the listener's limit the connection is closed. */

@@ -1,6 +1,8 @@
 package dev.postern.proxy.smtp;
 
 import dev.postern.config.ListenerConfig;
+import dev.postern.config.Protocol;
+import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.frontend.PreAuthHandler;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.relay.Relay;
@@ -38,13 +40,21 @@ public abstract class TransactionSession extends PreAuthHandler<Object> {
 
     protected final String hostname;
     protected Phase phase;
+    private final Protocol protocol;
 
     private boolean inputShutdown;
     private long lastTimerRestart;
 
+    /** @param protocol the protocol the backends and the auth services hear of ({@code SMTP}, {@code LMTP}) */
     protected TransactionSession(
-            ProxyServices services, ListenerConfig listener, LoginFlow loginFlow, String hostname, Phase initial) {
+            ProxyServices services,
+            ListenerConfig listener,
+            LoginFlow loginFlow,
+            Protocol protocol,
+            String hostname,
+            Phase initial) {
         super(services, listener, loginFlow, Object.class);
+        this.protocol = protocol;
         this.hostname = hostname;
         this.phase = initial;
     }
@@ -85,6 +95,23 @@ public abstract class TransactionSession extends PreAuthHandler<Object> {
 
     public final String hostname() {
         return hostname;
+    }
+
+    /** The session's facts for auth services and backends: client, TLS, the HELO name and the sender if known. */
+    public final AuthRequest identity(String helo, String sender) {
+        return new AuthRequest(
+                null,
+                protocol,
+                listener.name(),
+                session.clientAddress(),
+                session.localAddress(),
+                session.tlsProtocol(),
+                session.tlsCipher(),
+                0,
+                session.id(),
+                helo,
+                sender,
+                null);
     }
 
     /** Writes a reply (flushed when the client's reads are done, or by {@link #proceed}). */

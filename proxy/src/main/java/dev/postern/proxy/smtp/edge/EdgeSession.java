@@ -1,6 +1,7 @@
 package dev.postern.proxy.smtp.edge;
 
 import dev.postern.config.ListenerConfig;
+import dev.postern.config.Protocol;
 import dev.postern.config.SmtpConfig;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.services.ProxyServices;
@@ -40,7 +41,7 @@ final class EdgeSession extends TransactionSession {
     private int errors;
 
     EdgeSession(ProxyServices services, ListenerConfig listener, LoginFlow loginFlow, Edge edge) {
-        super(services, listener, loginFlow, edge.hostname, Phase.GREETING);
+        super(services, listener, loginFlow, Protocol.SMTP, edge.hostname, Phase.GREETING);
         this.edge = edge;
         this.smtp = edge.smtp;
         this.hello = new EdgeHello(this);

@@ -2,11 +2,13 @@ package dev.postern.proxy.smtp.edge;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.SmtpConfig;
+import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.smtp.MailPath;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
 import dev.postern.proxy.smtp.TransactionBackend;
+import dev.postern.proxy.smtp.TransactionConnector;
 import dev.postern.proxy.smtp.TransactionSession;
 import io.netty.buffer.ByteBuf;
 import java.util.Optional;
@@ -44,7 +46,7 @@ final class EdgeTransactions implements TransactionBackend.Owner {
 
     private TransactionBackend backend;
     private final EdgeMessage message;
-    private final EdgeConnector connector;
+    private final TransactionConnector connector;
 
     EdgeTransactions(EdgeSession session) {
         this.s = session;
@@ -53,7 +55,8 @@ final class EdgeTransactions implements TransactionBackend.Owner {
         this.smtp = session.smtp;
         this.sender = new EdgeSender(session);
         this.message = new EdgeMessage(session, this);
-        this.connector = new EdgeConnector(session);
+        this.connector =
+                new TransactionConnector(session, this, setup -> new TransactionBackend(setup, session.hello.esmtp()));
     }
 
     // ---- MAIL (EdgeSender)
@@ -323,15 +326,25 @@ final class EdgeTransactions implements TransactionBackend.Owner {
             backend.quit();
             backend = null;
         }
+        Runnable unavailable = () -> {
+            s.error(UNAVAILABLE);
+            s.proceed();
+        };
+        PoolRuntime p = services.pools().get(target);
+        if (p == null) {
+            log.warn("{}: a route names pool '{}', which does not exist", s.session(), target);
+            s.later(unavailable);
+            return;
+        }
         connector.connect(
-                target,
+                p,
+                s.identity(s.hello.name(), null),
+                // the balancer's affinity key: one client's transactions go to one backend where it can
+                s.clientIp == null ? s.session().id() : s.clientIp.getHostAddress(),
                 b -> {
                     backend = b;
                     ready.accept(b);
                 },
-                () -> {
-                    s.error(UNAVAILABLE);
-                    s.proceed();
-                });
+                unavailable);
     }
 }
