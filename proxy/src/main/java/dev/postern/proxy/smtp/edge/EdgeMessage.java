@@ -4,6 +4,7 @@ import dev.postern.config.ListenerConfig;
 import dev.postern.config.SmtpConfig;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
+import dev.postern.proxy.smtp.Envelope;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
 import dev.postern.proxy.smtp.TransactionBackend;
@@ -21,8 +22,6 @@ import org.slf4j.LoggerFactory;
  */
 final class EdgeMessage {
     private static final Logger log = LoggerFactory.getLogger(EdgeMessage.class);
-
-    static final String TOO_BIG = "552 5.3.4 Error: message size exceeds fixed limit";
 
     private final EdgeSession s;
     private final EdgeTransactions t;
@@ -123,7 +122,7 @@ final class EdgeMessage {
         }
         if (bytes > smtp.maxMessageSize()) {
             services.metrics().smtpRejected(listener, "size");
-            failure = TOO_BIG;
+            failure = Envelope.TOO_BIG;
             t.abort();
             return;
         }
@@ -192,7 +191,7 @@ final class EdgeMessage {
         }
         if (refusal == null && bytes + size > smtp.maxMessageSize()) {
             services.metrics().smtpRejected(listener, "size");
-            refusal = failure = TOO_BIG;
+            refusal = failure = Envelope.TOO_BIG;
             t.abort();
         }
         if (refusal == null && !t.backend().supports("CHUNKING")) {

@@ -4,6 +4,7 @@ import dev.postern.config.ListenerConfig;
 import dev.postern.config.SmtpConfig;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.services.ProxyServices;
+import dev.postern.proxy.smtp.Envelope;
 import dev.postern.proxy.smtp.MailPath;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
@@ -28,7 +29,6 @@ final class EdgeTransactions implements TransactionBackend.Owner {
     private static final Logger log = LoggerFactory.getLogger(EdgeTransactions.class);
 
     static final String LOST = "451 4.4.2 Error: connection to the mail server lost; try again later";
-    static final String UNAVAILABLE = "451 4.4.1 Error: mail server unavailable; try again later";
 
     private final EdgeSession s;
     private final ProxyServices services;
@@ -69,25 +69,23 @@ final class EdgeTransactions implements TransactionBackend.Owner {
 
     void rcpt(SmtpCommand c) {
         if (!sender.given()) {
-            s.error("503 5.5.1 Error: need MAIL command");
+            s.error(Envelope.NEED_MAIL);
             return;
         }
-        String arg = c.argument();
-        if (!arg.regionMatches(true, 0, "TO:", 0, 3)) {
-            s.error("501 5.5.4 Syntax: RCPT TO:<address>");
+        String to = Envelope.to(c);
+        if (to == null) {
+            s.error(Envelope.RCPT_SYNTAX);
             return;
         }
         int limit = smtp.limits().recipientsPerMessage();
         if (limit > 0 && recipients >= limit) {
             services.metrics().smtpRejected(listener, "too-many-recipients");
-            s.error("452 4.5.3 Error: too many recipients");
+            s.error(Envelope.TOO_MANY_RECIPIENTS);
             return;
         }
-        MailPath recipient;
-        try {
-            recipient = MailPath.parse(arg.substring(3), false, true);
-        } catch (MailPath.SyntaxException e) {
-            s.error("501 5.1.3 Bad recipient address syntax");
+        MailPath recipient = Envelope.recipient(to);
+        if (recipient == null) {
+            s.error(Envelope.BAD_RECIPIENT);
             return;
         }
         String unsupported = s.hello.unsupported(recipient, false);
@@ -142,12 +140,8 @@ final class EdgeTransactions implements TransactionBackend.Owner {
     }
 
     private void rcptToBackend(TransactionBackend b, MailPath recipient) {
-        StringBuilder line = new StringBuilder("RCPT TO:").append(recipient.path());
-        for (MailPath.Parameter p : recipient.parameters()) {
-            line.append(' ').append(p);
-        }
         b.command(
-                line.toString(),
+                Envelope.rcpt(recipient),
                 r -> s.later(() -> {
                     if (r == TransactionBackend.LOST) {
                         s.error(LOST);
@@ -186,7 +180,7 @@ final class EdgeTransactions implements TransactionBackend.Owner {
     /** Why DATA or BDAT cannot start now, or null. */
     String messageRefusal() {
         if (!sender.given()) {
-            return "503 5.5.1 Error: need MAIL command";
+            return Envelope.NEED_MAIL;
         }
         if (broken) {
             return LOST;
@@ -316,7 +310,7 @@ final class EdgeTransactions implements TransactionBackend.Owner {
 
     // ---- backend connections
 
-    /** Calls {@code ready} with a backend of {@code target} ready for MAIL, or answers {@link #UNAVAILABLE}. */
+    /** Calls {@code ready} with a backend of {@code target} ready for MAIL, or answers {@link Envelope#UNAVAILABLE}. */
     private void withBackend(String target, Consumer<TransactionBackend> ready) {
         if (backend != null && backend.usable() && backend.pool().equals(target)) {
             ready.accept(backend);
@@ -327,7 +321,7 @@ final class EdgeTransactions implements TransactionBackend.Owner {
             backend = null;
         }
         Runnable unavailable = () -> {
-            s.error(UNAVAILABLE);
+            s.error(Envelope.UNAVAILABLE);
             s.proceed();
         };
         PoolRuntime p = services.pools().get(target);
