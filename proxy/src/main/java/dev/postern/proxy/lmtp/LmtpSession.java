@@ -52,12 +52,9 @@ final class LmtpSession extends TransactionSession {
     }
 
     @Override
-    protected void afterStartTls() {
-        // RFC 3207: forget everything learned before TLS; the client must send LHLO again
+    protected void forgetBeforeTls() {
         lhlo = null;
         envelope.reset(true);
-        phase = Phase.COMMAND;
-        restartPreAuthTimer();
     }
 
     // ---- input

@@ -70,7 +70,18 @@ public abstract class TransactionSession extends PreAuthHandler<Object> {
     /** Stops the session's own timers and checks when it closes (none by default). */
     protected void cancelPending() {}
 
+    /** Forgets the client's hello and the transaction (and the backends, which heard of the client before TLS). */
+    protected abstract void forgetBeforeTls();
+
     // ---- PreAuthHandler hooks
+
+    @Override
+    protected final void afterStartTls() {
+        // RFC 3207: forget everything learned before TLS; the client must send EHLO (LHLO) again
+        forgetBeforeTls();
+        phase = Phase.COMMAND;
+        restartPreAuthTimer();
+    }
 
     @Override
     protected String lineTooLongReply() {

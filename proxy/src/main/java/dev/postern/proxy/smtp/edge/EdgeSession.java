@@ -68,12 +68,9 @@ final class EdgeSession extends TransactionSession {
     }
 
     @Override
-    protected void afterStartTls() {
-        // RFC 3207: forget everything learned before TLS; the client must send EHLO again
+    protected void forgetBeforeTls() {
         hello.forget();
         transactions.reset(true);
-        phase = Phase.COMMAND;
-        restartPreAuthTimer();
     }
 
     // ---- input
