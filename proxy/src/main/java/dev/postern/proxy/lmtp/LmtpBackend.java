@@ -1,14 +1,7 @@
 package dev.postern.proxy.lmtp;
 
 import dev.postern.config.Protocol;
-import dev.postern.proxy.login.BackendLoginRequest;
-import dev.postern.proxy.login.BackendLoginResult;
-import dev.postern.proxy.routing.BackendCapabilities;
-import dev.postern.proxy.session.Session;
 import dev.postern.proxy.smtp.TransactionBackend;
-import dev.postern.proxy.tls.TlsManager;
-import io.netty.util.concurrent.Promise;
-import java.time.Duration;
 
 /**
  * A connection to a backend LMTP server (Dovecot's lmtp, Cyrus): the SMTP family's transaction connection with
@@ -16,15 +9,8 @@ import java.time.Duration;
  * under LMTP. The end of data is answered once per accepted recipient ({@link #awaitReply}).
  */
 final class LmtpBackend extends TransactionBackend {
-    LmtpBackend(
-            Session session,
-            BackendLoginRequest request,
-            TlsManager tls,
-            Promise<BackendLoginResult> result,
-            BackendCapabilities capabilities,
-            String hostname,
-            Duration replyTimeout) {
-        super(session, request, tls, result, capabilities, hostname, true, replyTimeout);
+    LmtpBackend(Setup setup) {
+        super(setup, true);
     }
 
     @Override

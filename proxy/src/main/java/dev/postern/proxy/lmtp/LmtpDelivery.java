@@ -2,6 +2,7 @@ package dev.postern.proxy.lmtp;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.proxy.services.ProxyServices;
+import dev.postern.proxy.smtp.Envelope;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
 import dev.postern.proxy.smtp.TransactionBackend;
@@ -22,9 +23,7 @@ import org.slf4j.LoggerFactory;
 final class LmtpDelivery {
     private static final Logger log = LoggerFactory.getLogger(LmtpDelivery.class);
 
-    static final String TOO_BIG = "552 5.3.4 Error: message size exceeds fixed limit";
-    private static final SmtpReply TOO_BIG_REPLY =
-            new SmtpReply(552, List.of("5.3.4 Error: message size exceeds fixed limit"));
+    private static final SmtpReply TOO_BIG_REPLY = new SmtpReply(552, List.of(Envelope.TOO_BIG.substring(4)));
 
     private final LmtpSession s;
     private final LmtpEnvelope e;
@@ -53,7 +52,7 @@ final class LmtpDelivery {
             return;
         }
         if (!e.hasSender()) {
-            s.error("503 5.5.1 Error: need MAIL command");
+            s.error(Envelope.NEED_MAIL);
             return;
         }
         if (e.recipients().isEmpty()) {
@@ -94,6 +93,7 @@ final class LmtpDelivery {
         bytes = 0;
         failure = null;
         s.reply("354 Start mail input; end with <CRLF>.<CRLF>");
+        s.smtpDecoder().startData();
         s.startMessage();
         s.clientReading(e.allWritable());
     }

@@ -5,10 +5,13 @@ import dev.postern.config.Pool;
 import dev.postern.proxy.routing.BackendRuntime;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.services.ProxyServices;
+import dev.postern.proxy.smtp.Envelope;
 import dev.postern.proxy.smtp.MailPath;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
 import dev.postern.proxy.smtp.TransactionBackend;
+import dev.postern.proxy.smtp.TransactionConnector;
+import dev.postern.proxy.smtp.TransactionSession;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,13 +22,11 @@ import java.util.function.Consumer;
 /**
  * The envelope of an LMTP transaction and the backend connections that carry it. MAIL is checked and remembered;
  * each RCPT is looked up ({@link RecipientLookup}) and goes to the backend the recipient's pool picks for that user:
- * a connection of this session to that backend is reused, else one is opened ({@link LmtpConnector}). A backend hears
+ * a connection of this session to that backend is reused, else one is opened ({@link TransactionConnector}). A backend hears
  * MAIL before its first recipient, so each backend has one transaction with the recipients it holds. The backend's
  * RCPT reply is the client's answer. Connections outlive a transaction, for the session's next one.
  */
 final class LmtpEnvelope implements TransactionBackend.Owner {
-    static final String UNAVAILABLE = "451 4.4.1 Error: mail server unavailable; try again later";
-
     /** One backend connection and its part of the transaction. */
     static final class Target {
         final TransactionBackend link;
@@ -54,7 +55,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
     private final LmtpSession s;
     private final ProxyServices services;
     private final ListenerConfig listener;
-    private final LmtpConnector connector;
+    private final TransactionConnector connector;
     /** The session's backend connections, by pool and backend id. */
     private final Map<String, Target> targets = new LinkedHashMap<>();
 
@@ -65,7 +66,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
         this.s = session;
         this.services = session.services();
         this.listener = session.listener();
-        this.connector = new LmtpConnector(session);
+        this.connector = new TransactionConnector(session, this, LmtpBackend::new);
     }
 
     boolean hasSender() {
@@ -92,19 +93,17 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
 
     void mail(SmtpCommand c) {
         if (sender != null) {
-            s.error("503 5.5.1 Error: nested MAIL command");
+            s.error(Envelope.NESTED_MAIL);
             return;
         }
-        String arg = c.argument();
-        if (!arg.regionMatches(true, 0, "FROM:", 0, 5)) {
-            s.error("501 5.5.4 Syntax: MAIL FROM:<address>");
+        String from = Envelope.from(c);
+        if (from == null) {
+            s.error(Envelope.MAIL_SYNTAX);
             return;
         }
-        MailPath path;
-        try {
-            path = MailPath.parse(arg.substring(5), true, false);
-        } catch (MailPath.SyntaxException e) {
-            s.error("501 5.1.7 Bad sender address syntax");
+        MailPath path = Envelope.sender(from);
+        if (path == null) {
+            s.error(Envelope.BAD_SENDER);
             return;
         }
         for (MailPath.Parameter p : path.parameters()) {
@@ -120,7 +119,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
             }
         }
         sender = path;
-        s.reply("250 2.1.0 Ok");
+        s.reply(Envelope.SENDER_OK);
     }
 
     /** Why a MAIL parameter is refused, or null: SIZE within the limit, BODY of 8BITMIME; nothing else is offered. */
@@ -129,7 +128,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
         return switch (p.keyword()) {
             case "SIZE" -> !value.matches("[0-9]{1,18}")
                     ? "501 5.5.4 Syntax: SIZE=number"
-                    : Long.parseLong(value) > s.smtp.maxMessageSize() ? LmtpDelivery.TOO_BIG : null;
+                    : Long.parseLong(value) > s.smtp.maxMessageSize() ? Envelope.TOO_BIG : null;
             case "BODY" -> value.equals("7BIT") || value.equals("8BITMIME") ? null : "501 5.5.4 Syntax: BODY=8BITMIME";
             default -> "555 5.5.4 Unsupported option: " + p;
         };
@@ -139,19 +138,17 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
 
     void rcpt(SmtpCommand c) {
         if (sender == null) {
-            s.error("503 5.5.1 Error: need MAIL command");
+            s.error(Envelope.NEED_MAIL);
             return;
         }
-        String arg = c.argument();
-        if (!arg.regionMatches(true, 0, "TO:", 0, 3)) {
-            s.error("501 5.5.4 Syntax: RCPT TO:<address>");
+        String to = Envelope.to(c);
+        if (to == null) {
+            s.error(Envelope.RCPT_SYNTAX);
             return;
         }
-        MailPath path;
-        try {
-            path = MailPath.parse(arg.substring(3), false, true);
-        } catch (MailPath.SyntaxException e) {
-            s.error("501 5.1.3 Bad recipient address syntax");
+        MailPath path = Envelope.recipient(to);
+        if (path == null) {
+            s.error(Envelope.BAD_RECIPIENT);
             return;
         }
         if (!path.parameters().isEmpty()) {
@@ -161,7 +158,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
         int limit = s.smtp.limits().recipientsPerMessage();
         if (limit > 0 && recipients.size() >= limit) {
             services.metrics().smtpRejected(listener, "too-many-recipients");
-            s.reply("452 4.5.3 Error: too many recipients");
+            s.reply(Envelope.TOO_MANY_RECIPIENTS);
             return;
         }
         s.hold();
@@ -182,7 +179,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
         } else {
             RecipientLookup.Found found = (RecipientLookup.Found) answer;
             withTarget(found.pool(), found.user(), t -> toBackend(t, path), () -> {
-                s.reply(UNAVAILABLE);
+                s.reply(Envelope.UNAVAILABLE);
                 s.proceed();
             });
         }
@@ -212,18 +209,13 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
      * Dovecot refuses a SIZE it did not offer.
      */
     private String mailCommand(TransactionBackend link) {
-        StringBuilder command = new StringBuilder("MAIL FROM:").append(sender.path());
-        for (MailPath.Parameter p : sender.parameters()) {
-            if (p.keyword().equals("SIZE") ? link.supports("SIZE") : link.supports("8BITMIME")) {
-                command.append(' ').append(p);
-            }
-        }
-        return command.toString();
+        return Envelope.mail(
+                sender, p -> p.keyword().equals("SIZE") ? link.supports("SIZE") : link.supports("8BITMIME"));
     }
 
     private void rcptOn(Target t, MailPath path) {
         t.link.command(
-                "RCPT TO:" + path.path(),
+                Envelope.rcpt(path), // no parameters: RCPT takes none here
                 r -> s.later(() -> {
                     if (r.positive() && r != TransactionBackend.LOST) {
                         Recipient recipient = new Recipient(path, t);
@@ -257,6 +249,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
         }
         connector.connect(
                 pool,
+                s.identity(null),
                 user,
                 link -> {
                     Target existing = targets.get(link.id());
@@ -299,7 +292,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
 
     /** The session ends: QUIT to every backend, or, while message bytes flow, close them (no partial message). */
     void close() {
-        boolean midMessage = s.phase == LmtpSession.Phase.MESSAGE;
+        boolean midMessage = s.phase() == TransactionSession.Phase.MESSAGE;
         for (Target t : targets.values()) {
             if (midMessage) {
                 t.link.abort();
@@ -321,7 +314,7 @@ final class LmtpEnvelope implements TransactionBackend.Owner {
     }
 
     void flushBackends() {
-        if (s.phase == LmtpSession.Phase.MESSAGE) {
+        if (s.phase() == TransactionSession.Phase.MESSAGE) {
             for (Target t : targets.values()) {
                 t.link.flush();
             }

@@ -1,7 +1,6 @@
 package dev.postern.proxy.lmtp;
 
 import dev.postern.config.ListenerConfig;
-import dev.postern.config.SmtpConfig;
 import dev.postern.proxy.frontend.FrontendFactory;
 import dev.postern.proxy.login.LoginFlow;
 import dev.postern.proxy.services.ProxyServices;
@@ -27,11 +26,7 @@ public final class LmtpFrontend implements FrontendFactory {
     public void install(Channel client, ProxyServices services, ListenerConfig listener, LoginFlow loginFlow) {
         String name = listener.smtp().hostname().orElse(hostname);
         client.pipeline()
-                .addLast(
-                        HandlerNames.DECODER,
-                        new SmtpDecoder(
-                                listener.limits().lineLength(),
-                                listener.smtp().bareLineEndings() == SmtpConfig.BareLineEndings.NORMALIZE))
+                .addLast(HandlerNames.DECODER, SmtpDecoder.forListener(listener))
                 .addLast(
                         HandlerNames.SESSION,
                         new LmtpSession(services, listener, loginFlow, name, new RecipientLookup(loginFlow, listener)));

@@ -4,54 +4,31 @@ import dev.postern.config.ListenerConfig;
 import dev.postern.config.Protocol;
 import dev.postern.config.SmtpConfig;
 import dev.postern.proxy.auth.AuthRequest;
-import dev.postern.proxy.frontend.PreAuthHandler;
 import dev.postern.proxy.login.LoginFlow;
-import dev.postern.proxy.relay.Relay;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
-import dev.postern.proxy.session.Session;
 import dev.postern.proxy.smtp.SmtpCommand;
-import dev.postern.proxy.smtp.SmtpDecoder;
 import dev.postern.proxy.smtp.SmtpInput;
 import dev.postern.proxy.smtp.SmtpReply;
 import dev.postern.proxy.smtp.TransactionBackend;
+import dev.postern.proxy.smtp.TransactionSession;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The LMTP session (RFC 2033 with PIPELINING, ENHANCEDSTATUSCODES, SIZE, 8BITMIME and STARTTLS): Postern answers
  * LHLO, STARTTLS, NOOP, RSET, VRFY, HELP and QUIT itself, and hands MAIL and RCPT to the {@link LmtpEnvelope}, DATA
- * to the {@link LmtpDelivery}. Commands are handled one at a time, in order: while one waits for a lookup or a
- * backend, nothing more is decoded, so pipelined commands wait in the decoder's buffer. The listener's pre-auth
- * timeout bounds each wait for the client.
+ * to the {@link LmtpDelivery}. Commands are handled one at a time, in order, as in every {@link TransactionSession}:
+ * while one waits for a lookup or a backend, nothing more is decoded.
  */
-final class LmtpSession extends PreAuthHandler<Object> {
-    static final String OK = "250 2.0.0 Ok";
-
-    /** Where the session stands. */
-    enum Phase {
-        /** Waiting for the client's next command. */
-        COMMAND,
-        /** A command waits for a lookup or a backend; nothing is decoded. */
-        WAITING,
-        /** Message bytes flow to the backends. */
-        MESSAGE,
-        /** Closing. */
-        DONE
-    }
-
-    private final String hostname;
+final class LmtpSession extends TransactionSession {
     final SmtpConfig smtp;
     final RecipientLookup lookup;
     private final LmtpEnvelope envelope;
     private final LmtpDelivery delivery;
-    Phase phase = Phase.COMMAND;
     /** The client's LHLO name, null before one. */
     private String lhlo;
-
-    private boolean inputShutdown;
-    private long lastTimerRestart;
 
     LmtpSession(
             ProxyServices services,
@@ -59,8 +36,7 @@ final class LmtpSession extends PreAuthHandler<Object> {
             LoginFlow loginFlow,
             String hostname,
             RecipientLookup lookup) {
-        super(services, listener, loginFlow, Object.class);
-        this.hostname = hostname;
+        super(services, listener, loginFlow, Protocol.LMTP, hostname, Phase.COMMAND);
         this.smtp = listener.smtp();
         this.lookup = lookup;
         this.envelope = new LmtpEnvelope(this);
@@ -76,27 +52,9 @@ final class LmtpSession extends PreAuthHandler<Object> {
     }
 
     @Override
-    protected String lineTooLongReply() {
-        return "500 5.5.6 " + hostname + " Error: line too long";
-    }
-
-    @Override
-    protected String timeoutReply() {
-        return "421 4.4.2 " + hostname + " Error: timeout exceeded";
-    }
-
-    @Override
-    protected String tooManyErrorsReply() {
-        return "421 4.7.0 " + hostname + " Error: too many errors";
-    }
-
-    @Override
-    protected void afterStartTls() {
-        // RFC 3207: forget everything learned before TLS; the client must send LHLO again
+    protected void forgetBeforeTls() {
         lhlo = null;
         envelope.reset(true);
-        phase = Phase.COMMAND;
-        restartPreAuthTimer();
     }
 
     // ---- input
@@ -166,7 +124,7 @@ final class LmtpSession extends PreAuthHandler<Object> {
         // LHLO resets the transaction, like EHLO (RFC 5321, section 4.1.4)
         envelope.reset(false);
         lhlo = name;
-        List<String> keywords = new java.util.ArrayList<>(
+        List<String> keywords = new ArrayList<>(
                 List.of("PIPELINING", "ENHANCEDSTATUSCODES", "SIZE " + smtp.maxMessageSize(), "8BITMIME"));
         if (canStartTls()) {
             keywords.add("STARTTLS");
@@ -196,23 +154,7 @@ final class LmtpSession extends PreAuthHandler<Object> {
 
     /** The session's facts for auth services and backends: client, TLS, LHLO name, and the sender if known. */
     AuthRequest identity(String sender) {
-        return new AuthRequest(
-                null,
-                Protocol.LMTP,
-                listener.name(),
-                session.clientAddress(),
-                session.localAddress(),
-                session.tlsProtocol(),
-                session.tlsCipher(),
-                0,
-                session.id(),
-                lhlo,
-                sender,
-                null);
-    }
-
-    void reply(String line) {
-        write(line);
+        return identity(lhlo, sender);
     }
 
     /** Writes a syntax or sequence error and counts it; past the listener's limit the connection is closed. */
@@ -230,114 +172,11 @@ final class LmtpSession extends PreAuthHandler<Object> {
      * this one, and would make the MTA give up on every recipient of the session; it becomes a {@code 451}.
      */
     void forward(SmtpReply backendReply) {
-        SmtpReply reply = backendReply.code() == 421 ? TransactionBackend.LOST : backendReply;
-        List<String> lines = reply.lines();
-        for (int i = 0; i < lines.size(); i++) {
-            String text = lines.get(i);
-            write(reply.code() + (i == lines.size() - 1 ? (text.isEmpty() ? "" : " ") : "-") + text);
-        }
-    }
-
-    /** Writes a last reply and closes the connection. */
-    void drop(String reply, CloseReason reason) {
-        phase = Phase.DONE;
-        writeAndClose(reply, reason);
-    }
-
-    /** Stops decoding and reading while a command waits for a lookup or a backend. */
-    void hold() {
-        phase = Phase.WAITING;
-        decoder().pause();
-        ctx.channel().config().setAutoRead(false);
-        pausePreAuthTimer();
-    }
-
-    /** The waiting command was answered: flush, then decode what the client pipelined meanwhile. */
-    void proceed() {
-        if (!isOpen()) {
-            return;
-        }
-        phase = Phase.COMMAND;
-        ctx.flush();
-        restartPreAuthTimer();
-        proceedReading();
-    }
-
-    /** The message bytes may flow (after {@code 354}). */
-    void startMessage() {
-        ((SmtpDecoder) decoder()).startData();
-        phase = Phase.MESSAGE;
-        ctx.flush();
-        restartPreAuthTimer();
-        proceedReading();
-    }
-
-    private void proceedReading() {
-        if (!inputShutdown && !Relay.isInputShutdown(ctx.channel())) {
-            ctx.channel().config().setAutoRead(true);
-            ctx.read();
-        }
-        decoder().resume();
-        if (inputShutdown && phase == Phase.COMMAND && decoder().bufferedBytes() == 0) {
-            clientGone();
-        }
-    }
-
-    /** Reading from the client on or off while message bytes flow (backpressure from the backends). */
-    void clientReading(boolean on) {
-        if (phase != Phase.MESSAGE || inputShutdown || Relay.isInputShutdown(ctx.channel())) {
-            return;
-        }
-        ctx.channel().config().setAutoRead(on);
-        if (on) {
-            ctx.read();
-        }
-    }
-
-    /** Runs {@code task} on the event loop later, never inline: the decoder must not be re-entered. */
-    void later(Runnable task) {
-        ctx.executor().execute(() -> {
-            if (isOpen()) {
-                task.run();
-            }
-        });
-    }
-
-    boolean isOpen() {
-        return phase != Phase.DONE && ctx.channel().isActive();
-    }
-
-    String hostname() {
-        return hostname;
+        writeReply(backendReply.code() == 421 ? TransactionBackend.LOST : backendReply);
     }
 
     LmtpEnvelope envelope() {
         return envelope;
-    }
-
-    ProxyServices services() {
-        return services;
-    }
-
-    ListenerConfig listener() {
-        return listener;
-    }
-
-    Session session() {
-        return session;
-    }
-
-    ChannelHandlerContext context() {
-        return ctx;
-    }
-
-    /** Message bytes keep the client's turn alive; the timer is restarted at most once a second. */
-    private void touch() {
-        long now = System.nanoTime();
-        if (now - lastTimerRestart > 1_000_000_000L) {
-            lastTimerRestart = now;
-            restartPreAuthTimer();
-        }
     }
 
     // ---- lifecycle
@@ -349,30 +188,13 @@ final class LmtpSession extends PreAuthHandler<Object> {
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof ChannelInputShutdownEvent) {
-            // what the client pipelined before its half-close is still answered, then the session ends
-            inputShutdown = true;
-            if (phase == Phase.MESSAGE) {
-                // the message can never be complete: no backend may take what it got
-                envelope.abort();
-                clientGone();
-            } else if (phase == Phase.COMMAND && decoder().bufferedBytes() == 0) {
-                clientGone();
-            }
-            return;
-        }
-        super.userEventTriggered(ctx, evt);
+    protected void closeBackends() {
+        envelope.close();
     }
 
-    private void clientGone() {
-        if (phase == Phase.DONE) {
-            return;
-        }
-        phase = Phase.DONE;
-        envelope.close();
-        pausePreAuthTimer();
-        session.closeAfterFlush(CloseReason.CLIENT_CLOSED, null);
+    @Override
+    protected void abortBackends() {
+        envelope.abort();
     }
 
     @Override

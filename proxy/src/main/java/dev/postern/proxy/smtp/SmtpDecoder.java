@@ -1,5 +1,7 @@
 package dev.postern.proxy.smtp;
 
+import dev.postern.config.ListenerConfig;
+import dev.postern.config.SmtpConfig;
 import dev.postern.proxy.codec.CommandDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -63,6 +65,13 @@ public final class SmtpDecoder extends CommandDecoder {
     public SmtpDecoder(int lineLength, boolean normalize) {
         super(lineLength);
         this.normalize = normalize;
+    }
+
+    /** The decoder of a transaction listener (edge, LMTP): its line length, its way with bare line endings. */
+    public static SmtpDecoder forListener(ListenerConfig listener) {
+        return new SmtpDecoder(
+                listener.limits().lineLength(),
+                listener.smtp().bareLineEndings() == SmtpConfig.BareLineEndings.NORMALIZE);
     }
 
     /** Decodes what follows as message data, up to {@code CRLF.CRLF}. */

@@ -61,23 +61,33 @@ public class TransactionBackend extends SmtpBackendHandshake {
     private ScheduledFuture<?> timer;
 
     /**
+     * What one connection attempt's backend is made of ({@link TransactionConnector} fills it in).
+     *
      * @param request the session's identity facts ({@link AuthRequest#client()}, TLS, the client's HELO name) and
      *     the backend
+     * @param result completes when the backend is ready for {@code MAIL}
      * @param hostname Postern's own name, for the EHLO before XCLIENT
-     * @param esmtp the client said EHLO (XCLIENT PROTO=ESMTP), not HELO
      * @param replyTimeout how long any reply may take
      */
-    public TransactionBackend(
+    public record Setup(
             Session session,
             BackendLoginRequest request,
             TlsManager tls,
             Promise<BackendLoginResult> result,
             BackendCapabilities capabilities,
             String hostname,
-            boolean esmtp,
-            Duration replyTimeout) {
-        super(session, request, tls, result, capabilities, Hello.asClient(hostname, esmtp));
-        this.replyTimeout = replyTimeout;
+            Duration replyTimeout) {}
+
+    /** @param esmtp the client said EHLO (XCLIENT PROTO=ESMTP), not HELO */
+    public TransactionBackend(Setup setup, boolean esmtp) {
+        super(
+                setup.session(),
+                setup.request(),
+                setup.tls(),
+                setup.result(),
+                setup.capabilities(),
+                Hello.asClient(setup.hostname(), esmtp));
+        this.replyTimeout = setup.replyTimeout();
     }
 
     /** The request for an edge backend connection: no credentials, no user. */

@@ -2,7 +2,6 @@ package dev.postern.proxy.smtp.edge;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.postern.config.ListenerConfig;
-import dev.postern.config.SmtpConfig;
 import dev.postern.config.SpfConfig;
 import dev.postern.proxy.frontend.FrontendFactory;
 import dev.postern.proxy.login.LoginFlow;
@@ -62,11 +61,7 @@ public final class EdgeFrontend implements FrontendFactory {
     public void install(Channel client, ProxyServices services, ListenerConfig listener, LoginFlow loginFlow) {
         String name = listener.smtp().hostname().orElse(hostname);
         client.pipeline()
-                .addLast(
-                        HandlerNames.DECODER,
-                        new SmtpDecoder(
-                                listener.limits().lineLength(),
-                                listener.smtp().bareLineEndings() == SmtpConfig.BareLineEndings.NORMALIZE))
+                .addLast(HandlerNames.DECODER, SmtpDecoder.forListener(listener))
                 .addLast(
                         HandlerNames.SESSION,
                         new EdgeSession(services, listener, loginFlow, edge(listener, name, services)));

@@ -4,6 +4,7 @@ import dev.postern.config.DnsFailure;
 import dev.postern.config.DnsblConfig;
 import dev.postern.config.SmtpConfig;
 import dev.postern.proxy.session.CloseReason;
+import dev.postern.proxy.smtp.TransactionSession;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
@@ -203,7 +204,7 @@ final class EdgeGreeting {
             return;
         }
         // bytes that are not a complete line yet (complete lines arrive through pregreet)
-        if (s.edgeDecoder().bufferedBytes() > 0) {
+        if (s.smtpDecoder().bufferedBytes() > 0) {
             pregreet();
             return;
         }
@@ -279,7 +280,7 @@ final class EdgeGreeting {
         }
         decided = true;
         cancelTimers();
-        if (s.phase != EdgeSession.Phase.GREETING) {
+        if (s.phase() != TransactionSession.Phase.GREETING) {
             return;
         }
         if (verdictLabel != null) {

@@ -59,11 +59,11 @@ final class EdgeHello {
         esmtp = extended;
         if (!extended) {
             offered = List.of();
-            s.reply("250 " + s.hostname);
+            s.reply("250 " + s.hostname());
             return;
         }
         offered = keywords();
-        s.reply(offered.isEmpty() ? "250 " + s.hostname : "250-" + s.hostname);
+        s.reply(offered.isEmpty() ? "250 " + s.hostname() : "250-" + s.hostname());
         for (int i = 0; i < offered.size(); i++) {
             s.reply((i == offered.size() - 1 ? "250 " : "250-") + offered.get(i));
         }

@@ -4,9 +4,11 @@ import dev.postern.config.ListenerConfig;
 import dev.postern.config.SmtpConfig;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
+import dev.postern.proxy.smtp.Envelope;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
 import dev.postern.proxy.smtp.TransactionBackend;
+import dev.postern.proxy.smtp.TransactionSession;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import org.slf4j.Logger;
@@ -20,8 +22,6 @@ import org.slf4j.LoggerFactory;
  */
 final class EdgeMessage {
     private static final Logger log = LoggerFactory.getLogger(EdgeMessage.class);
-
-    static final String TOO_BIG = "552 5.3.4 Error: message size exceeds fixed limit";
 
     private final EdgeSession s;
     private final EdgeTransactions t;
@@ -58,12 +58,12 @@ final class EdgeMessage {
         earlyChunkReply = null;
         awaitingChunkReply = false;
         started = false;
-        s.edgeDecoder().newMessage();
+        s.smtpDecoder().newMessage();
     }
 
     /** The backend went away while the message flowed: the rest is dropped and the end answered 451. */
     void backendLost() {
-        if (s.phase == EdgeSession.Phase.MESSAGE) {
+        if (s.phase() == TransactionSession.Phase.MESSAGE) {
             failure = EdgeTransactions.LOST;
             s.clientReading(true);
         }
@@ -93,7 +93,7 @@ final class EdgeMessage {
                     }
                     s.forward(r);
                     start(b);
-                    s.edgeDecoder().startData();
+                    s.smtpDecoder().startData();
                     s.startMessage();
                 }));
     }
@@ -122,7 +122,7 @@ final class EdgeMessage {
         }
         if (bytes > smtp.maxMessageSize()) {
             services.metrics().smtpRejected(listener, "size");
-            failure = TOO_BIG;
+            failure = Envelope.TOO_BIG;
             t.abort();
             return;
         }
@@ -191,7 +191,7 @@ final class EdgeMessage {
         }
         if (refusal == null && bytes + size > smtp.maxMessageSize()) {
             services.metrics().smtpRejected(listener, "size");
-            refusal = failure = TOO_BIG;
+            refusal = failure = Envelope.TOO_BIG;
             t.abort();
         }
         if (refusal == null && !t.backend().supports("CHUNKING")) {
@@ -225,7 +225,7 @@ final class EdgeMessage {
             endOfChunk();
             return;
         }
-        s.edgeDecoder().startChunk(size, false);
+        s.smtpDecoder().startChunk(size, false);
         s.startMessage();
     }
 
@@ -235,7 +235,7 @@ final class EdgeMessage {
             endOfChunk();
             return;
         }
-        s.edgeDecoder().startChunk(size, true);
+        s.smtpDecoder().startChunk(size, true);
         s.startMessage();
     }
 
@@ -250,7 +250,7 @@ final class EdgeMessage {
             s.proceed();
             return;
         }
-        if (chunkLast && s.edgeDecoder().chunkEndsWithBareCr()) {
+        if (chunkLast && s.smtpDecoder().chunkEndsWithBareCr()) {
             bareLineEnding("<CR>");
             return;
         }
@@ -285,7 +285,7 @@ final class EdgeMessage {
         log.info("{}: bare {} in the message data from {}; refused", s.session(), what, s.clientIp);
         services.metrics().smtpRejected(listener, "bare-line-ending");
         t.abort();
-        s.drop("521 5.5.2 " + s.hostname + " Error: bare " + what + " received", CloseReason.PROTOCOL_ERROR);
+        s.drop("521 5.5.2 " + s.hostname() + " Error: bare " + what + " received", CloseReason.PROTOCOL_ERROR);
     }
 
     /** {@code text} and CRLF, as message bytes for the backend (a header line of Postern's own). */

@@ -6,8 +6,10 @@ import dev.postern.config.SmtpConfig;
 import dev.postern.config.SpfConfig;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
+import dev.postern.proxy.smtp.Envelope;
 import dev.postern.proxy.smtp.MailPath;
 import dev.postern.proxy.smtp.SmtpCommand;
+import dev.postern.proxy.smtp.TransactionSession;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -59,29 +61,27 @@ final class EdgeSender {
             return;
         }
         if (sender != null) {
-            s.error("503 5.5.1 Error: nested MAIL command");
+            s.error(Envelope.NESTED_MAIL);
             return;
         }
         if (smtp.requireTls() && !s.secure() && !s.trusted) {
             s.error("530 5.7.0 Must issue a STARTTLS command first");
             return;
         }
-        String arg = c.argument();
-        if (!arg.regionMatches(true, 0, "FROM:", 0, 5)) {
-            s.error("501 5.5.4 Syntax: MAIL FROM:<address>");
+        String from = Envelope.from(c);
+        if (from == null) {
+            s.error(Envelope.MAIL_SYNTAX);
             return;
         }
         int limit = smtp.limits().messagesPerConnection();
         if (limit > 0 && transactions >= limit) {
             services.metrics().connectionRefused(listener, "messages-per-connection");
-            s.drop("421 4.7.0 " + s.hostname + " Error: too many messages in one connection", CloseReason.LIMIT);
+            s.drop("421 4.7.0 " + s.hostname() + " Error: too many messages in one connection", CloseReason.LIMIT);
             return;
         }
-        MailPath path;
-        try {
-            path = MailPath.parse(arg.substring(5), true, false);
-        } catch (MailPath.SyntaxException e) {
-            s.error("501 5.1.7 Bad sender address syntax");
+        MailPath path = Envelope.sender(from);
+        if (path == null) {
+            s.error(Envelope.BAD_SENDER);
             return;
         }
         String unsupported = s.hello.unsupported(path, true);
@@ -92,7 +92,7 @@ final class EdgeSender {
         MailPath.Parameter size = path.parameter("SIZE");
         if (size != null && Long.parseLong(size.value()) > smtp.maxMessageSize()) {
             services.metrics().smtpRejected(listener, "size");
-            s.error(EdgeMessage.TOO_BIG);
+            s.error(Envelope.TOO_BIG);
             return;
         }
         if (smtp.spf().policy() == SpfConfig.Policy.OFF || s.trusted || s.clientIp == null) {
@@ -130,7 +130,7 @@ final class EdgeSender {
     }
 
     private void spfChecked(int sequence, MailPath path, SenderPolicy.Outcome outcome) {
-        if (sequence != spfSequence || !s.isOpen() || s.phase != EdgeSession.Phase.WAITING) {
+        if (sequence != spfSequence || !s.isOpen() || s.phase() != TransactionSession.Phase.WAITING) {
             return;
         }
         spfSequence++;
@@ -161,15 +161,11 @@ final class EdgeSender {
         sender = path;
         spf = outcome;
         transactions++;
-        s.reply("250 2.1.0 Ok");
+        s.reply(Envelope.SENDER_OK);
     }
 
     /** The MAIL command as the backend gets it: the path as forwarded, and the parameters. */
     String mailCommand() {
-        StringBuilder sb = new StringBuilder("MAIL FROM:").append(sender.path());
-        for (MailPath.Parameter p : sender.parameters()) {
-            sb.append(' ').append(p);
-        }
-        return sb.toString();
+        return Envelope.mail(sender, p -> true);
     }
 }

@@ -1,22 +1,18 @@
 package dev.postern.proxy.smtp.edge;
 
 import dev.postern.config.ListenerConfig;
+import dev.postern.config.Protocol;
 import dev.postern.config.SmtpConfig;
-import dev.postern.proxy.frontend.PreAuthHandler;
 import dev.postern.proxy.login.LoginFlow;
-import dev.postern.proxy.relay.Relay;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.CloseReason;
-import dev.postern.proxy.session.Session;
 import dev.postern.proxy.smtp.SmtpCommand;
-import dev.postern.proxy.smtp.SmtpDecoder;
 import dev.postern.proxy.smtp.SmtpInput;
 import dev.postern.proxy.smtp.SmtpReply;
+import dev.postern.proxy.smtp.TransactionSession;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.List;
 
 /**
  * The port-25 edge session (RFC 5321 with PIPELINING, SIZE, ENHANCEDSTATUSCODES, STARTTLS, and 8BITMIME, DSN, SMTPUTF8
@@ -27,32 +23,13 @@ import java.util.List;
  * whose replies are the client's answers. Postern never accepts a message itself.
  *
  * <p>Before the greeting is complete, {@link EdgeGreeting} applies the client limits and runs the tests (pregreet,
- * DNS lists). Commands are handled one at a time, in order: while one waits for a check or the backend, nothing more
- * is decoded, so pipelined commands (RFC 2920) wait in the decoder's buffer. The pre-auth timeout bounds each wait for
- * the client.
+ * DNS lists). Commands are handled one at a time, in order, as in every {@link TransactionSession}: while one waits
+ * for a check or the backend, nothing more is decoded, so pipelined commands (RFC 2920) wait in the decoder's buffer.
  */
-final class EdgeSession extends PreAuthHandler<Object> {
-    static final String OK = "250 2.0.0 Ok";
-
-    /** Where the session stands. */
-    enum Phase {
-        /** The greeting is not complete (tests running). */
-        GREETING,
-        /** Waiting for the client's next command. */
-        COMMAND,
-        /** A command waits for a check or the backend; nothing is decoded. */
-        WAITING,
-        /** Message bytes (DATA or a BDAT chunk) flow to the backend. */
-        MESSAGE,
-        /** Closing. */
-        DONE
-    }
-
+final class EdgeSession extends TransactionSession {
     final Edge edge;
     final SmtpConfig smtp;
-    final String hostname;
     private final EdgeTransactions transactions;
-    Phase phase = Phase.GREETING;
     InetAddress clientIp;
     boolean trusted;
     /** The DNS lists that block this client when the action is enforce, else null. */
@@ -63,15 +40,12 @@ final class EdgeSession extends PreAuthHandler<Object> {
     final EdgeHello hello;
 
     private final EdgeGreeting greeting;
-    private boolean inputShutdown;
     private int errors;
-    private long lastTimerRestart;
 
     EdgeSession(ProxyServices services, ListenerConfig listener, LoginFlow loginFlow, Edge edge) {
-        super(services, listener, loginFlow, Object.class);
+        super(services, listener, loginFlow, Protocol.SMTP, edge.hostname, Phase.GREETING);
         this.edge = edge;
         this.smtp = edge.smtp;
-        this.hostname = edge.hostname;
         this.hello = new EdgeHello(this);
         this.greeting = new EdgeGreeting(this);
         this.transactions = new EdgeTransactions(this);
@@ -96,27 +70,9 @@ final class EdgeSession extends PreAuthHandler<Object> {
     }
 
     @Override
-    protected String lineTooLongReply() {
-        return "500 5.5.6 " + hostname + " Error: line too long";
-    }
-
-    @Override
-    protected String timeoutReply() {
-        return "421 4.4.2 " + hostname + " Error: timeout exceeded";
-    }
-
-    @Override
-    protected String tooManyErrorsReply() {
-        return "421 4.7.0 " + hostname + " Error: too many errors";
-    }
-
-    @Override
-    protected void afterStartTls() {
-        // RFC 3207: forget everything learned before TLS; the client must send EHLO again
+    protected void forgetBeforeTls() {
         hello.forget();
         transactions.reset(true);
-        phase = Phase.COMMAND;
-        restartPreAuthTimer();
     }
 
     // ---- input
@@ -188,11 +144,6 @@ final class EdgeSession extends PreAuthHandler<Object> {
 
     // ---- services for EdgeTransactions
 
-    /** Writes a positive reply (flushed when the client's reads are done, or by {@link #proceed}). */
-    void reply(String line) {
-        write(line);
-    }
-
     /** Writes a reply and flushes it at once. */
     void replyNow(String line) {
         writeAndFlush(line);
@@ -218,11 +169,7 @@ final class EdgeSession extends PreAuthHandler<Object> {
 
     /** Writes a backend's reply to the client as it is, counting it when it is an error. */
     void forward(SmtpReply reply) {
-        List<String> lines = reply.lines();
-        for (int i = 0; i < lines.size(); i++) {
-            String text = lines.get(i);
-            write(reply.code() + (i == lines.size() - 1 ? (text.isEmpty() ? "" : " ") : "-") + text);
-        }
+        writeReply(reply);
         if (reply.code() >= 400) {
             countError();
         }
@@ -237,112 +184,12 @@ final class EdgeSession extends PreAuthHandler<Object> {
         }
     }
 
-    /** Writes a last reply and closes the connection. */
-    void drop(String reply, CloseReason reason) {
-        phase = Phase.DONE;
-        greeting.cancel();
-        writeAndClose(reply, reason);
-    }
-
-    /** Stops decoding and reading while a command waits for a check or the backend. */
-    void hold() {
-        if (phase != Phase.GREETING) {
-            phase = Phase.WAITING;
-        }
-        decoder().pause();
-        ctx.channel().config().setAutoRead(false);
-        pausePreAuthTimer();
-    }
-
-    /** The waiting command was answered: flush, then decode what the client pipelined meanwhile. */
-    void proceed() {
-        if (!isOpen()) {
-            return;
-        }
-        phase = Phase.COMMAND;
-        ctx.flush();
-        restartPreAuthTimer();
-        proceedReading();
-    }
-
-    /** The message bytes may flow (after {@code 354}, or right after a BDAT command). */
-    void startMessage() {
-        phase = Phase.MESSAGE;
-        ctx.flush();
-        restartPreAuthTimer();
-        proceedReading();
-    }
-
-    private void proceedReading() {
-        if (!inputShutdown && !Relay.isInputShutdown(ctx.channel())) {
-            ctx.channel().config().setAutoRead(true);
-            ctx.read();
-        }
-        decoder().resume();
-        if (inputShutdown && phase == Phase.COMMAND && decoder().bufferedBytes() == 0) {
-            clientGone();
-        }
-    }
-
-    /** Reading from the client on or off while message bytes flow (backpressure from the backend). */
-    void clientReading(boolean on) {
-        if (phase != Phase.MESSAGE || inputShutdown || Relay.isInputShutdown(ctx.channel())) {
-            return;
-        }
-        ctx.channel().config().setAutoRead(on);
-        if (on) {
-            ctx.read();
-        }
-    }
-
-    /** Runs {@code task} on the event loop later, never inline: the decoder must not be re-entered. */
-    void later(Runnable task) {
-        ctx.executor().execute(() -> {
-            if (isOpen()) {
-                task.run();
-            }
-        });
-    }
-
-    boolean isOpen() {
-        return phase != Phase.DONE && ctx.channel().isActive();
-    }
-
-    SmtpDecoder edgeDecoder() {
-        return (SmtpDecoder) decoder();
-    }
-
     EdgeTransactions transactions() {
         return transactions;
     }
 
-    ProxyServices services() {
-        return services;
-    }
-
-    ListenerConfig listener() {
-        return listener;
-    }
-
-    Session session() {
-        return session;
-    }
-
-    ChannelHandlerContext context() {
-        return ctx;
-    }
-
     boolean secure() {
         return isSecure();
-    }
-
-    /** Message bytes keep the client's turn alive; the timer is restarted at most once a second. */
-    private void touch() {
-        long now = System.nanoTime();
-        if (now - lastTimerRestart > 1_000_000_000L) {
-            lastTimerRestart = now;
-            restartPreAuthTimer();
-        }
     }
 
     // ---- lifecycle
@@ -354,31 +201,18 @@ final class EdgeSession extends PreAuthHandler<Object> {
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof ChannelInputShutdownEvent) {
-            // the client sent everything it will send: what it pipelined is still answered, then the session ends
-            inputShutdown = true;
-            if (phase == Phase.MESSAGE) {
-                // the message can never be complete: the backend must not take what it got
-                transactions.abort();
-                clientGone();
-            } else if (phase == Phase.COMMAND && decoder().bufferedBytes() == 0 || phase == Phase.GREETING) {
-                clientGone();
-            }
-            return;
-        }
-        super.userEventTriggered(ctx, evt);
+    protected void cancelPending() {
+        greeting.cancel();
     }
 
-    private void clientGone() {
-        if (phase == Phase.DONE) {
-            return;
-        }
-        phase = Phase.DONE;
-        greeting.cancel();
+    @Override
+    protected void closeBackends() {
         transactions.close();
-        pausePreAuthTimer();
-        session.closeAfterFlush(CloseReason.CLIENT_CLOSED, null);
+    }
+
+    @Override
+    protected void abortBackends() {
+        transactions.abort();
     }
 
     @Override

@@ -2,11 +2,15 @@ package dev.postern.proxy.smtp.edge;
 
 import dev.postern.config.ListenerConfig;
 import dev.postern.config.SmtpConfig;
+import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.services.ProxyServices;
+import dev.postern.proxy.smtp.Envelope;
 import dev.postern.proxy.smtp.MailPath;
 import dev.postern.proxy.smtp.SmtpCommand;
 import dev.postern.proxy.smtp.SmtpReply;
 import dev.postern.proxy.smtp.TransactionBackend;
+import dev.postern.proxy.smtp.TransactionConnector;
+import dev.postern.proxy.smtp.TransactionSession;
 import io.netty.buffer.ByteBuf;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -25,7 +29,6 @@ final class EdgeTransactions implements TransactionBackend.Owner {
     private static final Logger log = LoggerFactory.getLogger(EdgeTransactions.class);
 
     static final String LOST = "451 4.4.2 Error: connection to the mail server lost; try again later";
-    static final String UNAVAILABLE = "451 4.4.1 Error: mail server unavailable; try again later";
 
     private final EdgeSession s;
     private final ProxyServices services;
@@ -43,7 +46,7 @@ final class EdgeTransactions implements TransactionBackend.Owner {
 
     private TransactionBackend backend;
     private final EdgeMessage message;
-    private final EdgeConnector connector;
+    private final TransactionConnector connector;
 
     EdgeTransactions(EdgeSession session) {
         this.s = session;
@@ -52,7 +55,8 @@ final class EdgeTransactions implements TransactionBackend.Owner {
         this.smtp = session.smtp;
         this.sender = new EdgeSender(session);
         this.message = new EdgeMessage(session, this);
-        this.connector = new EdgeConnector(session);
+        this.connector =
+                new TransactionConnector(session, this, setup -> new TransactionBackend(setup, session.hello.esmtp()));
     }
 
     // ---- MAIL (EdgeSender)
@@ -65,25 +69,23 @@ final class EdgeTransactions implements TransactionBackend.Owner {
 
     void rcpt(SmtpCommand c) {
         if (!sender.given()) {
-            s.error("503 5.5.1 Error: need MAIL command");
+            s.error(Envelope.NEED_MAIL);
             return;
         }
-        String arg = c.argument();
-        if (!arg.regionMatches(true, 0, "TO:", 0, 3)) {
-            s.error("501 5.5.4 Syntax: RCPT TO:<address>");
+        String to = Envelope.to(c);
+        if (to == null) {
+            s.error(Envelope.RCPT_SYNTAX);
             return;
         }
         int limit = smtp.limits().recipientsPerMessage();
         if (limit > 0 && recipients >= limit) {
             services.metrics().smtpRejected(listener, "too-many-recipients");
-            s.error("452 4.5.3 Error: too many recipients");
+            s.error(Envelope.TOO_MANY_RECIPIENTS);
             return;
         }
-        MailPath recipient;
-        try {
-            recipient = MailPath.parse(arg.substring(3), false, true);
-        } catch (MailPath.SyntaxException e) {
-            s.error("501 5.1.3 Bad recipient address syntax");
+        MailPath recipient = Envelope.recipient(to);
+        if (recipient == null) {
+            s.error(Envelope.BAD_RECIPIENT);
             return;
         }
         String unsupported = s.hello.unsupported(recipient, false);
@@ -144,12 +146,8 @@ final class EdgeTransactions implements TransactionBackend.Owner {
     }
 
     private void rcptToBackend(TransactionBackend b, MailPath recipient) {
-        StringBuilder line = new StringBuilder("RCPT TO:").append(recipient.path());
-        for (MailPath.Parameter p : recipient.parameters()) {
-            line.append(' ').append(p);
-        }
         b.command(
-                line.toString(),
+                Envelope.rcpt(recipient),
                 r -> s.later(() -> {
                     if (r == TransactionBackend.LOST) {
                         s.error(LOST);
@@ -188,7 +186,7 @@ final class EdgeTransactions implements TransactionBackend.Owner {
     /** Why DATA or BDAT cannot start now, or null. */
     String messageRefusal() {
         if (!sender.given()) {
-            return "503 5.5.1 Error: need MAIL command";
+            return Envelope.NEED_MAIL;
         }
         if (broken) {
             return LOST;
@@ -291,7 +289,7 @@ final class EdgeTransactions implements TransactionBackend.Owner {
     }
 
     void flushBackend() {
-        if (backend != null && s.phase == EdgeSession.Phase.MESSAGE) {
+        if (backend != null && s.phase() == TransactionSession.Phase.MESSAGE) {
             backend.flush();
         }
     }
@@ -318,7 +316,7 @@ final class EdgeTransactions implements TransactionBackend.Owner {
 
     // ---- backend connections
 
-    /** Calls {@code ready} with a backend of {@code target} ready for MAIL, or answers {@link #UNAVAILABLE}. */
+    /** Calls {@code ready} with a backend of {@code target} ready for MAIL, or answers {@link Envelope#UNAVAILABLE}. */
     private void withBackend(String target, Consumer<TransactionBackend> ready) {
         if (backend != null && backend.usable() && backend.pool().equals(target)) {
             ready.accept(backend);
@@ -328,15 +326,25 @@ final class EdgeTransactions implements TransactionBackend.Owner {
             backend.quit();
             backend = null;
         }
+        Runnable unavailable = () -> {
+            s.error(Envelope.UNAVAILABLE);
+            s.proceed();
+        };
+        PoolRuntime p = services.pools().get(target);
+        if (p == null) {
+            log.warn("{}: a route names pool '{}', which does not exist", s.session(), target);
+            s.later(unavailable);
+            return;
+        }
         connector.connect(
-                target,
+                p,
+                s.identity(s.hello.name(), null),
+                // the balancer's affinity key: one client's transactions go to one backend where it can
+                s.clientIp == null ? s.session().id() : s.clientIp.getHostAddress(),
                 b -> {
                     backend = b;
                     ready.accept(b);
                 },
-                () -> {
-                    s.error(UNAVAILABLE);
-                    s.proceed();
-                });
+                unavailable);
     }
 }

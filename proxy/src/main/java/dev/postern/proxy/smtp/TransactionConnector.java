@@ -1,7 +1,6 @@
-package dev.postern.proxy.smtp.edge;
+package dev.postern.proxy.smtp;
 
 import dev.postern.config.ListenerConfig;
-import dev.postern.config.Protocol;
 import dev.postern.proxy.auth.AuthRequest;
 import dev.postern.proxy.login.BackendDialogueHandler;
 import dev.postern.proxy.login.BackendLoginResult;
@@ -9,81 +8,84 @@ import dev.postern.proxy.routing.BackendConnector;
 import dev.postern.proxy.routing.PoolRuntime;
 import dev.postern.proxy.services.ProxyServices;
 import dev.postern.proxy.session.Session;
-import dev.postern.proxy.smtp.TransactionBackend;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Opens an edge session's backend connections: a backend of the pool by its balancer (the client's address as the
- * affinity key), then the {@link TransactionBackend} setup (PROXY v2 or XCLIENT, EHLO as the client). Reports each
- * backend's health passively, and closes what it opened when the session ended meanwhile. Runs on the session's event
- * loop; its callbacks never run inside the caller's own call.
+ * Opens a {@link TransactionSession}'s backend connections: a backend of a pool by its balancer (with the affinity key
+ * the session names), then the {@link TransactionBackend} setup (PROXY v2 or XCLIENT, then EHLO or LHLO as the
+ * client). Reports each backend's health passively, and closes what it opened when the session ended meanwhile. Runs
+ * on the session's event loop; its callbacks never run inside the caller's own call.
  */
-final class EdgeConnector {
-    private static final Logger log = LoggerFactory.getLogger(EdgeConnector.class);
+public final class TransactionConnector {
+    private static final Logger log = LoggerFactory.getLogger(TransactionConnector.class);
 
-    private final EdgeSession s;
+    /** One connection attempt's handler and its setup result (attempts are sequential: the last one connected). */
+    private static final class Attempt {
+        TransactionBackend handler;
+        Promise<BackendLoginResult> result;
+    }
+
+    private final TransactionSession s;
     private final ProxyServices services;
     private final ListenerConfig listener;
+    private final TransactionBackend.Owner owner;
+    private final Function<TransactionBackend.Setup, TransactionBackend> backends;
 
-    EdgeConnector(EdgeSession session) {
+    /**
+     * @param owner hears from each connection once it is ready
+     * @param backends makes the handler of one connection attempt (an edge backend, an LMTP one)
+     */
+    public TransactionConnector(
+            TransactionSession session,
+            TransactionBackend.Owner owner,
+            Function<TransactionBackend.Setup, TransactionBackend> backends) {
         this.s = session;
         this.services = session.services();
         this.listener = session.listener();
+        this.owner = owner;
+        this.backends = backends;
     }
 
     /**
-     * Connects to a backend of {@code pool} and sets it up; {@code ready} gets it (attached to the session), or
-     * {@code unavailable} runs when no backend of the pool could be made ready.
+     * Connects to a backend of {@code pool} as {@code identity} and sets it up; {@code ready} gets it (attached to the
+     * session), or {@code unavailable} runs when no backend of the pool could be made ready.
+     *
+     * @param affinityKey the balancer's key: where a consistent-hash pool sends this connection
      */
-    void connect(String pool, Consumer<TransactionBackend> ready, Runnable unavailable) {
-        PoolRuntime p = services.pools().get(pool);
-        if (p == null) {
-            log.warn("{}: a route names pool '{}', which does not exist", s.session(), pool);
-            s.later(unavailable);
-            return;
-        }
+    public void connect(
+            PoolRuntime pool,
+            AuthRequest identity,
+            String affinityKey,
+            Consumer<TransactionBackend> ready,
+            Runnable unavailable) {
         Session session = s.session();
-        AuthRequest identity = new AuthRequest(
-                null,
-                Protocol.SMTP,
-                listener.name(),
-                session.clientAddress(),
-                session.localAddress(),
-                session.tlsProtocol(),
-                session.tlsCipher(),
-                0,
-                session.id(),
-                s.hello.name());
-        // one setup per attempt; attempts are sequential, so the last one made belongs to the connection
-        TransactionBackend[] made = new TransactionBackend[1];
-        @SuppressWarnings("unchecked")
-        Promise<BackendLoginResult>[] result = new Promise[1];
+        Attempt attempt = new Attempt();
         WriteBufferWaterMark wm = new WriteBufferWaterMark(
                 listener.limits().writeBufferLow(), listener.limits().writeBufferHigh());
         Future<BackendConnector.Connection> connected = services.connector()
                 .connect(
                         session,
-                        p,
-                        Protocol.SMTP,
+                        pool,
+                        identity.protocol(),
                         b -> {
-                            result[0] = session.client().eventLoop().newPromise();
-                            TransactionBackend handler = new TransactionBackend(
+                            attempt.result = session.client().eventLoop().newPromise();
+                            attempt.handler = backends.apply(new TransactionBackend.Setup(
                                     session,
                                     TransactionBackend.request(identity, b.config(), b.pool()),
                                     services.tls(),
-                                    result[0],
+                                    attempt.result,
                                     services.capabilities(),
-                                    s.hostname,
-                                    s.hello.esmtp(),
-                                    listener.timeouts().preAuth());
-                            made[0] = handler;
+                                    s.hostname(),
+                                    listener.timeouts().preAuth()));
+                            TransactionBackend handler = attempt.handler;
                             return new ChannelInitializer<Channel>() {
                                 @Override
                                 protected void initChannel(Channel ch) {
@@ -93,9 +95,8 @@ final class EdgeConnector {
                         },
                         listener.timeouts().connect(),
                         wm,
-                        p.backends().size(),
-                        // the balancer's affinity key: one client's transactions go to one backend where it can
-                        s.clientIp == null ? session.id() : s.clientIp.getHostAddress());
+                        pool.backends().size(),
+                        affinityKey);
         connected.addListener(f -> {
             if (!f.isSuccess()) {
                 log.info("{}: {}", session, f.cause().getMessage());
@@ -107,8 +108,8 @@ final class EdgeConnector {
                 c.channel().close();
                 return;
             }
-            TransactionBackend handler = made[0];
-            Promise<BackendLoginResult> setup = result[0];
+            TransactionBackend handler = attempt.handler;
+            Promise<BackendLoginResult> setup = attempt.result;
             c.channel().read();
             setup.addListener(d -> ready(c, handler, setup.getNow(), d.cause(), ready, unavailable));
         });
@@ -128,7 +129,7 @@ final class EdgeConnector {
         BackendConnector.PassiveHealth health = services.connector().passive();
         if (r instanceof BackendLoginResult.LoggedIn && c.channel().isActive()) {
             health.observe(c.backend(), true, null);
-            handler.owner(s.transactions());
+            handler.owner(owner);
             s.session()
                     .attachBackend(c.channel(), c.backend().pool(), c.backend().id());
             s.later(() -> ready.accept(handler));
