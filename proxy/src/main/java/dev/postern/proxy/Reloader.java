@@ -101,8 +101,14 @@ final class Reloader {
         return new LoginFlow(services, auth.authenticator(l), l.throttled() ? auth.throttle() : null, holds);
     }
 
-    /** Reads the file and applies it; see the class comment. */
+    /** Reads the file and applies it; see the class comment. Counted in the metrics by outcome. */
     synchronized ConfigReloadResult reload() {
+        ConfigReloadResult result = readAndApply();
+        services.metrics().configReload(result instanceof ConfigReloadResult.Rejected ? "rejected" : "applied");
+        return result;
+    }
+
+    private ConfigReloadResult readAndApply() {
         String name = file == null ? "-" : file.toString();
         if (file == null) {
             return rejected(name, new ConfigProblem("", "this Postern was not started from a file"));

@@ -65,6 +65,16 @@ class ReloaderTest {
         }
     }
 
+    /** The reload outcomes the metrics were told of. */
+    private final List<String> reloads = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private final Metrics countingReloads = new Metrics() {
+        @Override
+        public void configReload(String outcome) {
+            reloads.add(outcome);
+        }
+    };
+
     @Test
     void aListenerThatCannotBindUndoesTheWholeReload() throws Exception {
         int a = FreePorts.next();
@@ -91,7 +101,7 @@ class ReloaderTest {
     @Test
     void aListenerNamingAPoolTheLiveStoreDoesNotHaveIsRefused() throws Exception {
         int a = FreePorts.next();
-        postern = Postern.start(ConfigLoader.load(write(listener("a", a))), new Metrics() {});
+        postern = Postern.start(ConfigLoader.load(write(listener("a", a))), countingReloads);
         Files.writeString(
                 dir.resolve("postern.yaml"),
                 "listeners:\n" + listener("a", a)
@@ -107,6 +117,7 @@ class ReloaderTest {
                 .containsExactly("listeners[1].pool");
         assertThat(((ConfigReloadResult.Rejected) result).problems().get(0).message())
                 .contains("the live route store has no pool 'q'");
+        assertThat(reloads).containsExactly("rejected");
     }
 
     @Test
@@ -176,12 +187,13 @@ class ReloaderTest {
     @Test
     void theSameFileAgainChangesNothing() throws Exception {
         int a = FreePorts.next();
-        postern = Postern.start(ConfigLoader.load(write(listener("a", a))), new Metrics() {});
+        postern = Postern.start(ConfigLoader.load(write(listener("a", a))), countingReloads);
 
         ConfigReloadResult result = postern.reload();
 
         assertThat(result).isInstanceOf(ConfigReloadResult.Applied.class);
         assertThat(((ConfigReloadResult.Applied) result).anyChange()).isFalse();
         assertThat(accepts(a)).isTrue();
+        assertThat(reloads).containsExactly("applied");
     }
 }

@@ -118,6 +118,14 @@ public interface Metrics {
      */
     default void clusterCommand(String command, String outcome, long nanos) {}
 
+    /**
+     * A configuration reload (SIGHUP or the admin API) ended.
+     *
+     * @param outcome {@code applied} (put in force, whether or not anything changed) or {@code rejected} (the file
+     *     had problems or could not be applied; the running configuration stayed)
+     */
+    default void configReload(String outcome) {}
+
     /** The connection to the cluster's Redis was made again after it had been lost. */
     default void clusterReconnect() {}
 

@@ -44,6 +44,7 @@ public final class PrometheusMetrics implements Metrics {
     private final Counter handshakes;
     private final Histogram handshakeDuration;
     private final Counter sessionsClosed;
+    private final Counter configReloads;
     private final Histogram sessionDuration;
     private final Counter bytes;
     private final LabelValues labels = new LabelValues();
@@ -108,6 +109,11 @@ public final class PrometheusMetrics implements Metrics {
         cluster = new ClusterSeries(registry, labels);
         holds = new HoldSeries(registry);
         backendSeries = new BackendSeries(registry, labels, CONNECT_BUCKETS);
+        configReloads = Counter.builder()
+                .name("postern_config_reloads_total")
+                .help("Configuration reloads (SIGHUP or the admin API), by outcome: applied or rejected")
+                .labelNames("outcome")
+                .register(registry);
         sessionsClosed = Counter.builder()
                 .name("postern_sessions_closed_total")
                 .help("Sessions ended, by close reason")
@@ -294,6 +300,13 @@ public final class PrometheusMetrics implements Metrics {
     @Override
     public void clusterReconnect() {
         cluster.reconnect();
+    }
+
+    @Override
+    public void configReload(String outcome) {
+        configReloads
+                .labelValues("rejected".equals(outcome) ? "rejected" : "applied")
+                .inc();
     }
 
     @Override

@@ -292,4 +292,14 @@ class PrometheusMetricsTest {
         up.set(false);
         assertThat(text()).contains("postern_cluster_up 0.0");
     }
+
+    @Test
+    void reloadsAreCountedByOutcome() {
+        metrics.configReload("applied");
+        metrics.configReload("applied");
+        metrics.configReload("rejected");
+        assertThat(text())
+                .contains("postern_config_reloads_total{outcome=\"applied\"} 2.0")
+                .contains("postern_config_reloads_total{outcome=\"rejected\"} 1.0");
+    }
 }
