@@ -87,6 +87,13 @@ public final class RedisRouteStore implements RouteStore, AutoCloseable {
                 store.firstSync.complete(false);
             }
         });
+        // connected before the listener was in (it missed the event): state changes run on the client's thread, so
+        // this comes after them; without it the first read waited for the periodic check
+        client.executor().execute(() -> {
+            if (client.isUp() && !store.firstSync.isDone()) {
+                store.sync("connect");
+            }
+        });
         long interval = client.config().checkInterval().toMillis();
         store.check = client.executor()
                 .scheduleWithFixedDelay(

@@ -208,8 +208,9 @@ class ConfigReloadIT {
                         + rest(adminPort));
         sighup(p);
         awaitLine(log, "the reload refused", "reload of " + config + " refused");
-        assertThat(log).anyMatch(l -> l.contains("listeners[0].bind: 70000 is not a port (1-65535)"));
-        assertThat(log).anyMatch(l -> l.contains("listeners[1].protocl: unknown key"));
+        // each problem is a line of its own after the refusal's: wait for them as the process writes them
+        awaitLine(log, "the bad port logged", "listeners[0].bind: 70000 is not a port (1-65535)");
+        awaitLine(log, "the unknown key logged", "listeners[1].protocl: unknown key");
         HttpResponse<String> api = new AdminHttp(adminPort, TOKEN).post("/api/v1/config/reload", null);
         assertThat(api.statusCode()).as(api.body()).isEqualTo(422);
         JsonNode problem = JSON.readTree(api.body());
