@@ -41,14 +41,20 @@ final class SessionCloseLine {
         if (s.closeDetail() != null) {
             event.addKeyValue("detail", s.closeDetail());
         }
-        event.addKeyValue("duration_ms", s.ageNanos() / 1_000_000)
+        // the session's age read once: the JSON field and the text must not differ by the time between two reads
+        long durationMs = s.ageNanos() / 1_000_000;
+        event.addKeyValue("duration_ms", durationMs)
                 .addKeyValue("bytes_in", s.bytesFromClient())
                 .addKeyValue("bytes_out", s.bytesToClient())
-                .log(text(s));
+                .log(text(s, durationMs));
     }
 
     /** The text form, as the text format prints it. */
     static String text(Session s) {
+        return text(s, s.ageNanos() / 1_000_000);
+    }
+
+    private static String text(Session s, long durationMs) {
         StringBuilder b = new StringBuilder(200);
         b.append("session ")
                 .append(s.id())
@@ -76,7 +82,7 @@ final class SessionCloseLine {
         if (s.closeDetail() != null) {
             b.append(" (").append(s.closeDetail()).append(')');
         }
-        b.append(" duration=").append(s.ageNanos() / 1_000_000).append("ms in=").append(s.bytesFromClient());
+        b.append(" duration=").append(durationMs).append("ms in=").append(s.bytesFromClient());
         b.append(" out=").append(s.bytesToClient());
         return b.toString();
     }
