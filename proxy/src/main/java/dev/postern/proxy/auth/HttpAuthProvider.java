@@ -5,9 +5,9 @@ import dev.postern.config.Secret;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.pool.AbstractChannelPoolHandler;
 import io.netty.channel.pool.ChannelHealthChecker;
 import io.netty.channel.pool.FixedChannelPool;
@@ -25,6 +25,7 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.resolver.AddressResolverGroup;
 import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
@@ -269,26 +270,47 @@ public final class HttpAuthProvider implements AuthProvider {
         return r;
     }
 
-    /** Reads the one response of the channel's current exchange. */
-    private final class AnswerHandler extends SimpleChannelInboundHandler<FullHttpResponse> {
+    /**
+     * Reads the one answer of the channel's current exchange, skipping interim (1xx) responses before it. Anything
+     * else ends the exchange with an error and closes the connection, so that it is never asked again: above all a
+     * 101, after which the HTTP decoder passes raw bytes and a later "answer" could be anything the service sent.
+     */
+    private final class AnswerHandler extends ChannelInboundHandlerAdapter {
         @Override
-        protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            try {
+                read(ctx, msg);
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        private void read(ChannelHandlerContext ctx, Object msg) {
             Exchange exchange = ctx.channel().attr(EXCHANGE).get();
             if (exchange == null) {
                 log.debug("auth service {}: an answer nobody asked for; closing the connection", name);
                 ctx.close();
                 return;
             }
+            if (!(msg instanceof FullHttpResponse response)) {
+                // the decoder stopped parsing HTTP (a 101 before it): the exchange fails, the connection goes
+                exchange.fail(new IOException("auth service " + name + " stopped speaking HTTP"));
+                return;
+            }
             if (!response.decoderResult().isSuccess()) {
                 exchange.fail(new IOException("auth service " + name + " sent a malformed answer"));
                 return;
             }
+            int status = response.status().code();
+            if (NginxAuthProtocol.isInterim(status)) {
+                return; // the final answer follows on this connection
+            }
             try {
-                NginxAuthProtocol.Answer answer = NginxAuthProtocol.answer(
-                        response.headers(), response.status().code(), exchange.request);
+                NginxAuthProtocol.Answer answer =
+                        NginxAuthProtocol.answer(response.headers(), status, exchange.request);
                 exchange.succeed(answer, HttpUtil.isKeepAlive(response));
             } catch (IOException e) {
-                exchange.fail(e);
+                exchange.fail(e); // and the connection closes: after a 101 it no longer speaks HTTP
             }
         }
 

@@ -117,11 +117,25 @@ final class NginxAuthProtocol {
     }
 
     /**
-     * Reads a response's headers. The HTTP status is ignored, as nginx does; {@code Auth-Status} is what counts.
+     * Whether a response with {@code status} is an interim one (100 Continue, 103 Early Hints, any 1xx but 101), which
+     * the final answer follows on the same connection: Netty's HTTP client codec reads on past it as HTTP, and HTTP
+     * lets a client ignore it. Not 101 Switching Protocols: after it the connection speaks something else (Netty's
+     * decoder passes the bytes that follow raw), so it is no answer and the connection is done.
+     */
+    static boolean isInterim(int status) {
+        return status >= 100 && status < 200 && status != 101;
+    }
+
+    /**
+     * Reads a response's headers. The HTTP status is ignored, as nginx does, except 1xx: an interim response or a
+     * switch of protocols is no answer, whatever headers it carries. {@code Auth-Status} is what counts.
      *
-     * @throws IOException when the response is not a usable answer (no Auth-Status, a bad port)
+     * @throws IOException when the response is not a usable answer (1xx, no Auth-Status, a bad port)
      */
     static Answer answer(HttpHeaders h, int status, AuthRequest request) throws IOException {
+        if (status >= 100 && status < 200) {
+            throw new IOException("auth service answered HTTP " + status + ", which is no answer");
+        }
         String authStatus = h.get("Auth-Status");
         if (authStatus == null) {
             throw new IOException("auth service answered HTTP " + status + " without Auth-Status");

@@ -12,6 +12,8 @@ import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.NginxAuthService;
 import dev.postern.proxy.transport.Transport;
+import dev.postern.testkit.Conversation;
+import dev.postern.testkit.FakeLineBackend;
 import dev.postern.testkit.TestCertificates;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -37,6 +39,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The http provider against a test auth service that speaks nginx's protocol. */
 class HttpAuthProviderTest {
@@ -310,5 +314,91 @@ class HttpAuthProviderTest {
                         login("alice@example.test", "alice pw%1")))
                 .as("tls-verify: false")
                 .isInstanceOf(AuthResult.Accepted.class);
+    }
+
+    /**
+     * A raw auth service (for what the JDK's HTTP server will not send): {@code script} runs per connection; {@link
+     * #request} reads each request.
+     */
+    private FakeLineBackend rawService(FakeLineBackend.Script script) {
+        FakeLineBackend s = FakeLineBackend.start(script);
+        closing.add(s);
+        return s;
+    }
+
+    /** Reads one request's head: its (unescaped) Auth-User, or null when the client closed the connection. */
+    private static String request(Conversation c) throws IOException {
+        String line = c.line();
+        if (line == null) {
+            return null;
+        }
+        String user = null;
+        while (!(line = c.line()).isEmpty()) {
+            if (line.regionMatches(true, 0, "Auth-User:", 0, 10)) {
+                user = NginxAuthService.decode(line.substring(10).strip());
+            }
+        }
+        return user;
+    }
+
+    private static String answer(String status, String user) {
+        return "HTTP/1.1 200 OK\r\nAuth-Status: " + status + "\r\n"
+                + (user == null ? "" : "Auth-User: " + user + "\r\n") + "Content-Length: 0\r\n\r\n";
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "Upgrade: HTTP/1.1\r\n", "Upgrade: h2c\r\nConnection: Upgrade\r\n"})
+    void aSwitchOfProtocolsIsATemporaryFailureAndItsConnectionIsNeverAskedAgain(String upgrade) throws Exception {
+        FakeLineBackend s = rawService(c -> {
+            int asked = 0;
+            String user;
+            while ((user = request(c)) != null) {
+                asked++;
+                if (c.connection().number() > 1) {
+                    c.write(answer("OK", user));
+                } else if (asked == 1) {
+                    c.write("HTTP/1.1 101 Switching Protocols\r\n" + upgrade + "Auth-Status: OK\r\n\r\n");
+                } else {
+                    // what a connection asked again would take for the next login's answer
+                    c.write(answer("OK", "mallory"));
+                }
+            }
+        });
+        HttpAuthProvider p = provider("http://127.0.0.1:" + s.port() + "/auth", Duration.ofSeconds(5), null);
+
+        assertThatThrownBy(() -> ask(p, login("alice@example.test", "x")))
+                .as("a 101 is no login, whatever its headers say")
+                .isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(IOException.class)
+                .hasRootCauseMessage("auth service answered HTTP 101, which is no answer");
+        AuthResult next = ask(p, login("bob@example.test", "y"));
+
+        assertThat(next).isInstanceOfSatisfying(AuthResult.Accepted.class, a -> assertThat(a.user())
+                .isEqualTo("bob@example.test"));
+        assertThat(s.connectionCount()).as("the next login on a new connection").isEqualTo(2);
+        assertThat(s.connections().get(0).lines())
+                .as("one request on the first")
+                .containsOnlyOnce("GET /auth HTTP/1.1");
+        assertThat(s.failure()).isNull();
+    }
+
+    @Test
+    void interimResponsesAreSkippedAndTheFinalOneAnswers() throws Exception {
+        FakeLineBackend s = rawService(c -> {
+            while (request(c) != null) {
+                c.write("HTTP/1.1 100 Continue\r\n\r\n"
+                        + "HTTP/1.1 102 Processing\r\nAuth-Status: OK\r\n\r\n"
+                        + "HTTP/1.1 103 Early Hints\r\nAuth-Status: OK\r\nAuth-User: mallory\r\n\r\n"
+                        + answer("Invalid login or password", null));
+            }
+        });
+        HttpAuthProvider p = provider("http://127.0.0.1:" + s.port() + "/auth", Duration.ofSeconds(5), null);
+
+        for (int i = 0; i < 2; i++) {
+            assertThat(ask(p, login("alice@example.test", "wrong")))
+                    .isEqualTo(new AuthResult.Rejected("Invalid login or password", false, Duration.ZERO));
+        }
+        assertThat(s.connectionCount()).as("the connection kept alive").isEqualTo(1);
+        assertThat(s.failure()).isNull();
     }
 }
