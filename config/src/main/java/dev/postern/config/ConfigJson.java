@@ -7,13 +7,14 @@ import java.time.Duration;
 
 /**
  * A whole configuration as JSON in the YAML file's own keys ({@code listeners}, {@code tls}, {@code pools}, ...), with
- * every secret (key passwords, master passwords, admin tokens) shown as {@code "***"}: what the admin API shows as
+ * every secret (key passwords, master passwords, admin tokens, Redis passwords, the secrets of the auth providers)
+ * shown as {@code "***"}: what the admin API shows as
  * the configuration in force. Durations and sizes are written the way the file writes them ({@code 30s},
  * {@code 64KiB}).
  */
 public final class ConfigJson {
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final String REDACTED = "***";
+    static final String REDACTED = "***";
 
     private ConfigJson() {}
 
@@ -35,6 +36,8 @@ public final class ConfigJson {
         root.set("timeouts", timeouts(config.timeouts()));
         root.set("limits", limits(config.limits()));
         root.set("admin", admin(config.admin()));
+        root.set("auth", AuthJson.toTree(config.auth()));
+        root.set("dns", dns(config.dns()));
         config.source().ifPresent(f -> root.put("source", f.toString()));
         return root;
     }
@@ -50,6 +53,13 @@ public final class ConfigJson {
         n.put("starttls-pipelining", l.startTlsPipelining().configName());
         n.set("timeouts", timeouts(l.timeouts()));
         n.set("limits", limits(l.limits()));
+        if (l.protocol() != Protocol.TCP) {
+            ArrayNode auth = n.putArray("auth");
+            l.auth().forEach(auth::add);
+        }
+        if (l.protocol() == Protocol.SMTP || l.protocol() == Protocol.LMTP) {
+            n.set("smtp", SmtpJson.toTree(l.smtp(), l.protocol()));
+        }
         n.set("proxy-protocol", proxyProtocol(l.proxyProtocol()));
         ArrayNode alpn = n.putArray("tls-alpn");
         l.alpn().forEach(alpn::add);
@@ -143,6 +153,18 @@ public final class ConfigJson {
         return n;
     }
 
+    private static ObjectNode dns(DnsConfig d) {
+        ObjectNode n = MAPPER.createObjectNode();
+        if (!d.systemServers()) {
+            ArrayNode servers = n.putArray("servers");
+            d.servers().forEach(s -> servers.add(s.toString()));
+        }
+        n.put("timeout", formatDuration(d.timeout()));
+        n.put("cache-min-ttl", formatDuration(d.cacheMinTtl()));
+        n.put("cache-max-ttl", formatDuration(d.cacheMaxTtl()));
+        return n;
+    }
+
     private static ObjectNode cluster(ClusterConfig c) {
         ObjectNode n = MAPPER.createObjectNode();
         if (!c.addresses().isEmpty()) {
@@ -172,7 +194,7 @@ public final class ConfigJson {
     }
 
     /** {@code 64KiB} for sizes that have a binary unit, the plain number of bytes otherwise. */
-    private static String size(long bytes) {
+    static String size(long bytes) {
         String s = Units.formatSize(bytes);
         return s.endsWith("bytes") || s.endsWith("byte") ? String.valueOf(bytes) : s;
     }
