@@ -9,6 +9,7 @@ import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.NginxAuthService;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.proxy.testing.Processes;
+import dev.postern.testkit.FakeLineBackend;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -22,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Authentication end to end: Python's imaplib logs in through Postern's IMAP listeners (plain, STARTTLS, implicit
  * TLS) to the real Dovecot, with an auth service speaking nginx's protocol (answering in 20 ms) deciding and routing,
- * the cache in front of it, and the throttle around it.
+ * the cache in front of it, and the throttle around it; and a raw auth service (a fault: a 101 answer).
  */
 class AuthImapIT {
     private static final String LOGINS =
@@ -183,6 +184,39 @@ class AuthImapIT {
                     .as("a blocked client reaches no provider")
                     .isZero();
             assertThat(p.postern().auth().stats().throttledLogins()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anAuthServiceThatSwitchesProtocolsGivesTheTemporaryErrorNeverALogin() throws Exception {
+        String route = "127.0.0.1";
+        String port = "" + DevBackends.IMAP;
+        try (FakeLineBackend switching = FakeLineBackend.start(c -> {
+                    int asked = 0;
+                    while (NginxAuthService.rawRequest(c) != null) {
+                        asked++;
+                        if (c.connection().number() > 1) {
+                            c.write(NginxAuthService.rawAnswer(
+                                    "Auth-Status", "OK", "Auth-Server", route, "Auth-Port", port));
+                        } else if (asked == 1) {
+                            c.write("HTTP/1.1 101 Switching Protocols\r\nAuth-Status: OK\r\nAuth-Server: " + route
+                                    + "\r\nAuth-Port: " + port + "\r\n\r\n");
+                        } else {
+                            // what this connection, asked again, would answer the next login with
+                            c.write(NginxAuthService.rawAnswer(
+                                    "Auth-Status", "OK", "Auth-User", DevBackends.ALICE, "Auth-Pass", "x"));
+                        }
+                    }
+                });
+                PosternHarness p = PosternHarness.start(
+                        config("http://127.0.0.1:" + switching.port() + "/auth", "", "plain"), dir)) {
+            String first = logins(p, "plain", DevBackends.BOB, DevBackends.BOB_PASSWORD, 1);
+            String second = logins(p, "plain", DevBackends.BOB, DevBackends.BOB_PASSWORD, 1);
+
+            assertThat(first).as("the 101 answer").contains("UNAVAILABLE").contains("OK 0");
+            assertThat(second).as("the next login, on a new connection").contains("OK 1");
+            assertThat(switching.connectionCount()).isEqualTo(2);
+            assertThat(switching.failure()).isNull();
         }
     }
 }

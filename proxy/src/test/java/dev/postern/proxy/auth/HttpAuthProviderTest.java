@@ -12,7 +12,6 @@ import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.NginxAuthService;
 import dev.postern.proxy.transport.Transport;
-import dev.postern.testkit.Conversation;
 import dev.postern.testkit.FakeLineBackend;
 import dev.postern.testkit.TestCertificates;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -316,34 +315,11 @@ class HttpAuthProviderTest {
                 .isInstanceOf(AuthResult.Accepted.class);
     }
 
-    /**
-     * A raw auth service (for what the JDK's HTTP server will not send): {@code script} runs per connection; {@link
-     * #request} reads each request.
-     */
+    /** A raw auth service (for what the JDK's HTTP server will not send): {@code script} runs per connection. */
     private FakeLineBackend rawService(FakeLineBackend.Script script) {
         FakeLineBackend s = FakeLineBackend.start(script);
         closing.add(s);
         return s;
-    }
-
-    /** Reads one request's head: its (unescaped) Auth-User, or null when the client closed the connection. */
-    private static String request(Conversation c) throws IOException {
-        String line = c.line();
-        if (line == null) {
-            return null;
-        }
-        String user = null;
-        while (!(line = c.line()).isEmpty()) {
-            if (line.regionMatches(true, 0, "Auth-User:", 0, 10)) {
-                user = NginxAuthService.decode(line.substring(10).strip());
-            }
-        }
-        return user;
-    }
-
-    private static String answer(String status, String user) {
-        return "HTTP/1.1 200 OK\r\nAuth-Status: " + status + "\r\n"
-                + (user == null ? "" : "Auth-User: " + user + "\r\n") + "Content-Length: 0\r\n\r\n";
     }
 
     @ParameterizedTest
@@ -352,15 +328,15 @@ class HttpAuthProviderTest {
         FakeLineBackend s = rawService(c -> {
             int asked = 0;
             String user;
-            while ((user = request(c)) != null) {
+            while ((user = NginxAuthService.rawRequest(c)) != null) {
                 asked++;
                 if (c.connection().number() > 1) {
-                    c.write(answer("OK", user));
+                    c.write(NginxAuthService.rawAnswer("Auth-Status", "OK", "Auth-User", user));
                 } else if (asked == 1) {
                     c.write("HTTP/1.1 101 Switching Protocols\r\n" + upgrade + "Auth-Status: OK\r\n\r\n");
                 } else {
                     // what a connection asked again would take for the next login's answer
-                    c.write(answer("OK", "mallory"));
+                    c.write(NginxAuthService.rawAnswer("Auth-Status", "OK", "Auth-User", "mallory"));
                 }
             }
         });
@@ -385,11 +361,11 @@ class HttpAuthProviderTest {
     @Test
     void interimResponsesAreSkippedAndTheFinalOneAnswers() throws Exception {
         FakeLineBackend s = rawService(c -> {
-            while (request(c) != null) {
+            while (NginxAuthService.rawRequest(c) != null) {
                 c.write("HTTP/1.1 100 Continue\r\n\r\n"
                         + "HTTP/1.1 102 Processing\r\nAuth-Status: OK\r\n\r\n"
                         + "HTTP/1.1 103 Early Hints\r\nAuth-Status: OK\r\nAuth-User: mallory\r\n\r\n"
-                        + answer("Invalid login or password", null));
+                        + NginxAuthService.rawAnswer("Auth-Status", "Invalid login or password"));
             }
         });
         HttpAuthProvider p = provider("http://127.0.0.1:" + s.port() + "/auth", Duration.ofSeconds(5), null);

@@ -4,6 +4,8 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.postern.testkit.Conversation;
+import dev.postern.testkit.FakeLineBackend;
 import dev.postern.testkit.TestCertificates;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -137,6 +139,36 @@ public final class NginxAuthService implements AutoCloseable {
 
     public static String decode(String escaped) {
         return escaped == null ? null : URLDecoder.decode(escaped.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * For a raw auth service (a {@link FakeLineBackend} script, for answers the JDK's server will not send, such as a
+     * 101): reads one request's head and gives its Auth-User, unescaped; null when the client closed the connection.
+     */
+    public static String rawRequest(Conversation c) throws IOException {
+        String line = c.line();
+        if (line == null) {
+            return null;
+        }
+        String user = null;
+        while ((line = c.line()) != null && !line.isEmpty()) {
+            if (line.regionMatches(true, 0, "Auth-User:", 0, 10)) {
+                user = decode(line.substring(10).strip());
+            }
+        }
+        if (line == null) {
+            throw new IOException("the request ended before its blank line");
+        }
+        return user;
+    }
+
+    /** A raw {@code 200} answer with {@code pairs} (name, value, ...) as headers and no body. */
+    public static String rawAnswer(String... pairs) {
+        StringBuilder sb = new StringBuilder("HTTP/1.1 200 OK\r\n");
+        for (int i = 0; i < pairs.length; i += 2) {
+            sb.append(pairs[i]).append(": ").append(pairs[i + 1]).append("\r\n");
+        }
+        return sb.append("Content-Length: 0\r\n\r\n").toString();
     }
 
     private void handle(HttpExchange exchange) {
