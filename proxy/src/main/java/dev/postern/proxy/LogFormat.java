@@ -5,7 +5,7 @@ import java.util.Optional;
 
 /** How Postern writes its log lines: {@code text} for people (the default), {@code json} for log collectors. */
 public enum LogFormat {
-    /** One line of text per event, as {@code logback.xml} lays it out. */
+    /** One line of text per event, as {@link LogSetup} lays it out. */
     TEXT,
     /** One JSON object per line; the session line's fields are fields of the object. */
     JSON;

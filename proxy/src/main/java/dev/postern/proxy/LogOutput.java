@@ -11,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Switches the log output to a {@link LogFormat} at start, before the first event: {@code logback.xml} lays out text,
+ * Switches the log output to a {@link LogFormat} at start, before the first event: {@link LogSetup} lays out text,
  * and for JSON each of the root logger's stream appenders (the console: stdout, which systemd hands to the journal)
  * gets a JSON encoder instead. The switch happens in code rather than in a second logback file or a conditional in
  * it, so the one command-line option decides and the text layout stays in one place.
@@ -25,7 +25,7 @@ final class LogOutput {
     /** Makes the root logger's stream appenders write {@code format}. */
     static void use(LogFormat format) {
         if (format == LogFormat.TEXT) {
-            return; // logback.xml's own layout
+            return; // LogSetup's own layout
         }
         ILoggerFactory factory = LoggerFactory.getILoggerFactory();
         if (!(factory instanceof LoggerContext context)) {

@@ -27,6 +27,7 @@ import io.netty.util.concurrent.Promise;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +57,8 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
     protected ChannelHandlerContext ctx;
     /** Whether the backend has said anything yet (a failure before that may be retried elsewhere). */
     private boolean heard;
+    /** Gives up on a backend that never greets; cancelled by the first line (it would keep the session for 5 s). */
+    private ScheduledFuture<?> greetingTimer;
 
     protected BackendDialogueHandler(
             Session session, BackendLoginRequest request, TlsManager tls, Promise<BackendLoginResult> result) {
@@ -164,13 +167,9 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
         long greetMillis = session == null // a capability probe has no session
                 ? dev.postern.config.TimeoutsConfig.DEFAULTS.connect().toMillis()
                 : session.listener().timeouts().connect().toMillis();
-        ctx.executor()
+        greetingTimer = ctx.executor()
                 .schedule(
-                        () -> {
-                            if (!heard) {
-                                failed("no greeting within " + greetMillis + " ms");
-                            }
-                        },
+                        () -> failed("no greeting within " + greetMillis + " ms"),
                         greetMillis,
                         java.util.concurrent.TimeUnit.MILLISECONDS);
         SslHandler ssl = ctx.pipeline().get(SslHandler.class);
@@ -196,15 +195,26 @@ public abstract class BackendDialogueHandler extends ChannelInboundHandlerAdapte
             return;
         }
         if (msg instanceof String s) {
-            heard = true;
+            if (!heard) {
+                heard = true;
+                stopGreetingTimer();
+            }
             line(s);
         } else {
             io.netty.util.ReferenceCountUtil.release(msg);
         }
     }
 
+    private void stopGreetingTimer() {
+        if (greetingTimer != null) {
+            greetingTimer.cancel(false);
+            greetingTimer = null;
+        }
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        stopGreetingTimer();
         failed("backend closed the connection");
         ctx.fireChannelInactive();
     }

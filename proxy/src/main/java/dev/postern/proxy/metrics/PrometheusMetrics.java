@@ -9,7 +9,6 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
-import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 import java.util.Collection;
@@ -61,10 +60,10 @@ public final class PrometheusMetrics implements Metrics {
     private final ConcurrentHashMap<String, ListenerSeries> listenerSeries = new ConcurrentHashMap<>();
     private volatile Supplier<? extends Collection<? extends CertificateExpiry>> certificates = List::of;
 
-    /** Registers Postern's series, and the JVM's, in a new registry. */
+    /** Registers Postern's series, and the JVM's ({@link JvmSeries}), in a new registry. */
     public static PrometheusMetrics create() {
         PrometheusRegistry registry = new PrometheusRegistry();
-        JvmMetrics.builder().register(registry);
+        JvmSeries.register(registry);
         return new PrometheusMetrics(registry);
     }
 

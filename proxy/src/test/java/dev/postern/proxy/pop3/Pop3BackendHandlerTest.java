@@ -137,6 +137,28 @@ class Pop3BackendHandlerTest {
     }
 
     @Test
+    void onceTheBackendGreetsNoTimerKeepsTheDialogue() throws Exception {
+        login("", alice());
+        backendSays("+OK Dovecot ready.");
+        backendSays(DOVECOT_CAPA);
+        backendSays("+OK Logged in.");
+        assertThat(result.getNow()).isInstanceOf(BackendLoginResult.LoggedIn.class);
+        // a timer still scheduled would hold the session, both channels and their pipelines until it fired
+        assertThat(backend.runScheduledPendingTasks()).isEqualTo(-1);
+    }
+
+    @Test
+    void aBackendThatNeverGreetsFailsAfterTheConnectTimeout() throws Exception {
+        login("", alice());
+        backend.advanceTimeBy(4_999, java.util.concurrent.TimeUnit.MILLISECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(result.isDone()).isFalse();
+        backend.advanceTimeBy(1, java.util.concurrent.TimeUnit.MILLISECONDS);
+        backend.runScheduledPendingTasks();
+        assertThat(result.getNow()).isEqualTo(new BackendLoginResult.Failed("no greeting within 5000 ms", true));
+    }
+
+    @Test
     void fallsBackToUserAndPassWithoutSaslPlain() throws Exception {
         login("", alice());
         backendSays("+OK ready");
