@@ -35,6 +35,7 @@ public final class ConfigJson {
         root.set("timeouts", timeouts(config.timeouts()));
         root.set("limits", limits(config.limits()));
         root.set("admin", admin(config.admin()));
+        root.put("transport", config.transport().configName());
         config.source().ifPresent(f -> root.put("source", f.toString()));
         return root;
     }

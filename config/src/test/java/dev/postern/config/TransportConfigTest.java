@@ -45,4 +45,12 @@ class TransportConfigTest {
 
         assertThat(config.withPools(config.pools()).transport()).isEqualTo(TransportKind.IO_URING);
     }
+
+    @Test
+    void theConfigurationInForceShowsTheTransportAskedFor() throws ConfigException {
+        PosternConfig config = parse(MINIMAL + "transport: io_uring\n");
+
+        assertThat(ConfigJson.toTree(config).get("transport").asText()).isEqualTo("io_uring");
+        assertThat(ConfigJson.toTree(parse(MINIMAL)).get("transport").asText()).isEqualTo("auto");
+    }
 }
