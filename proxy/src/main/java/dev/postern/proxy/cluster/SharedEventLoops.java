@@ -57,13 +57,17 @@ final class SharedEventLoops implements EventLoopGroupProvider {
             // Lettuce keeps the group as a plain EventLoopGroup: the requested class only names the transport
             return (T) shared;
         }
-        if (own == null && fits.equals(IO_URING)) {
-            log.info(
-                    "cluster: the Redis client cannot run on io_uring loops; it gets an event loop of its own ({})",
-                    type.getSimpleName());
-        } else if (own == null) {
-            log.warn(
-                    "cluster: Redis client wants {} but Postern runs {}; it gets an event loop of its own", type, fits);
+        if (own == null) {
+            if (fits.equals(IO_URING)) {
+                log.info(
+                        "cluster: the Redis client cannot run on io_uring loops; it gets an event loop of its own ({})",
+                        type.getSimpleName());
+            } else {
+                log.warn(
+                        "cluster: Redis client wants {} but Postern runs {}; it gets an event loop of its own",
+                        type,
+                        fits);
+            }
             own = new DefaultEventLoopGroupProvider(1);
         }
         return own.allocate(type);
