@@ -97,6 +97,14 @@ class IoUringTransportIT {
                   - {name: imap, protocol: imap, bind: "127.0.0.1:%d", tls: starttls, pool: imap}
                   - {name: pop3s, protocol: pop3, bind: "127.0.0.1:%d", tls: implicit, pool: pop3, auth: [directory]}
                   - {name: submission, protocol: smtp, bind: "127.0.0.1:%d", tls: starttls, pool: submission}
+                  - {name: to-imaps, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: imaps}
+                  - {name: to-proxy, protocol: imap, bind: "127.0.0.1:%d", allow-plaintext-auth: true, pool: proxied}
+                  - name: behind-balancer
+                    protocol: imap
+                    bind: "127.0.0.1:%d"
+                    allow-plaintext-auth: true
+                    pool: imap
+                    proxy-protocol: {mode: required, trusted: [127.0.0.0/8]}
                 tls:
                   certificates:
                     - {name: mail, cert: mail-chain.pem, key: mail-key.pem, default: true}
@@ -107,6 +115,8 @@ class IoUringTransportIT {
                   - {name: imap, backends: [{address: "127.0.0.1:%d"}]}
                   - {name: pop3, backends: [{address: "127.0.0.1:%d"}]}
                   - {name: submission, backends: [{address: "127.0.0.1:%d"}]}
+                  - {name: imaps, backends: [{address: "127.0.0.1:%d", tls: implicit, tls-verify: false}]}
+                  - {name: proxied, backends: [{address: "127.0.0.1:%d", identity: proxy-v2}]}
                   - name: checked
                     health-check: {interval: 200ms, timeout: 2s, fall: 1, rise: 1}
                     backends:
@@ -120,10 +130,15 @@ class IoUringTransportIT {
                                 FreePorts.next(),
                                 FreePorts.next(),
                                 FreePorts.next(),
+                                FreePorts.next(),
+                                FreePorts.next(),
+                                FreePorts.next(),
                                 authService.url(),
                                 DevBackends.IMAP,
                                 DevBackends.POP3,
                                 DevBackends.SUBMISSION,
+                                DevBackends.IMAPS,
+                                DevBackends.IMAP_PROXY,
                                 DevBackends.IMAP,
                                 FreePorts.closed(),
                                 FreePorts.next()),
@@ -209,6 +224,37 @@ class IoUringTransportIT {
                 postern.port("imap")));
         assertThat(r.stdout())
                 .contains("starttls OK", "login OK", "select OK", "fetch OK Subject: Welcome alice 1", "logout BYE");
+    }
+
+    @Test
+    void imapToABackendOverImplicitTlsAndToOneThatWantsAProxyHeader() {
+        for (String listener : new String[] {"to-imaps", "to-proxy"}) {
+            Processes.Result r = oneBackendConnection(() -> python(
+                    """
+                    m = imaplib.IMAP4("127.0.0.1", port)
+                    """
+                            + ALICE_READS_HER_INBOX,
+                    postern.port(listener)));
+            assertThat(r.stdout())
+                    .as(listener)
+                    .contains("login OK", "select OK", "fetch OK Subject: Welcome alice 1", "logout BYE");
+        }
+    }
+
+    @Test
+    void imapBehindABalancerThatSendsAProxyHeader() {
+        Processes.Result r = oneBackendConnection(() -> python(
+                """
+                class Proxied(imaplib.IMAP4):
+                    def _create_socket(self, timeout):
+                        s = socket.create_connection(("127.0.0.1", self.port), 30)
+                        s.sendall(b"PROXY TCP4 192.0.2.7 127.0.0.1 40000 143\\r\\n")
+                        return s
+                m = Proxied("127.0.0.1", port)
+                """
+                        + ALICE_READS_HER_INBOX,
+                postern.port("behind-balancer")));
+        assertThat(r.stdout()).contains("login OK", "select OK", "fetch OK Subject: Welcome alice 1", "logout BYE");
     }
 
     @Test
