@@ -17,7 +17,9 @@
 #   --keep             leave the proxies and the private backends running at the end
 #   --extra LIST       more Postern processes (IMAP/POP3/SMTP listeners, implicit TLS only), measured beside the
 #                      others in every round: postern-tiered (C1 and C2, JDK 17), postern-jdk25 (Temurin 25 at
-#                      $JDK25, default flags plus -XX:+UseCompactObjectHeaders), postern-jdk25-tiered
+#                      $JDK25, default flags plus -XX:+UseCompactObjectHeaders), postern-jdk25-tiered,
+#                      postern-iouring (default flags, transport: io_uring; a host without io_uring runs epoll,
+#                      and the start says so)
 #   --warmup S         steady-state mode: before measuring, load every Postern (IMAPS, POP3S and SMTPS logins) in
 #                      cycles until its JIT has compiled nothing for --quiet seconds of its own load (counted in its
 #                      -Xlog:jit+compilation log, benchmarks/run/NAME/jit.log, and its compiler threads' CPU), at
@@ -185,7 +187,7 @@ port() {
 }
 
 # The extra Postern processes of --extra: each a port base (24000, 25000, ...), a java and flags
-EXTRAS=(postern-tiered postern-jdk25 postern-jdk25-tiered)
+EXTRAS=(postern-tiered postern-jdk25 postern-jdk25-tiered postern-iouring)
 DEFAULT_FLAGS=$(sed -n 's/^JAVA_FLAGS_DEFAULT="\(.*\)"$/\1/p' "$ROOT/bin/postern")
 extra_base() {
     local i
@@ -205,6 +207,10 @@ extra_flags() {
     [[ $1 == *-tiered ]] && flags=${flags//-XX:TieredStopAtLevel=1 /}
     [[ $1 == postern-jdk25* ]] && flags="$flags -XX:+UseCompactObjectHeaders --enable-native-access=ALL-UNNAMED"
     echo "$flags"
+}
+# extra_config NAME: what the extra's configuration adds to the common one
+extra_config() {
+    [[ $1 != postern-iouring ]] || echo "transport: io_uring"
 }
 
 # ---------------------------------------------------------------- backends
@@ -536,8 +542,13 @@ pools:
   - {name: submission, backends: [{address: "127.0.0.1:$B_SUBMISSION"}]}
 EOF
         postern_common
+        extra_config "$name"
     } >"$d/postern.yaml"
     start_postern "$name" "$(port "$name" imap implicit)" || true
+    # the fallback from a transport that does not load is logged before the listeners bind
+    if grep -q "was asked for, but" "$d/postern.log"; then
+        say "$name: $(grep -m1 -o 'transport: .*' "$d/postern.log")"
+    fi
 }
 
 # restart TARGET: a fresh process, so that its memory figures are not flattered or burdened by earlier runs
@@ -813,7 +824,7 @@ fi
     echo "quiet_cpu=$QUIET_CPU"
     echo "extra=$EXTRA"
     for extra in ${EXTRA//,/ }; do
-        echo "flags_$extra=$("$(extra_java "$extra")" -version 2>&1 | head -1 | sed 's/^openjdk version //'); $(extra_flags "$extra")"
+        echo "flags_$extra=$("$(extra_java "$extra")" -version 2>&1 | head -1 | sed 's/^openjdk version //'); $(extra_flags "$extra")$(extra_config "$extra" | sed 's/^/; /')"
     done
 } >"$RUN/machine.env"
 python3 "$BENCH/lib/report.py" "$RESULTS" "$RUN/machine.env" >"$BENCH/RESULTS.md.new"

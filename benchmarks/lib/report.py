@@ -146,6 +146,9 @@ def headline(rows, targets):
     # the extra Postern processes of compare.sh --extra (JIT, JDK variants) against HAProxy only
     pairs += [(m, "haproxy") for m in proxies if m.startswith("postern-") and m not in POSTERNS
               and "haproxy" in proxies]
+    # the io_uring transport against the same Postern on the default transport (epoll)
+    if "postern-iouring" in proxies and "postern" in proxies:
+        pairs.append(("postern-iouring", "postern"))
     if not pairs:
         lines.append("(no pair of Postern and a peer was measured)")
         return lines

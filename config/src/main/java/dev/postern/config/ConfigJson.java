@@ -38,6 +38,7 @@ public final class ConfigJson {
         root.set("admin", admin(config.admin()));
         root.set("auth", AuthJson.toTree(config.auth()));
         root.set("dns", dns(config.dns()));
+        root.put("transport", config.transport().configName());
         config.source().ifPresent(f -> root.put("source", f.toString()));
         return root;
     }

@@ -38,7 +38,18 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
     static final List<String> KEYS = List.of(
-            "listeners", "tls", "pools", "routes", "routing", "timeouts", "limits", "admin", "auth", "dns", "cluster");
+            "listeners",
+            "tls",
+            "pools",
+            "routes",
+            "routing",
+            "timeouts",
+            "limits",
+            "admin",
+            "auth",
+            "dns",
+            "cluster",
+            "transport");
     static final List<String> ADMIN_KEYS = List.of("bind", "tls", "tokens", "metrics-auth");
     static final List<String> TOKEN_KEYS = List.of("name", "token", "access");
 
@@ -141,6 +152,7 @@ public final class ConfigLoader {
         ClusterReader.Routing routing = ClusterReader.read(root.get("routing"), root.get("cluster"));
         HoldsConfig holds = ClusterReader.holds(root.get("routing"));
         DnsConfig dns = DnsReader.dns(root.get("dns"));
+        TransportKind transport = TransportKind.read(root.get("transport"));
         problems.throwIfAny();
         return new PosternConfig(
                 listeners,
@@ -155,7 +167,8 @@ public final class ConfigLoader {
                 dns,
                 routing.cluster(),
                 source,
-                holds);
+                holds,
+                transport);
     }
 
     /** A login health check of a pool that names no protocol needs one from the listeners that use the pool. */

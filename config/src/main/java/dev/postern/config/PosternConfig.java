@@ -23,6 +23,7 @@ import java.util.Optional;
  *     node on its own
  * @param source the file this came from, if any
  * @param holds how held logins wait ({@code routing.hold-timeout}, {@code routing.max-held-logins})
+ * @param transport the I/O transport asked for ({@code transport}); read at start only
  */
 public record PosternConfig(
         List<ListenerConfig> listeners,
@@ -37,10 +38,12 @@ public record PosternConfig(
         DnsConfig dns,
         Optional<ClusterConfig> cluster,
         Optional<Path> source,
-        HoldsConfig holds) {
+        HoldsConfig holds,
+        TransportKind transport) {
 
     public PosternConfig {
         Objects.requireNonNull(holds, "holds");
+        Objects.requireNonNull(transport, "transport");
         listeners = List.copyOf(listeners);
         Objects.requireNonNull(tls, "tls");
         pools = List.copyOf(pools);
@@ -53,6 +56,38 @@ public record PosternConfig(
         Objects.requireNonNull(dns, "dns");
         Objects.requireNonNull(cluster, "cluster");
         Objects.requireNonNull(source, "source");
+    }
+
+    /** A configuration with the default transport. */
+    public PosternConfig(
+            List<ListenerConfig> listeners,
+            TlsConfig tls,
+            List<Pool> pools,
+            TimeoutsConfig timeouts,
+            LimitsConfig limits,
+            AdminConfig admin,
+            AuthConfig auth,
+            Routes routes,
+            Optional<Path> routeStore,
+            DnsConfig dns,
+            Optional<ClusterConfig> cluster,
+            Optional<Path> source,
+            HoldsConfig holds) {
+        this(
+                listeners,
+                tls,
+                pools,
+                timeouts,
+                limits,
+                admin,
+                auth,
+                routes,
+                routeStore,
+                dns,
+                cluster,
+                source,
+                holds,
+                TransportKind.AUTO);
     }
 
     /** A configuration with the default holds. */
@@ -126,7 +161,27 @@ public record PosternConfig(
                 dns,
                 cluster,
                 source,
-                holds);
+                holds,
+                transport);
+    }
+
+    /** The same configuration with another transport. */
+    public PosternConfig withTransport(TransportKind kind) {
+        return new PosternConfig(
+                listeners,
+                tls,
+                pools,
+                timeouts,
+                limits,
+                admin,
+                auth,
+                routes,
+                routeStore,
+                dns,
+                cluster,
+                source,
+                holds,
+                kind);
     }
 
     /** The routing model this configuration seeds (revision 0: the store gives it its revision). */

@@ -91,7 +91,7 @@ class ConfigLoaderTest {
         assertThat(problems(MINIMAL + "frobnicate: yes\n"))
                 .containsExactly(
                         "frobnicate: unknown key (known keys: listeners, tls, pools, routes, routing, timeouts, limits,"
-                                + " admin, auth, dns, cluster)");
+                                + " admin, auth, dns, cluster, transport)");
     }
 
     @Test

@@ -124,7 +124,7 @@ public final class Postern implements AutoCloseable {
                 throw new StartupException(e.getMessage(), e);
             }
         }
-        Transport transport = Transport.create(0, true);
+        Transport transport = Transport.create(config.transport(), 0);
         // cluster mode: the shared table in Redis, followed from here on; this node's own is the last one it saw
         ClusterClient cluster = config.cluster().isPresent()
                 ? ClusterClient.start(config.cluster().get(), Startup.nodeId(config), transport, metrics)

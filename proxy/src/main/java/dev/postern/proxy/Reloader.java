@@ -303,18 +303,19 @@ final class Reloader {
     /** {@code read}, with what cannot change live (and the routing seeds) as they are in force. */
     private static PosternConfig keepFixed(PosternConfig current, PosternConfig read) {
         return new PosternConfig(
-                read.listeners(),
-                read.tls(),
-                current.pools(),
-                read.timeouts(),
-                read.limits(),
-                current.admin(),
-                read.auth(),
-                current.routes(),
-                current.routeStore(),
-                current.dns(),
-                current.cluster(),
-                read.source());
+                        read.listeners(),
+                        read.tls(),
+                        current.pools(),
+                        read.timeouts(),
+                        read.limits(),
+                        current.admin(),
+                        read.auth(),
+                        current.routes(),
+                        current.routeStore(),
+                        current.dns(),
+                        current.cluster(),
+                        read.source())
+                .withTransport(current.transport());
     }
 
     private boolean needsTls(PosternConfig next) {

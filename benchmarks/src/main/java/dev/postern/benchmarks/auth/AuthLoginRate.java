@@ -15,8 +15,6 @@ import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.sasl.Credentials;
 import dev.postern.proxy.sasl.SaslMechanism;
 import dev.postern.proxy.transport.Transport;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.resolver.DefaultAddressResolverGroup;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -91,7 +89,7 @@ public final class AuthLoginRate {
                         true,
                         maxConnections),
                 transport.workerGroup(),
-                transport.isEpoll() ? EpollSocketChannel.class : NioSocketChannel.class,
+                transport.socketChannelType(),
                 DefaultAddressResolverGroup.INSTANCE,
                 null);
         AuthCache cache = new AuthCache(

@@ -10,10 +10,6 @@ import dev.postern.config.ListenerConfig;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.transport.Transport;
 import io.netty.channel.Channel;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -127,9 +123,9 @@ public final class AuthSetup implements AuthControl, AutoCloseable {
         ScheduledThreadPoolExecutor fileChecks =
                 new ScheduledThreadPoolExecutor(1, new DefaultThreadFactory("postern-auth-files", true));
         DnsAddressResolverGroup resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
-                .datagramChannelType(transport.isEpoll() ? EpollDatagramChannel.class : NioDatagramChannel.class)
-                .socketChannelType(transport.isEpoll() ? EpollSocketChannel.class : NioSocketChannel.class));
-        Class<? extends Channel> channelType = transport.isEpoll() ? EpollSocketChannel.class : NioSocketChannel.class;
+                .datagramChannelType(transport.datagramChannelType())
+                .socketChannelType(transport.socketChannelType()));
+        Class<? extends Channel> channelType = transport.socketChannelType();
         Map<String, AuthProvider> built = new LinkedHashMap<>();
         try {
             for (AuthProviderConfig p : config.providers()) {

@@ -80,7 +80,7 @@ public final class ClusterClient implements AutoCloseable {
         executor.setRemoveOnCancelPolicy(true);
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         this.resources = DefaultClientResources.builder()
-                .eventLoopGroupProvider(new SharedEventLoops(transport.workerGroup(), transport.isEpoll()))
+                .eventLoopGroupProvider(new SharedEventLoops(transport.workerGroup(), transport.kind()))
                 // Lettuce's own event bus and reactive scheduling; this client uses neither much
                 .computationThreadPoolSize(DefaultClientResources.MIN_COMPUTATION_THREADS)
                 .build();

@@ -1,5 +1,6 @@
 package dev.postern.proxy.cluster;
 
+import dev.postern.config.TransportKind;
 import io.lettuce.core.resource.DefaultEventLoopGroupProvider;
 import io.lettuce.core.resource.EventLoopGroupProvider;
 import io.netty.channel.EventLoopGroup;
@@ -21,20 +22,27 @@ import org.slf4j.LoggerFactory;
  * MultiThreadIoEventLoopGroup}s with the epoll or NIO handler, which carry those channel classes as well; so the
  * shared group is handed out for the class of Postern's own transport. Should the two ever disagree (Lettuce's
  * {@code io.lettuce.core.epoll} switch), Lettuce gets a small group of the kind it asked for instead of a mismatched
- * one.
+ * one. That is always the case on io_uring: Lettuce 6.8 knows only the incubator's io_uring, not Netty 4.2's, and asks
+ * for epoll or NIO loops, whose channels cannot register on io_uring ones.
  */
 final class SharedEventLoops implements EventLoopGroupProvider {
     private static final Logger log = LoggerFactory.getLogger(SharedEventLoops.class);
     private static final String EPOLL_GROUP = "io.netty.channel.epoll.EpollEventLoopGroup";
     private static final String NIO_GROUP = "io.netty.channel.nio.NioEventLoopGroup";
+    private static final String IO_URING = TransportKind.IO_URING.configName();
 
     private final EventLoopGroup shared;
     private final String fits;
     private DefaultEventLoopGroupProvider own;
 
-    SharedEventLoops(EventLoopGroup shared, boolean epoll) {
+    SharedEventLoops(EventLoopGroup shared, TransportKind kind) {
         this.shared = shared;
-        this.fits = epoll ? EPOLL_GROUP : NIO_GROUP;
+        this.fits = switch (kind) {
+            case EPOLL -> EPOLL_GROUP;
+            case NIO -> NIO_GROUP;
+                // no group class of Lettuce's carries Netty 4.2's io_uring channels
+            default -> kind.configName();
+        };
     }
 
     /** Whether Lettuce's connections run on the shared group (they do unless the transports disagree). */
@@ -50,8 +58,16 @@ final class SharedEventLoops implements EventLoopGroupProvider {
             return (T) shared;
         }
         if (own == null) {
-            log.warn(
-                    "cluster: Redis client wants {} but Postern runs {}; it gets an event loop of its own", type, fits);
+            if (fits.equals(IO_URING)) {
+                log.info(
+                        "cluster: the Redis client cannot run on io_uring loops; it gets an event loop of its own ({})",
+                        type.getSimpleName());
+            } else {
+                log.warn(
+                        "cluster: Redis client wants {} but Postern runs {}; it gets an event loop of its own",
+                        type,
+                        fits);
+            }
             own = new DefaultEventLoopGroupProvider(1);
         }
         return own.allocate(type);

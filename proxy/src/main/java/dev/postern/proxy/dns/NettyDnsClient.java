@@ -7,10 +7,6 @@ import dev.postern.proxy.transport.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.AddressedEnvelope;
 import io.netty.channel.EventLoop;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.dns.DefaultDnsQuestion;
 import io.netty.handler.codec.dns.DefaultDnsRecordDecoder;
 import io.netty.handler.codec.dns.DnsPtrRecord;
@@ -70,14 +66,14 @@ public final class NettyDnsClient implements DnsClient, AutoCloseable {
 
     private record Key(String name, DnsType<?> type) {}
 
-    private NettyDnsClient(DnsConfig config, EventLoop loop, boolean epoll, Ticker ticker) {
+    private NettyDnsClient(DnsConfig config, EventLoop loop, Transport transport, Ticker ticker) {
         this.loop = loop;
         this.servers = config.systemServers()
                 ? systemServers()
                 : config.servers().stream().map(NettyDnsClient::address).toList();
         this.resolver = new DnsNameResolverBuilder(loop)
-                .datagramChannelType(epoll ? EpollDatagramChannel.class : NioDatagramChannel.class)
-                .socketChannelType(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                .datagramChannelType(transport.datagramChannelType())
+                .socketChannelType(transport.socketChannelType())
                 .nameServerProvider(new SequentialDnsServerAddressStreamProvider(servers))
                 .queryTimeoutMillis(Math.max(1, config.timeout().toMillis()))
                 .recursionDesired(true)
@@ -99,18 +95,18 @@ public final class NettyDnsClient implements DnsClient, AutoCloseable {
      * @param config servers, timeout and cache bounds
      */
     public static NettyDnsClient create(DnsConfig config, Transport transport) {
-        return create(config, transport.workerGroup().next(), transport.isEpoll(), Ticker.systemTicker());
+        return create(config, transport.workerGroup().next(), transport, Ticker.systemTicker());
     }
 
     /**
      * A client on {@code loop}.
      *
-     * @param epoll whether {@code loop} is an epoll loop (else NIO)
+     * @param transport the transport {@code loop} belongs to, which gives the channel types
      * @param ticker the cache's clock
      */
-    public static NettyDnsClient create(DnsConfig config, EventLoop loop, boolean epoll, Ticker ticker) {
+    public static NettyDnsClient create(DnsConfig config, EventLoop loop, Transport transport, Ticker ticker) {
         Objects.requireNonNull(config, "config");
-        NettyDnsClient client = new NettyDnsClient(config, loop, epoll, ticker);
+        NettyDnsClient client = new NettyDnsClient(config, loop, transport, ticker);
         log.debug(
                 "DNS client: servers {}, timeout {} ms, cache TTL {}..{} s",
                 client.servers,

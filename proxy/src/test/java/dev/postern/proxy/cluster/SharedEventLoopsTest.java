@@ -2,6 +2,7 @@ package dev.postern.proxy.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.postern.config.TransportKind;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
@@ -25,7 +26,7 @@ class SharedEventLoopsTest {
 
     @Test
     void theGroupOfPosternsTransportIsSharedAndOutlivesTheRedisClient() throws Exception {
-        SharedEventLoops loops = new SharedEventLoops(postern, false);
+        SharedEventLoops loops = new SharedEventLoops(postern, TransportKind.NIO);
         Class<EventLoopGroup> nio = group("io.netty.channel.nio.NioEventLoopGroup");
 
         EventLoopGroup given = loops.allocate(nio);
@@ -40,7 +41,7 @@ class SharedEventLoopsTest {
 
     @Test
     void aTransportOtherThanPosternsGetsAGroupOfItsOwn() throws Exception {
-        SharedEventLoops loops = new SharedEventLoops(postern, true);
+        SharedEventLoops loops = new SharedEventLoops(postern, TransportKind.EPOLL);
         Class<EventLoopGroup> nio = group("io.netty.channel.nio.NioEventLoopGroup");
 
         EventLoopGroup own = loops.allocate(nio);
@@ -48,6 +49,20 @@ class SharedEventLoopsTest {
         assertThat(own).isNotSameAs(postern).isInstanceOf(nio);
         loops.release(own, 0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
         assertThat(own.isShuttingDown()).isTrue();
+        assertThat(postern.isShuttingDown()).isFalse();
+    }
+
+    @Test
+    void onIoUringLettuceGetsAGroupOfItsOwnWhicheverItAsksFor() throws Exception {
+        SharedEventLoops loops = new SharedEventLoops(postern, TransportKind.IO_URING);
+
+        for (String name :
+                new String[] {"io.netty.channel.nio.NioEventLoopGroup", "io.netty.channel.epoll.EpollEventLoopGroup"}) {
+            EventLoopGroup own = loops.allocate(group(name));
+
+            assertThat(own).as(name).isNotSameAs(postern).isInstanceOf(group(name));
+        }
+        loops.shutdown(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
         assertThat(postern.isShuttingDown()).isFalse();
     }
 }

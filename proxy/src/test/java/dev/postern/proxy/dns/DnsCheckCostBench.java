@@ -49,7 +49,7 @@ public final class DnsCheckCostBench {
             NettyDnsClient resolver = NettyDnsClient.create(
                     dns.uncached(Duration.ofSeconds(2)),
                     transport.workerGroup().next(),
-                    transport.isEpoll(),
+                    transport,
                     Ticker.systemTicker());
             DnsblChecker uncached = new DnsblChecker(
                     resolver,

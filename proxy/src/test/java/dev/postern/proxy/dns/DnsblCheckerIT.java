@@ -55,7 +55,7 @@ class DnsblCheckerIT {
         resolver = NettyDnsClient.create(
                 testDns.uncached(Duration.ofSeconds(2)),
                 transport.workerGroup().next(),
-                transport.isEpoll(),
+                transport,
                 Ticker.systemTicker());
     }
 

@@ -49,7 +49,7 @@ class NettyDnsClientIT {
     }
 
     private NettyDnsClient client(DnsConfig config, Ticker ticker) {
-        client = NettyDnsClient.create(config, transport.workerGroup().next(), transport.isEpoll(), ticker);
+        client = NettyDnsClient.create(config, transport.workerGroup().next(), transport, ticker);
         return client;
     }
 

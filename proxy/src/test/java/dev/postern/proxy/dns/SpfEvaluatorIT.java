@@ -32,7 +32,7 @@ class SpfEvaluatorIT {
         resolver = NettyDnsClient.create(
                 dns.config(DNS_TIMEOUT, Duration.ZERO, Duration.ofMinutes(5)),
                 transport.workerGroup().next(),
-                transport.isEpoll(),
+                transport,
                 Ticker.systemTicker());
         spf = new SpfEvaluator(
                 resolver, Duration.ofSeconds(10), transport.workerGroup().next());

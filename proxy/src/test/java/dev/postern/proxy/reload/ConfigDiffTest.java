@@ -117,6 +117,14 @@ class ConfigDiffTest {
     }
 
     @Test
+    void anotherTransportNeedsARestart() throws ConfigException {
+        ConfigDiff diff = ConfigDiff.between(parse(BASE), parse(BASE + "transport: io_uring\n"));
+
+        assertThat(diff.needsRestart()).containsExactly("transport");
+        assertThat(diff.anyChange()).isFalse();
+    }
+
+    @Test
     void whatCannotChangeLiveIsReportedAsNeedingARestart() throws ConfigException {
         PosternConfig next = parse(BASE.replace("127.0.0.1:9025", "127.0.0.1:9026")
                         .replace("tls: starttls, pool: p}", "tls: starttls, pool: p}\nrouting: {store: routes.json}")
