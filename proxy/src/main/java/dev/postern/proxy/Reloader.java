@@ -302,20 +302,22 @@ final class Reloader {
 
     /** {@code read}, with what cannot change live (and the routing seeds) as they are in force. */
     private static PosternConfig keepFixed(PosternConfig current, PosternConfig read) {
+        // the hold settings too: the hold table was sized and timed at start (a reload used to put the defaults in)
         return new PosternConfig(
-                        read.listeners(),
-                        read.tls(),
-                        current.pools(),
-                        read.timeouts(),
-                        read.limits(),
-                        current.admin(),
-                        read.auth(),
-                        current.routes(),
-                        current.routeStore(),
-                        current.dns(),
-                        current.cluster(),
-                        read.source())
-                .withTransport(current.transport());
+                read.listeners(),
+                read.tls(),
+                current.pools(),
+                read.timeouts(),
+                read.limits(),
+                current.admin(),
+                read.auth(),
+                current.routes(),
+                current.routeStore(),
+                current.dns(),
+                current.cluster(),
+                read.source(),
+                current.holds(),
+                current.transport());
     }
 
     private boolean needsTls(PosternConfig next) {

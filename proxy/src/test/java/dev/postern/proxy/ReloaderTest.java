@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.postern.admin.ConfigReloadResult;
 import dev.postern.config.ConfigLoader;
 import dev.postern.config.ConfigProblem;
+import dev.postern.config.HoldsConfig;
 import dev.postern.proxy.metrics.Metrics;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.testkit.Await;
@@ -118,6 +119,22 @@ class ReloaderTest {
         assertThat(((ConfigReloadResult.Rejected) result).problems().get(0).message())
                 .contains("the live route store has no pool 'q'");
         assertThat(reloads).containsExactly("rejected");
+    }
+
+    @Test
+    void theHoldSettingsOfTheStartSurviveAReload() throws Exception {
+        int a = FreePorts.next();
+        String holds = "routing: {hold-timeout: 7s, max-held-logins: 42}\n";
+        Path file = write(listener("a", a));
+        Files.writeString(file, Files.readString(file) + holds);
+        postern = Postern.start(ConfigLoader.load(file), new Metrics() {});
+        write(listener("a", a) + listener("b", FreePorts.next()));
+        Files.writeString(file, Files.readString(file) + holds);
+
+        assertThat(postern.reload()).isInstanceOf(ConfigReloadResult.Applied.class);
+
+        assertThat(postern.config().listener("b")).isPresent();
+        assertThat(postern.config().holds()).isEqualTo(new HoldsConfig(Duration.ofSeconds(7), 42));
     }
 
     @Test

@@ -83,6 +83,7 @@ public record ConfigDiff(
         differs(restart, "routing.store", current, next, PosternConfig::routeStore);
         differs(restart, "dns", current, next, PosternConfig::dns);
         differs(restart, "transport", current, next, PosternConfig::transport);
+        differs(restart, "routing.hold-timeout, routing.max-held-logins", current, next, PosternConfig::holds);
         // the handshake timeout of client connections is built into the TLS handlers at start
         differs(restart, "timeouts.tls-handshake", current, next, c -> c.timeouts()
                 .tlsHandshake());

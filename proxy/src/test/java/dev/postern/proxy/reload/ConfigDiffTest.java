@@ -125,6 +125,17 @@ class ConfigDiffTest {
     }
 
     @Test
+    void otherHoldSettingsNeedARestart() throws ConfigException {
+        PosternConfig next = parse(BASE.replace(
+                "tls: starttls, pool: p}",
+                "tls: starttls, pool: p}\nrouting: {hold-timeout: 10s, max-held-logins: 50}"));
+
+        ConfigDiff diff = ConfigDiff.between(parse(BASE), next);
+
+        assertThat(diff.needsRestart()).containsExactly("routing.hold-timeout, routing.max-held-logins");
+    }
+
+    @Test
     void whatCannotChangeLiveIsReportedAsNeedingARestart() throws ConfigException {
         PosternConfig next = parse(BASE.replace("127.0.0.1:9025", "127.0.0.1:9026")
                         .replace("tls: starttls, pool: p}", "tls: starttls, pool: p}\nrouting: {store: routes.json}")
