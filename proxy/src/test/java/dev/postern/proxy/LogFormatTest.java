@@ -55,7 +55,7 @@ class LogFormatTest {
         postern.setLevel(Level.DEBUG); // secrets stay out of the debug lines too
         PatternLayoutEncoder text = new PatternLayoutEncoder();
         text.setContext(context);
-        text.setPattern("%d{HH:mm:ss.SSS} %-5level %logger{0}: %msg%n"); // logback.xml's layout
+        text.setPattern("%d{HH:mm:ss.SSS} %-5level %logger{0}: %msg%n"); // LogSetup.PATTERN without the date
         text.start();
         appenders.add(appender("text", textOut));
         appenders.get(0).setEncoder(text);
