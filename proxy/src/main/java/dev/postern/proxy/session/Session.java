@@ -242,14 +242,17 @@ public final class Session {
     }
 
     /**
-     * Closes the session at the end of the shutdown grace. An SMTP-family client first gets {@code 421 4.3.2} (RFC
-     * 5321 section 3.8: a server that must close says so), so a sender in the middle of a message knows it was not
-     * taken and sends it again later; the backend connection closes first, so the backend never sees the message
-     * end.
+     * Closes the session at the end of the shutdown grace, saying so first where the protocol lets a server say it at
+     * any time. An SMTP-family client gets {@code 421 4.3.2} (RFC 5321 section 3.8: a server that must close says so),
+     * so a sender in the middle of a message knows it was not taken and sends it again later; the backend connection
+     * closes first, so the backend never sees the message end. An IMAP, POP3 or ManageSieve client that has not
+     * logged in yet gets its protocol's goodbye ({@code * BYE [UNAVAILABLE]}, {@code -ERR [SYS/TEMP]}, {@code BYE
+     * (TRYLATER)}), so it reports a server going away rather than a broken connection; once a session is relayed the
+     * backend owns the client's stream (a line written then could land inside a literal), so it just closes.
      */
     public void closeForShutdown() {
-        Protocol protocol = listener.protocol();
-        if (!(protocol == Protocol.SMTP || protocol == Protocol.LMTP) || !client.isActive()) {
+        String goodbye = client.isActive() ? shutdownGoodbye() : null;
+        if (goodbye == null) {
             close(CloseReason.SHUTDOWN, null);
             return;
         }
@@ -258,10 +261,21 @@ public final class Session {
         if (b != null) {
             b.close();
         }
-        String host = listener.smtp().hostname().map(h -> h + " ").orElse("");
-        client.writeAndFlush(io.netty.buffer.ByteBufUtil.writeAscii(
-                        client.alloc(), "421 4.3.2 " + host + "Service shutting down; try again later\r\n"))
+        client.writeAndFlush(io.netty.buffer.ByteBufUtil.writeAscii(client.alloc(), goodbye))
                 .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private String shutdownGoodbye() {
+        String later = "Server shutting down; try again later";
+        return switch (listener.protocol()) {
+            case SMTP, LMTP -> "421 4.3.2 "
+                    + listener.smtp().hostname().map(h -> h + " ").orElse("")
+                    + "Service shutting down; try again later\r\n";
+            case IMAP -> backend == null ? "* BYE [UNAVAILABLE] " + later + "\r\n" : null;
+            case POP3 -> backend == null ? "-ERR [SYS/TEMP] " + later + "\r\n" : null;
+            case MANAGESIEVE -> backend == null ? "BYE (TRYLATER) \"" + later + "\"\r\n" : null;
+            case TCP -> null;
+        };
     }
 
     @Override
