@@ -16,6 +16,7 @@ import dev.postern.proxy.auth.AuthControl;
 import dev.postern.proxy.cluster.ClusterClient;
 import dev.postern.proxy.cluster.CommandChannel;
 import dev.postern.proxy.cluster.Membership;
+import dev.postern.proxy.cluster.RedisHolds;
 import dev.postern.proxy.hold.Holds;
 import dev.postern.proxy.session.SessionRegistry;
 import java.io.IOException;
@@ -55,9 +56,17 @@ public final class ClusterCommands implements ClusterControl, AutoCloseable {
     private final AuthControl auth;
     private final Duration deadline;
     private volatile Holds holds;
+    private final ClusterClient client;
+    private volatile RedisHolds kept;
 
     private ClusterCommands(
-            Membership membership, CommandChannel channel, PosternControl local, AuthControl auth, Duration deadline) {
+            ClusterClient client,
+            Membership membership,
+            CommandChannel channel,
+            PosternControl local,
+            AuthControl auth,
+            Duration deadline) {
+        this.client = client;
         this.membership = membership;
         this.channel = channel;
         this.local = local;
@@ -75,7 +84,7 @@ public final class ClusterCommands implements ClusterControl, AutoCloseable {
             ClusterClient client, SessionRegistry sessions, PosternControl local, AuthControl auth, Duration deadline) {
         Membership membership = Membership.start(client, sessions::size);
         CommandChannel channel = CommandChannel.create(client, membership);
-        ClusterCommands c = new ClusterCommands(membership, channel, local, auth, deadline);
+        ClusterCommands c = new ClusterCommands(client, membership, channel, local, auth, deadline);
         channel.handle(KILL_USER, c::killUserHere);
         channel.handle(KILL_SESSION, c::killSessionHere);
         channel.handle(FLUSH_AUTH, c::flushHere);
@@ -95,9 +104,14 @@ public final class ClusterCommands implements ClusterControl, AutoCloseable {
         return c;
     }
 
-    /** Answers the other nodes' holds and releases with {@code local}: a hold set on one node holds logins on all. */
+    /**
+     * Answers the other nodes' holds and releases with {@code local}: a hold set on one node holds logins on all. The
+     * holds are kept in Redis too ({@link RedisHolds}), so that a node that starts or reconnects while one is in force
+     * takes it.
+     */
     public void shareHolds(Holds local) {
         holds = local;
+        kept = RedisHolds.start(client, local);
         channel.handle(HOLD, (origin, args) -> {
             String user = args.path("user").asText();
             local.hold(user, Duration.ofMillis(args.path("timeout-ms").asLong()), origin);
@@ -113,6 +127,7 @@ public final class ClusterCommands implements ClusterControl, AutoCloseable {
     /** Holds {@code user}'s logins here, then on every other node. */
     public ClusterReport<Boolean> hold(String user, Duration timeout) {
         holds.hold(user, timeout, nodeId());
+        kept.stored(user, timeout, nodeId());
         ObjectNode args = ViewJson.MAPPER.createObjectNode().put("user", user).put("timeout-ms", timeout.toMillis());
         return report(true, channel.request(HOLD, args, Optional.empty(), deadline), r -> r.path("held")
                 .asBoolean());
@@ -121,6 +136,7 @@ public final class ClusterCommands implements ClusterControl, AutoCloseable {
     /** Releases {@code user}'s hold here, then on every other node; each answers whether it held the user. */
     public ClusterReport<Boolean> release(String user, long minRevision) {
         boolean mine = holds.release(user, minRevision);
+        kept.removed(user);
         ObjectNode args = ViewJson.MAPPER.createObjectNode().put("user", user).put("min-revision", minRevision);
         return report(mine, channel.request(RELEASE, args, Optional.empty(), deadline), r -> r.path("held")
                 .asBoolean());

@@ -179,6 +179,38 @@ class ClusterHoldsIT {
     }
 
     @Test
+    void aNodeThatStartsWhileAHoldIsInForceHoldsThatUserToo() throws Exception {
+        Node n1 = nodes.get(0);
+        json(n1.admin().post("/api/v1/holds", "{\"user\": \"" + USER + "\", \"timeout\": \"2m\"}"), 201);
+
+        // n3 was not there when the hold was sent to the nodes: it learns it from Redis
+        Node n3 = node("n3", DevBackends.second());
+        Await.until(
+                "n3 holds alice",
+                SOON,
+                () -> json(n3.admin().get("/api/v1/holds"), 200).path("holds").size() == 1);
+        JsonNode there = json(n3.admin().get("/api/v1/holds"), 200).get("holds");
+        assertThat(there.get(0).get("user").asText()).isEqualTo(USER.toLowerCase(java.util.Locale.ROOT));
+        assertThat(there.get(0).get("origin").asText()).isEqualTo("n1");
+        CompletableFuture<Login> login = loginOn(n3);
+        Await.until("n3 holds the login", SOON, () -> waiting(n3) == 1);
+        assertThat(login.isDone()).isFalse();
+
+        json(n1.admin().delete("/api/v1/holds/" + USER), 200);
+        assertThat(login.get(10, TimeUnit.SECONDS).reply()).startsWith("OK");
+        // released: a node that starts now holds nothing
+        Node n4 = node("n4", DevBackends.second());
+        Await.until(
+                "n4 sees four nodes",
+                SOON,
+                () -> json(n4.admin().get("/api/v1/cluster/nodes"), 200)
+                                .path("nodes")
+                                .size()
+                        == 4);
+        assertThat(json(n4.admin().get("/api/v1/holds"), 200).get("holds")).isEmpty();
+    }
+
+    @Test
     void aMoveAskedOfNode1SendsNode2sHeldLoginsToTheNewBackend() throws Exception {
         Node n1 = nodes.get(0);
         Node n2 = nodes.get(1);
