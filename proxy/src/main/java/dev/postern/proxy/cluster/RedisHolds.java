@@ -6,6 +6,8 @@ import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.SetArgs;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -18,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * postern:hold:<user>}, the origin node as its value, the hold's own expiry as the key's), so that a node that starts,
  * or connects again after an outage, while a hold is in force holds that user's logins too (the command that set the
  * hold reached only the nodes up at the time). A release deletes the key. When Redis is down the node that was asked
- * still holds on its own, as before.
+ * still holds on its own, as before; when it connects again it puts its own holds back into Redis and deletes the keys
+ * of its own holds that it released meanwhile, so Redis says what the node that set each hold says.
  */
 public final class RedisHolds {
     private static final Logger log = LoggerFactory.getLogger(RedisHolds.class);
@@ -27,6 +30,8 @@ public final class RedisHolds {
 
     private final ClusterClient client;
     private final Holds local;
+    /** Set after the first load: a restarted node takes its own holds back; only a reconnect knows it released one. */
+    private volatile boolean loadedBefore;
 
     private RedisHolds(ClusterClient client, Holds local) {
         this.client = client;
@@ -62,13 +67,30 @@ public final class RedisHolds {
         return client.command("hold-remove", c -> c.del(key(user)));
     }
 
-    /** Takes every hold in Redis that this node does not have yet, with the time it has left. */
+    /**
+     * Takes every hold in Redis that this node does not have yet, with the time it has left; puts this node's own
+     * holds into Redis where they are missing (set while Redis was down), and deletes the keys of this node's holds it
+     * no longer has (released while Redis was down; on the first connection of a process its own holds are taken
+     * back like any other: a restart is not a release).
+     */
     void load() {
-        Set<String> here = local.holds().stream().map(Holds.Hold::user).collect(Collectors.toSet());
-        scan(ScanCursor.INITIAL, here);
+        List<Holds.Hold> mine = local.holds();
+        Set<String> here = mine.stream().map(Holds.Hold::user).collect(Collectors.toSet());
+        String me = client.nodeId();
+        Instant now = Instant.now();
+        for (Holds.Hold h : mine) {
+            long left = Duration.between(now, h.until()).toMillis();
+            if (h.origin().equals(me) && left > 0) {
+                client.command(
+                        "hold-store",
+                        c -> c.set(key(h.user()), me, SetArgs.Builder.px(left).nx()));
+            }
+        }
+        scan(ScanCursor.INITIAL, here, loadedBefore ? me : null);
+        loadedBefore = true;
     }
 
-    private void scan(ScanCursor cursor, Set<String> here) {
+    private void scan(ScanCursor cursor, Set<String> here, String me) {
         client.command(
                         "hold-load",
                         c -> c.scan(
@@ -81,19 +103,22 @@ public final class RedisHolds {
                     for (String k : page.getKeys()) {
                         String user = k.substring(PREFIX.length());
                         if (!here.contains(user)) {
-                            take(k, user);
+                            take(k, user, me);
                         }
                     }
                     if (!page.isFinished()) {
-                        scan(page, here);
+                        scan(page, here, me);
                     }
                 });
     }
 
-    private void take(String k, String user) {
+    private void take(String k, String user, String me) {
         client.command("hold-load", c -> c.pttl(k))
                 .thenCompose(ttl -> client.command("hold-load", c -> c.get(k)).thenAccept(origin -> {
-                    if (ttl != null && ttl > 0 && origin != null) {
+                    if (origin != null && origin.equals(me)) {
+                        // this node set it, connected before, and no longer has it: released while Redis was down
+                        client.command("hold-remove", c -> c.del(k));
+                    } else if (ttl != null && ttl > 0 && origin != null) {
                         local.hold(user, Duration.ofMillis(ttl), origin);
                     }
                 }))

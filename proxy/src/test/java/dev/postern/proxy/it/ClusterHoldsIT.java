@@ -237,6 +237,45 @@ class ClusterHoldsIT {
     }
 
     @Test
+    void whatNode1HeldAndReleasedWhileRedisWasDownReachesRedisWhenItIsBack() throws Exception {
+        Node n1 = nodes.get(0);
+        String key = "postern:hold:" + USER.toLowerCase(java.util.Locale.ROOT);
+        redis.kill();
+        JsonNode held =
+                json(n1.admin().post("/api/v1/holds", "{\"user\": \"" + USER + "\", \"timeout\": \"2m\"}"), 201);
+        assertThat(held.get("cluster").asText()).isEqualTo("unreachable");
+
+        redis.restart();
+        Await.until("n1 put its hold into redis", SOON, () -> redis.cli("EXISTS", key)
+                .equals("1"));
+        assertThat(redis.cli("GET", key)).isEqualTo("n1");
+
+        redis.saveAndKill(); // the key survives the restart
+        json(n1.admin().delete("/api/v1/holds/" + USER), 200);
+        redis.restart();
+        Await.until("n1 deleted the hold it released", SOON, () -> redis.cli("EXISTS", key)
+                .equals("0"));
+    }
+
+    @Test
+    void node1RestartedWhileItsHoldIsInForceTakesItBack() throws Exception {
+        Node n1 = nodes.get(0);
+        json(n1.admin().post("/api/v1/holds", "{\"user\": \"" + USER + "\", \"timeout\": \"2m\"}"), 201);
+        n1.postern().close();
+
+        Node again = node("n1", DevBackends.second());
+        Await.until(
+                "the restarted n1 holds alice",
+                SOON,
+                () -> json(again.admin().get("/api/v1/holds"), 200)
+                                .path("holds")
+                                .size()
+                        == 1);
+        assertThat(redis.cli("EXISTS", "postern:hold:" + USER.toLowerCase(java.util.Locale.ROOT)))
+                .isEqualTo("1");
+    }
+
+    @Test
     void withRedisDownAHoldHoldsOnNode1AndSaysTheClusterWasUnreachable() throws Exception {
         Node n1 = nodes.get(0);
         redis.kill();
