@@ -187,8 +187,8 @@ public final class RoutingJson {
                 hc.put("mode", h.mode().configName());
             }
             h.login().ifPresent(l -> {
-                hc.put("user", l.user());
-                hc.put("password", redact ? "***" : l.password().reveal());
+                hc.put("user", literal(l.user()));
+                hc.put("password", redact ? "***" : literal(l.password().reveal()));
             });
         }
         return p;
@@ -212,10 +212,21 @@ public final class RoutingJson {
         n.put("tls-verify", b.tlsVerify());
         n.put("identity", ConfigNames.of(b.identity()));
         b.master().ifPresent(m -> {
-            n.put("master-user", m.user());
-            n.put("master-password", redact ? "***" : m.password().reveal());
+            n.put("master-user", literal(m.user()));
+            n.put("master-password", redact ? "***" : literal(m.password().reveal()));
         });
         return n;
+    }
+
+    /**
+     * {@code value} as the reader must see it to read {@code value} back: the reader resolves {@code ${env:...}} and
+     * {@code ${file:...}} references in every string, so a literal <code>${</code> (a password can hold one; it was
+     * read from <code>$${</code>) is written as <code>$${</code> again. Without this a store file with such a password
+     * did not load after a restart, or took another value from the environment (fuzzing found it:
+     * {@code found-master-password-literal-reference}).
+     */
+    static String literal(String value) {
+        return value.indexOf("${") < 0 ? value : value.replace("${", "$${");
     }
 
     public static ObjectNode toTree(Routes routes) {

@@ -80,6 +80,33 @@ class RoutingJsonTest {
      * of the host, then refused when the store read the file back.
      */
     @Test
+    void aPasswordHoldingALiteralReferenceReadsBackAsItWas() throws ConfigException {
+        String json =
+                """
+                {"revision": 1, "pools": [{"name": "p", "backends": [{"id": "b", "host": "10.0.0.1", "port": 143,
+                  "master-user": "u$${x}", "master-password": "a$${env:HOME}b$$${c"}]}],
+                 "routes": {"users": {}, "domains": {}}}
+                """;
+        RoutingTable table = RoutingJson.read(json);
+        Backend b = table.pools().get(0).backends().get(0);
+        assertThat(b.master().orElseThrow().password().reveal()).isEqualTo("a${env:HOME}b$${c");
+        assertThat(b.master().orElseThrow().user()).isEqualTo("u${x}");
+
+        RoutingTable again = RoutingJson.read(RoutingJson.write(table));
+
+        assertThat(again).isEqualTo(table);
+        assertThat(again.pools()
+                        .get(0)
+                        .backends()
+                        .get(0)
+                        .master()
+                        .orElseThrow()
+                        .password()
+                        .reveal())
+                .isEqualTo("a${env:HOME}b$${c");
+    }
+
+    @Test
     void aBackendHostMustBeAHostNameOrAddress() throws ConfigException {
         for (String body : List.of(
                 "{\"name\": \"eu\", \"backends\": [{\"address\": \"10.0.0*1:143\"}]}",
