@@ -31,6 +31,9 @@ public final class FaultProxy implements AutoCloseable {
     private final AtomicInteger accepted = new AtomicInteger();
     private volatile boolean blackhole;
     private volatile boolean stalled;
+    /** Pumps held back by a stall wait here; a change of the stall or a closed connection wakes them. */
+    private final Object gate = new Object();
+
     private volatile Trigger trigger;
 
     private FaultProxy(ServerSocket server, int target) {
@@ -73,12 +76,35 @@ public final class FaultProxy implements AutoCloseable {
 
     /** Live and new connections stop passing bytes (they stay open); off lets them flow again. */
     public void stall(boolean on) {
-        stalled = on;
+        setStalled(on);
+    }
+
+    private void setStalled(boolean on) {
+        synchronized (gate) {
+            stalled = on;
+            gate.notifyAll();
+        }
+    }
+
+    /** Returns once bytes may flow again, or the connection is closed. */
+    private void awaitFlowing(Pair pair) throws InterruptedException {
+        synchronized (gate) {
+            while (stalled && !pair.closed) {
+                gate.wait(); // the fault itself: bytes held back until stall(false), heal() or a kill
+            }
+        }
     }
 
     /** Resets every open connection, both sides. */
     public void killAll() {
-        pairs.forEach(Pair::kill);
+        pairs.forEach(this::kill);
+    }
+
+    private void kill(Pair pair) {
+        pair.kill();
+        synchronized (gate) {
+            gate.notifyAll();
+        }
     }
 
     /** The next time {@code marker} passes {@code direction} (on any connection), that connection is reset first. */
@@ -94,7 +120,7 @@ public final class FaultProxy implements AutoCloseable {
     /** Back to forwarding everything: no trigger, no stall, no black hole. */
     public void heal() {
         trigger = null;
-        stalled = false;
+        setStalled(false);
         blackhole = false;
     }
 
@@ -112,7 +138,7 @@ public final class FaultProxy implements AutoCloseable {
                 try {
                     backend.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), target), 5000);
                 } catch (IOException e) {
-                    pair.kill();
+                    kill(pair);
                     continue;
                 }
                 pair.backend = backend;
@@ -131,27 +157,23 @@ public final class FaultProxy implements AutoCloseable {
                     try (InputStream in = from.getInputStream()) {
                         OutputStream out = to.getOutputStream();
                         for (int n; (n = in.read(buf)) > 0; ) {
-                            while (stalled && !pair.closed) {
-                                Thread.sleep(5); // the fault itself: bytes held back while stalled
-                            }
+                            awaitFlowing(pair);
                             Trigger tr = trigger;
                             if (tr != null && tr.direction == direction && tr.matches(pair, direction, buf, n)) {
                                 trigger = null;
                                 if (!tr.stall) {
-                                    pair.kill();
+                                    kill(pair);
                                     return;
                                 }
-                                stalled = true;
-                                while (stalled && !pair.closed) {
-                                    Thread.sleep(5);
-                                }
+                                setStalled(true);
+                                awaitFlowing(pair);
                             }
                             out.write(buf, 0, n);
                             out.flush();
                         }
                         to.shutdownOutput();
                     } catch (IOException | InterruptedException e) {
-                        pair.kill();
+                        kill(pair);
                     }
                 },
                 "fault-proxy-pump");

@@ -14,10 +14,6 @@ import dev.postern.proxy.testing.NginxAuthService;
 import dev.postern.proxy.transport.Transport;
 import dev.postern.testkit.FakeLineBackend;
 import dev.postern.testkit.TestCertificates;
-import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
@@ -52,8 +48,8 @@ class HttpAuthProviderTest {
     static void startTransport() {
         transport = Transport.create(2, true);
         resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
-                .datagramChannelType(transport.isEpoll() ? EpollDatagramChannel.class : NioDatagramChannel.class)
-                .socketChannelType(transport.isEpoll() ? EpollSocketChannel.class : NioSocketChannel.class));
+                .datagramChannelType(transport.datagramChannelType())
+                .socketChannelType(transport.socketChannelType()));
     }
 
     @AfterAll
@@ -80,7 +76,7 @@ class HttpAuthProviderTest {
                 new AuthProviderConfig.Http(
                         "directory", URI.create(url), timeout, Map.of("X-Auth-Key", Secret.of("k3y")), true, 4),
                 transport.workerGroup(),
-                transport.isEpoll() ? EpollSocketChannel.class : NioSocketChannel.class,
+                transport.socketChannelType(),
                 resolver,
                 ssl);
         closing.add(p);

@@ -6,6 +6,7 @@ import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.testkit.Await;
 import dev.postern.testkit.ImapTestClient;
+import dev.postern.testkit.Pace;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -92,9 +93,10 @@ class FileDescriptorLimitIT {
             long ticksBefore = cpuTicks(pid);
             long start = System.nanoTime();
             // the live session works meanwhile (and takes the time the CPU is measured over)
+            Pace pace = Pace.every(Duration.ofMillis(500)); // the measuring period: 2 s
             for (int i = 0; i < 4; i++) {
                 assertThat(live.command("NOOP")).startsWith("OK");
-                Thread.sleep(500); // the measuring period, not a wait for an event
+                pace.awaitTick();
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             double cpu = (cpuTicks(pid) - ticksBefore) / 100.0 / seconds;

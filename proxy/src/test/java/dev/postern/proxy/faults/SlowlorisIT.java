@@ -7,6 +7,7 @@ import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.testkit.Await;
 import dev.postern.testkit.ImapTestClient;
+import dev.postern.testkit.Pace;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -119,6 +120,7 @@ class SlowlorisIT {
             long rssDuring = 0;
             long floodStart = System.nanoTime();
             int round = 0;
+            Pace pace = Pace.every(Duration.ofMillis(500)); // the attacker's
             while (System.nanoTime() - floodStart < 3_000_000_000L) {
                 for (Socket s : trickling) {
                     try {
@@ -130,7 +132,7 @@ class SlowlorisIT {
                 round++;
                 logins.add(loginMillis());
                 rssDuring = Math.max(rssDuring, rssKib());
-                Thread.sleep(500); // the attacker's pace, not a wait for an event
+                pace.awaitTick();
             }
             System.out.printf(
                     "slowloris: %d connections from %d addresses; refused at once %d; RSS %d -> %d KiB;"

@@ -6,6 +6,7 @@ import dev.postern.proxy.testing.DevBackends;
 import dev.postern.proxy.testing.FreePorts;
 import dev.postern.proxy.testing.PosternHarness;
 import dev.postern.testkit.Await;
+import dev.postern.testkit.Pace;
 import dev.postern.testkit.Pop3TestClient;
 import dev.postern.testkit.SmtpTestClient;
 import java.io.IOException;
@@ -155,6 +156,7 @@ class SlowlorisListenersIT {
                     () -> metrics.refused.stream().filter(refused::equals).count()
                             == (long) ADDRESSES * (PER_ADDRESS - LIMIT));
             List<Long> logins = new ArrayList<>();
+            Pace pace = Pace.every(Duration.ofMillis(300)); // the attacker's
             for (int round = 0; round < 3; round++) {
                 for (Socket s : trickling) {
                     try {
@@ -164,7 +166,7 @@ class SlowlorisListenersIT {
                     }
                 }
                 logins.add(login(listener));
-                Thread.sleep(300); // the attacker's pace, not a wait for an event
+                pace.awaitTick();
             }
             System.out.printf("slowloris %s: %d connections, logins %s ms%n", listener, trickling.size(), logins);
             assertThat(logins).allMatch(ms -> ms < 2000);

@@ -35,8 +35,6 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.resolver.DefaultAddressResolverGroup;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -219,7 +217,7 @@ class LoginFlowAuthTest {
                     new AuthProviderConfig.Http(
                             "directory", URI.create(service.url()), Duration.ofSeconds(5), Map.of(), true, 4),
                     transport.workerGroup(),
-                    transport.isEpoll() ? EpollSocketChannel.class : NioSocketChannel.class,
+                    transport.socketChannelType(),
                     DefaultAddressResolverGroup.INSTANCE,
                     null);
             AuthCache cache = new AuthCache(CacheConfig.DEFAULTS, Ticker.systemTicker(), Runnable::run, Metrics.NOOP);

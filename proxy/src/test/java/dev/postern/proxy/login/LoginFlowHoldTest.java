@@ -28,8 +28,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.Future;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -97,7 +95,7 @@ class LoginFlowHoldTest {
         flow = new LoginFlow(services, everyone, null, holds);
         acceptor = new ServerBootstrap()
                 .group(transport.workerGroup())
-                .channel(transport.isEpoll() ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+                .channel(transport.serverChannelType())
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

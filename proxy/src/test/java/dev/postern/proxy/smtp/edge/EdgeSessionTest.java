@@ -3,6 +3,7 @@ package dev.postern.proxy.smtp.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.postern.testkit.Await;
+import dev.postern.testkit.Pace;
 import dev.postern.testkit.SmtpTestClient;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -119,8 +120,9 @@ class EdgeSessionTest {
     void theTimeoutIsPerCommandSoNoopsKeepASessionOpenLongerThanIt() throws InterruptedException {
         try (SmtpTestClient c = connect("quick")) {
             long start = System.nanoTime();
+            Pace pace = Pace.every(Duration.ofMillis(400)); // the client's: 2.4 s of NOOPs, timeout 1 s
             for (int i = 0; i < 6; i++) {
-                Thread.sleep(400); // the client's pace, not a wait for an event: 2.4 s of NOOPs, timeout 1 s
+                pace.awaitTick();
                 assertThat(c.command("NOOP")).containsExactly("250 2.0.0 Ok");
             }
             assertThat(System.nanoTime() - start).isGreaterThan(2_000_000_000L);
